@@ -1,0 +1,1 @@
+"""Celery workers: the app, thin tasks, the model cache and micro-batching (issue "Workers")."""
