@@ -1,0 +1,72 @@
+"""Benchmark: face generator throughput at batch 1 against batch 64, measured side by side.
+
+The same 64 faces are drawn twice per repetition, one call per face and then one call for all 64,
+alternating so that both see the same machine state; the ratio is the figure to read. Absolute
+images/s depend on the machine and are recorded as context.
+
+    implementor bench face            (or: python -m bench.face_generator)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.face import FaceGenerator
+
+BATCH = 64
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def run_benchmark(model: Path | str | None, device: str, repeats: int, out: Path | None) -> dict[str, Any]:
+    """Time batch-1 and batch-64 generation `repeats` times each; write and return the result."""
+    generator = FaceGenerator.load(model, device)
+    seeds = list(range(BATCH))
+    one_by_one = lambda: [generator.faces([s]) for s in seeds]  # noqa: E731
+    batched = lambda: generator.faces(seeds)  # noqa: E731
+    for _ in range(3):  # warm-up: allocator, kernels, lazy init
+        one_by_one()
+        batched()
+    t_single, t_batch = [], []
+    for _ in range(repeats):
+        t_single.append(_timed(one_by_one))
+        t_batch.append(_timed(batched))
+    single_ips = BATCH / statistics.median(t_single)
+    batch_ips = BATCH / statistics.median(t_batch)
+    result = {
+        "benchmark": "face_generator",
+        "images_per_s": {"batch_1": round(single_ips, 1), "batch_64": round(batch_ips, 1)},
+        "ratio_batch64_over_batch1": round(batch_ips / single_ips, 2),
+        "repeats": repeats,
+        "model": {**generator.config.to_dict(), "path": str(model or "bundled")},
+        "machine": {
+            "device": str(generator.device),
+            "gpu": torch.cuda.get_device_name() if generator.device.type == "cuda" else None,
+            "cpu": platform.processor() or platform.machine(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        },
+    }
+    print(f"face generator: batch 64 gives {result['ratio_batch64_over_batch1']}x the images/s of batch 1 "
+          f"({single_ips:.0f} -> {batch_ips:.0f} images/s on {generator.device})")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    run_benchmark(None, "auto", 20, Path(__file__).parent / "results" / "face_generator.json")

@@ -1,0 +1,61 @@
+"""The `implementor` command: one entry point, one sub-command per job.
+
+    implementor face                     a face PNG from the configured (or bundled) DCGAN
+    implementor faces prepare            photo folder -> square face crops
+    implementor train face               train a DCGAN on `lfw` or a folder of crops
+    implementor eval face                face rate, diversity and memorisation, as JSON
+    implementor bench face               generator throughput, batch 1 against batch 64
+
+Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
+into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
+happen inside the commands, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from config import ImplementorError, get_settings, setup_logging
+from implementor import face_commands
+
+app = typer.Typer(
+    name="implementor",
+    help="The Implementor: a synthetic colleague with a DCGAN face and a GPT-2 pen.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals can hold secrets (tokens, URLs with passwords); never print them in tracebacks.
+    pretty_exceptions_show_locals=False,
+)
+faces_app = typer.Typer(help="Prepare face photos for training.", no_args_is_help=True)
+train_app = typer.Typer(help="Train a model and write a checkpoint directory.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_help=True)
+bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
+                        no_args_is_help=True)
+
+app.add_typer(faces_app, name="faces")
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
+
+app.command("face")(face_commands.face)
+faces_app.command("prepare")(face_commands.prepare)
+train_app.command("face")(face_commands.train)
+eval_app.command("face")(face_commands.evaluate)
+bench_app.command("face")(face_commands.bench)
+
+
+@app.callback()
+def _root() -> None:
+    """Set up logging once, from settings, before any command runs."""
+    setup_logging(get_settings().log_level)
+
+
+def main() -> None:
+    try:
+        app()
+    except ImplementorError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None
