@@ -119,7 +119,7 @@ def read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _refuse_pickles(path: Path) -> None:
+def refuse_pickles(path: Path) -> None:
     """Raise if `path` is, or is a directory holding only, pickled weights."""
     if path.is_file():
         candidates = [path]
@@ -165,7 +165,7 @@ def read_metadata(path: Path) -> dict[str, str]:
 def load_checkpoint(directory: Path | str) -> Checkpoint:
     """Read a checkpoint directory, verifying what can be verified before building any model."""
     path = Path(directory).expanduser()
-    _refuse_pickles(path)
+    refuse_pickles(path)
     if not path.exists():
         raise CheckpointError(f"no checkpoint at {path}: the directory does not exist")
     if not path.is_dir():

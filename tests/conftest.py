@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
-import torch
+# No test may reach a model hub; read by huggingface_hub when first imported, so set it first.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from models.dcgan import DCGANConfig
-from models.face_data import FaceData, load_face_data
-from models.face_train import FaceTrainConfig, train_face
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from models.dcgan import DCGANConfig  # noqa: E402
+from models.face_data import FaceData, load_face_data  # noqa: E402
+from models.face_train import FaceTrainConfig, train_face  # noqa: E402
+
+# The test models are tiny: one thread runs them fastest, and never fights a busy machine for cores.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
@@ -41,4 +48,54 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, t
     torch.manual_seed(0)
     train_face(lfw32, out, tiny_config, FaceTrainConfig(steps=4, batch_size=8, sample_every=2,
                                                         checkpoint_every=2, device="cpu"), progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def minilm():  # type: ignore[no-untyped-def]
+    """The shipped all-MiniLM-L6-v2 encoder, on the CPU."""
+    from models.encoder import SentenceEncoder
+
+    return SentenceEncoder.load("all-MiniLM-L6-v2", "cpu")
+
+
+@pytest.fixture(scope="session")
+def small_esco_index(minilm):  # type: ignore[no-untyped-def]
+    """A similarity index over a slice of ESCO: the real code path, a few seconds to build."""
+    from models.corpus import EscoIndex
+    from models.esco import occupations, skills
+
+    return EscoIndex(occupations()[:150], skills()[:400], minilm)
+
+
+@pytest.fixture(scope="session")
+def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first records of each split of the bundled corpus, as plain JSONL."""
+    from models.corpus import SPLITS, load_split, write_jsonl
+
+    src = Path(__file__).parents[1] / "models" / "bundled" / "writer-corpus"
+    out = tmp_path_factory.mktemp("corpus")
+    for split, n in zip(SPLITS, (160, 40, 40), strict=True):
+        write_jsonl(out / f"{split}.jsonl", load_split(src, split)[:n])
+    return out
+
+
+MICRO = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 192, "vocab_size": 700}
+
+
+@pytest.fixture(scope="session")
+def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path) -> Path:
+    """A micro GPT-2 writer trained for two epochs on the mini corpus: real files, seconds to make."""
+    from models.corpus import load_split
+    from models.text_format import training_text
+    from models.writer import WriterSize, new_model, train_tokenizer
+    from models.writer_train import TextTrainConfig, train_text
+
+    out = tmp_path_factory.mktemp("writer") / "tiny"
+    tokenizer = train_tokenizer([training_text(r) for r in load_split(mini_corpus, "train")], MICRO["vocab_size"])
+    torch.manual_seed(0)
+    model = new_model(WriterSize(**MICRO), tokenizer)
+    config = TextTrainConfig(epochs=2, batch_size=8, lr=3e-3, warmup_steps=5, device="cpu")
+    train_text(mini_corpus, out, model, tokenizer, config, {"model": "writer-gpt2", "command": "test"},
+               progress=False)
     return out

