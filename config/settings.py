@@ -9,10 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.errors import ConfigError
+
+# Values people leave in .env files; a token that reads like one of these is refused, not tried.
+_PLACEHOLDERS = {"changeme", "change-me", "token", "xxx", "your-token-here", "todo", "secret", "none"}
 
 
 class Settings(BaseSettings):
@@ -36,6 +39,24 @@ class Settings(BaseSettings):
         None,
         description="Face checkpoint directory (DCGAN). Empty: the bundled LFW model.",
     )
+    writer_model: Path | None = Field(
+        None,
+        description="Writer checkpoint directory (GPT-2). Empty: the bundled tiny model.",
+    )
+    encoder: str = Field(
+        "all-MiniLM-L6-v2",
+        description="BERT encoder for the reranking heads: a hub name, a directory, or the shipped all-MiniLM-L6-v2.",
+    )
+    realism_model: Path | None = Field(
+        None, description="Realism discriminator directory. Empty: the bundled one (on all-MiniLM-L6-v2)."
+    )
+    quality_model: Path | None = Field(
+        None, description="Quality model directory. Empty: the bundled one (on all-MiniLM-L6-v2)."
+    )
+    realism_threshold: float = Field(
+        0.9, ge=0.0, le=1.0, description="Drafts need at least this P(real) to be posted (else: low confidence)."
+    )
+    candidates: int = Field(8, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted.")
     face_png_size: int = Field(
         256,
         ge=128,
@@ -43,16 +64,96 @@ class Settings(BaseSettings):
         description="Side in pixels of posted face PNGs; faces are upscaled with a smooth filter.",
     )
 
+    # --- the queue: Celery on Redis ---
+    broker_url: SecretStr | None = Field(
+        None,
+        description="Redis URL for the Celery broker, results and job ledger, e.g. `redis://redis:6379/0`. "
+        "Empty: run jobs in-process on an embedded broker.",
+    )
+    task_time_limit_s: int = Field(300, ge=10, description="A job running longer is killed (hard limit).")
+    task_soft_time_limit_s: int = Field(
+        270, ge=5, description="A job running longer is asked to stop and reports an error (soft limit)."
+    )
+    visibility_timeout_s: int = Field(
+        3600,
+        ge=30,
+        description="An unacknowledged job is handed to another worker after this long; must exceed the time limit.",
+    )
+    result_ttl_s: int = Field(86400, ge=60, description="How long results and ledger entries are kept.")
+    max_attempts: int = Field(3, ge=1, le=10, description="A job that kills its worker this many times fails.")
+    batch_max_size: int = Field(
+        8, ge=1, le=64, description="Jobs a worker runs through the models together at most (1: no batching)."
+    )
+    batch_window_s: float = Field(
+        0.05, gt=0, le=5, description="How long a worker waits for more jobs to join a batch."
+    )
+    worker_concurrency: int = Field(1, ge=1, le=64, description="Worker processes (each holds a model set).")
+    worker_autoscale: str | None = Field(
+        None, description="`MAX,MIN` worker processes, scaled by queue length and free GPU memory."
+    )
+    model_set_gb: float = Field(
+        1.0, gt=0, description="GPU memory one worker process's models need; autoscaling keeps this much free."
+    )
+
+    # --- the Discord bot ---
+    discord_token: SecretStr | None = Field(
+        None, description="The bot's token from the Discord developer portal (needed by `implementor bot` only)."
+    )
+    dev_guild_id: int | None = Field(
+        None, description="A server (guild) id to sync slash commands to at once, while developing."
+    )
+    bot_store_path: Path = Field(
+        Path("implementor.sqlite3"), description="SQLite file for the roster, feedback and job ledger."
+    )
+    user_cooldown_s: int = Field(20, ge=0, le=3600, description="Seconds a member waits between two requests.")
+    user_max_in_flight: int = Field(2, ge=1, le=20, description="Jobs one member may have queued or running.")
+    queue_cap: int = Field(50, ge=1, le=10_000, description="Jobs queued or running across all servers at most.")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("face_model", mode="before")
+    @field_validator("face_model", "writer_model", "realism_model", "quality_model", "broker_url",
+                     "worker_autoscale", "discord_token", "dev_guild_id", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         # An empty variable in .env means "use the default", not "the current directory".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _redis_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("discord_token")
+    @classmethod
+    def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            token = value.get_secret_value().strip()
+            if token.lower() in _PLACEHOLDERS or token.startswith(("<", "your")) or len(token) < 50:
+                raise ValueError("is a placeholder or too short; paste the bot token from the developer portal")
+        return value
+
+    @field_validator("worker_autoscale")
+    @classmethod
+    def _max_min(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = value.split(",")
+            if len(parts) != 2 or not all(p.strip().isdigit() for p in parts) or int(parts[0]) < int(parts[1]):
+                raise ValueError("must be MAX,MIN with MAX >= MIN, e.g. 4,1")
+        return value
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> Settings:
+        if self.task_soft_time_limit_s >= self.task_time_limit_s:
+            raise ValueError("IMPLEMENTOR_TASK_SOFT_TIME_LIMIT_S must be below IMPLEMENTOR_TASK_TIME_LIMIT_S")
+        if self.visibility_timeout_s <= self.task_time_limit_s:
+            # Otherwise Redis hands a job that is still running to a second worker.
+            raise ValueError("IMPLEMENTOR_VISIBILITY_TIMEOUT_S must exceed IMPLEMENTOR_TASK_TIME_LIMIT_S")
+        return self
 
 
 def get_settings() -> Settings:
@@ -63,10 +164,21 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"IMPLEMENTOR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            (f"IMPLEMENTOR_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "") + err["msg"]
             for err in exc.errors()
         )
         raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def env_example() -> str:
+    """The text of `.env.example`: every setting with its meaning and default (a test keeps them equal)."""
+    lines = ["# The Implementor's settings. Copy to .env and change what you need; every line is optional.",
+             "# Generated from config/settings.py (config.settings.env_example)."]
+    for name, field in Settings.model_fields.items():
+        lines += ["", f"# {field.description}"]
+        value = "" if field.default is None else str(field.default)
+        lines.append(f"{'# ' if field.default is None else ''}IMPLEMENTOR_{name.upper()}={value}")
+    return "\n".join(lines) + "\n"
 
 
 def settings_table() -> str:
@@ -75,5 +187,7 @@ def settings_table() -> str:
     for name, field in Settings.model_fields.items():
         default = field.default
         shown = "(unset)" if default is None else f"`{default}`"
+        if name == "broker_url":
+            shown = "(unset: embedded)"
         rows.append(f"| `IMPLEMENTOR_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows)

@@ -5,6 +5,11 @@
     implementor train face               train a DCGAN on `lfw` or a folder of crops
     implementor eval face                face rate, diversity and memorisation, as JSON
     implementor bench face               generator throughput, batch 1 against batch 64
+    implementor corpus build             the writer's corpus of CVs and request/reply pairs, from ESCO
+    implementor train text               train the GPT-2 writer, from scratch or from a pretrained base
+    implementor cv / reply               a CV for a name and title / a reply to a project request
+    implementor eval text                perplexity, CV completeness, novelty, distinctness, topicality
+    implementor bench text               single-prefill batched drafting against naive generation
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
 into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
@@ -16,7 +21,7 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import face_commands
+from implementor import face_commands, text_commands
 
 app = typer.Typer(
     name="implementor",
@@ -29,10 +34,12 @@ app = typer.Typer(
 faces_app = typer.Typer(help="Prepare face photos for training.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model and write a checkpoint directory.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_help=True)
+corpus_app = typer.Typer(help="Build the writer's training corpus.", no_args_is_help=True)
 bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                         no_args_is_help=True)
 
 app.add_typer(faces_app, name="faces")
+app.add_typer(corpus_app, name="corpus")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
@@ -42,6 +49,12 @@ faces_app.command("prepare")(face_commands.prepare)
 train_app.command("face")(face_commands.train)
 eval_app.command("face")(face_commands.evaluate)
 bench_app.command("face")(face_commands.bench)
+bench_app.command("text")(text_commands.bench)
+corpus_app.command("build")(text_commands.corpus_build)
+train_app.command("text")(text_commands.train)
+eval_app.command("text")(text_commands.evaluate)
+app.command("cv")(text_commands.cv)
+app.command("reply")(text_commands.reply)
 
 
 @app.callback()

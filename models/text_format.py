@@ -60,6 +60,11 @@ def reply_prompt(request: str) -> str:
     return f"{REQUEST} {request.strip()}{REPLY}"
 
 
+def judge_prompt_cv(name: str, title: str) -> str:
+    """What the BERT heads read as the prompt of a CV (they never see control tokens)."""
+    return f"{' '.join(name.split())}, {' '.join(title.split())}"
+
+
 def prompt_of(record: Record) -> str:
     return cv_prompt(record.name, record.title) if isinstance(record, CVRecord) else reply_prompt(record.request)
 

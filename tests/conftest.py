@@ -99,3 +99,61 @@ def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path)
     train_text(mini_corpus, out, model, tokenizer, config, {"model": "writer-gpt2", "command": "test"},
                progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small BERT saved with save_pretrained (MiniLM's tokenizer, a 2-layer 32-wide model): the path
+    an operator's `bert-base-uncased` or own directory takes, in a second of CPU."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from models.encoder import bundled_minilm_dir
+
+    out = tmp_path_factory.mktemp("bert")
+    AutoTokenizer.from_pretrained(str(bundled_minilm_dir())).save_pretrained(out)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512)
+    BertModel(config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_heads(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, tiny_writer_dir: Path,
+               mini_corpus: Path) -> dict[str, Path]:
+    """Realism and quality heads on the small BERT, trained for a few epochs: real checkpoints, quickly."""
+    from models.corpus import load_split
+    from models.encoder import SentenceEncoder
+    from models.pair_head import HeadConfig
+    from models.pair_head_train import HeadTrainConfig, train_head
+    from models.quality_data import bootstrap_examples
+    from models.realism_data import generate_fakes, pick_prompts, realism_examples
+    from models.writer import Writer
+
+    out = tmp_path_factory.mktemp("heads")
+    bert = SentenceEncoder.load(tiny_bert_dir, "cpu")
+    writer = Writer.load(tiny_writer_dir, "cpu")
+    records = pick_prompts(load_split(mini_corpus, "train"), 12, seed=0)
+    fakes = generate_fakes(writer, records, 1, seed=0, progress=False)
+    data = {"realism": realism_examples(records, fakes), "quality": bootstrap_examples(records, seed=0)}
+    for task, examples in data.items():
+        config = HeadConfig(task=task, encoder=str(tiny_bert_dir), encoder_fingerprint=bert.fingerprint(),  # type: ignore[arg-type]
+                            encoder_width=bert.width, layers=(1, 2), hidden=16, max_length=256)
+        scorer, _ = train_head(bert, config, examples, HeadTrainConfig(epochs=3, device="cpu"), progress=False)
+        scorer.save(out / task, {"model": f"{task}-head", "sampling": writer.sampling.to_dict()})
+    return {"realism": out / "realism", "quality": out / "quality"}
+
+
+@pytest.fixture(scope="session")
+def tiny_env(tiny_checkpoint: Path, tiny_writer_dir: Path, tiny_bert_dir: Path,
+             tiny_heads: dict[str, Path]) -> dict[str, str]:
+    """IMPLEMENTOR_* variables that point every model at its tiny test twin (for workers and the CLI)."""
+    return {
+        "IMPLEMENTOR_FACE_MODEL": str(tiny_checkpoint),
+        "IMPLEMENTOR_WRITER_MODEL": str(tiny_writer_dir),
+        "IMPLEMENTOR_ENCODER": str(tiny_bert_dir),
+        "IMPLEMENTOR_REALISM_MODEL": str(tiny_heads["realism"]),
+        "IMPLEMENTOR_QUALITY_MODEL": str(tiny_heads["quality"]),
+        "IMPLEMENTOR_CANDIDATES": "3",
+        "IMPLEMENTOR_DEVICE": "cpu",
+    }

@@ -1,0 +1,197 @@
+"""Commands for the writer: build the corpus, train, sample CVs and replies, evaluate and benchmark."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from config import get_settings
+from config.errors import InputError
+from implementor.console import command_line, done
+
+log = logging.getLogger(__name__)
+
+DeviceOpt = Annotated[
+    Literal["auto", "cpu", "cuda"] | None,
+    typer.Option("--device", help="Where to run. Default: IMPLEMENTOR_DEVICE (auto)."),
+]
+WriterOpt = Annotated[
+    Path | None,
+    typer.Option("--model", help="Writer checkpoint directory. Default: IMPLEMENTOR_WRITER_MODEL, else bundled."),
+]
+BUNDLED_CORPUS = Path(__file__).resolve().parents[1] / "models" / "bundled" / "writer-corpus"
+
+
+def corpus_build(
+    out: Annotated[Path, typer.Option(help="Directory for train/validation/test JSONL, datasheet and manifest.")],
+    seed: Annotated[int, typer.Option(help="Fixes every choice; the same seed gives the same corpus.")] = 0,
+    cvs: Annotated[int, typer.Option(help="Number of CVs across all splits.")] = 3000,
+    pairs: Annotated[int, typer.Option(help="Number of request/reply pairs across all splits.")] = 3000,
+    compress: Annotated[bool, typer.Option(help="Write .jsonl.gz instead of .jsonl.")] = False,
+    device: DeviceOpt = None,
+) -> None:
+    """Build the writer's corpus from ESCO occupations and skills (CC BY 4.0) and Faker names."""
+    from models.corpus import CorpusSpec, build_corpus
+
+    manifest = build_corpus(out, CorpusSpec(seed=seed, cvs=cvs, pairs=pairs), command_line(), compress=compress,
+                            device=device or get_settings().device)
+    typer.echo(json.dumps(manifest["counts"], indent=2))
+    done("corpus written (see datasheet.md)", out)
+
+
+def train(
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
+    data: Annotated[Path | None, typer.Option(help="Corpus directory; default: the bundled one.")] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="New tokenizer and GPT-2 of --size.")] = False,
+    size: Annotated[Literal["tiny", "small"], typer.Option(help="Model size when training from scratch.")] = "tiny",
+    base: Annotated[str | None, typer.Option(help="Fine-tune this GPT-2: a hub name (gpt2) or a directory.")] = None,
+    epochs: Annotated[int, typer.Option(help="At most this many epochs (early stopping may end sooner).")] = 8,
+    batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 8,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate. Default: 1e-3 scratch, 5e-5 --base.")] = None,
+    patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss.")] = 2,
+    seed: Annotated[int, typer.Option(help="Seed for initialisation and batch order.")] = 0,
+    device: DeviceOpt = None,
+) -> None:
+    """Train the writer GPT-2, from scratch or from a pretrained base."""
+    from models.corpus import load_split
+    from models.text_format import training_text
+    from models.writer import SIZES, load_pretrained, new_model, train_tokenizer
+    from models.writer_train import TextTrainConfig, train_text
+
+    if from_scratch == (base is not None):
+        raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
+    if epochs < 1 or batch_size < 1 or patience < 1:
+        raise InputError("--epochs, --batch-size and --patience must be positive")
+    corpus = data or BUNDLED_CORPUS
+    if from_scratch:
+        shape = SIZES[size]
+        texts = [training_text(r) for r in load_split(corpus, "train")]
+        tokenizer = train_tokenizer(texts, shape.vocab_size)
+        model = new_model(shape, tokenizer)
+        init: dict[str, Any] = {"from_scratch": size, "shape": shape.__dict__}
+    else:
+        model, tokenizer = load_pretrained(base)  # type: ignore[arg-type]
+        init = {"base": base}
+        base_card = Path(str(base)).expanduser() / "card.json"
+        if base_card.exists():  # continuing one of ours: keep how the base was made
+            earlier = json.loads(base_card.read_text(encoding="utf-8"))
+            init["base_card"] = {k: earlier.get(k) for k in ("command", "init", "steps", "epochs_run", "metrics")}
+    config = TextTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr or (1e-3 if from_scratch else 5e-5),
+                             patience=patience, seed=seed, device=device or get_settings().device)
+    card = {"model": "writer-gpt2", "command": command_line(), "init": init,
+            "parameters": sum(p.numel() for p in model.parameters())}
+    card = train_text(corpus, out, model, tokenizer, config, card)
+    typer.echo(json.dumps(card["metrics"], indent=2))
+    done("writer checkpoint written", out)
+
+
+TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature. Default: the model card's.")]
+TopKOpt = Annotated[int | None, typer.Option(help="Sample from the k likeliest tokens. Default: the card's.")]
+
+
+def _print_drafts(drafts: list[str], render: Callable[[str], str]) -> None:
+    for i, text in enumerate(drafts, 1):
+        if len(drafts) > 1:
+            typer.secho(f"--- candidate {i}/{len(drafts)} ---", fg=typer.colors.CYAN)
+        typer.echo(render(text))
+
+
+NOpt = Annotated[int | None, typer.Option("--n", help="Candidates to print.")]
+
+
+def cv(
+    name: Annotated[str, typer.Option(help="The colleague's name.")],
+    title: Annotated[str, typer.Option(help="Their job title.")],
+    n: NOpt = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for sampling; the same seed gives the same CV.")] = None,
+    temperature: TemperatureOpt = None,
+    top_k: TopKOpt = None,
+    model: WriterOpt = None,
+    device: DeviceOpt = None,
+) -> None:
+    """Write a CV for a named colleague with a job title."""
+    from models.candidates import draft_cv, with_overrides
+    from models.text_format import render_cv
+    from models.writer import Writer
+
+    settings = get_settings()
+    writer = Writer.load(model or settings.writer_model, device or settings.device)
+    sampling = with_overrides(writer.sampling.cv, temperature=temperature, top_k=top_k)
+    drafts = draft_cv(writer, name, title, n or 1, seed, sampling)
+    render = lambda body: render_cv(" ".join(name.split()), " ".join(title.split()), body)  # noqa: E731
+    _print_drafts(drafts, render)
+
+
+def reply(
+    request: Annotated[str, typer.Argument(help="A colleague's request for help with a piece of work.")],
+    n: NOpt = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for sampling; the same seed gives the same reply.")] = None,
+    temperature: TemperatureOpt = None,
+    top_k: TopKOpt = None,
+    model: WriterOpt = None,
+    device: DeviceOpt = None,
+) -> None:
+    """Answer a project request the way a consultant colleague would."""
+    from models.candidates import draft_replies, with_overrides
+    from models.writer import Writer
+
+    settings = get_settings()
+    writer = Writer.load(model or settings.writer_model, device or settings.device)
+    sampling = with_overrides(writer.sampling.reply, temperature=temperature, top_k=top_k)
+    drafts = draft_replies(writer, request, n or 1, seed, sampling)
+    _print_drafts(drafts, lambda text: text)
+
+
+def evaluate(
+    checkpoint: Annotated[Path | None, typer.Argument(help="Writer checkpoint. Default: the bundled one.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Corpus with a test split. Default: the bundled corpus.")] = None,
+    out: Annotated[Path | None, typer.Option(help="JSON to write. Default: CHECKPOINT/eval_text.json.")] = None,
+    cv_prompts: Annotated[int, typer.Option(help="CV prompts (x4 candidates each).")] = 50,
+    reply_prompts: Annotated[int, typer.Option(help="Reply prompts (x8 candidates each).")] = 25,
+    record: Annotated[bool, typer.Option(help="Also record the figures in the checkpoint's card.json.")] = False,
+    device: DeviceOpt = None,
+) -> None:
+    """Perplexity against a unigram baseline, CV completeness, novelty, distinctness and topicality."""
+    from models.checkpoint import CARD_FILE, read_json, write_json
+    from models.writer import BUNDLED_WRITER, Writer
+    from models.writer_eval import TextEvalSpec, evaluate_writer
+
+    if cv_prompts < 1 or reply_prompts < 1:
+        raise InputError("--cv-prompts and --reply-prompts must be positive")
+    checkpoint = checkpoint or BUNDLED_WRITER
+    writer = Writer.load(checkpoint, device or get_settings().device)
+    corpus = data or BUNDLED_CORPUS
+    spec = TextEvalSpec(cv_prompts=cv_prompts, reply_prompts=reply_prompts)
+    report = {"checkpoint": str(checkpoint), "corpus": str(corpus), **evaluate_writer(writer, corpus, spec)}
+    out = out or checkpoint / "eval_text.json"
+    write_json(out, report)
+    if record:
+        card = read_json(checkpoint / CARD_FILE, "model card")
+        summary = {k: v for k, v in report.items() if k not in ("checkpoint", "examples")}
+        card.setdefault("metrics", {})["eval"] = {**summary, "command": command_line()}
+        write_json(checkpoint / CARD_FILE, card)
+    typer.echo(json.dumps({k: v for k, v in report.items() if k != "examples"}, indent=2))
+    done(f"evaluation written ({'meets' if report['passed'] else 'misses'} the bundled-model bars)", out)
+
+
+def bench(
+    model: WriterOpt = None,
+    device: DeviceOpt = None,
+    repeats: Annotated[int, typer.Option(help="Timed repetitions per path.")] = 3,
+    new_tokens: Annotated[int, typer.Option(help="Tokens each candidate writes.")] = 64,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/text_generation.json"),
+) -> None:
+    """8 candidates from one prefill against 8 generate calls and 8 pipeline calls, as ratios."""
+    from bench.text_generation import run_benchmark
+
+    if repeats < 1 or new_tokens < 1:
+        raise InputError("--repeats and --new-tokens must be positive")
+    settings = get_settings()
+    result = run_benchmark(model or settings.writer_model, device or settings.device, repeats, new_tokens, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)

@@ -1,0 +1,165 @@
+"""Training the writer: next-token prediction on packed corpus text, with early stopping.
+
+Documents (CVs and request/reply pairs, each ending in <|endoftext|>) are shuffled every epoch and
+packed into blocks of the model's context length, GPT-2 style, so no compute goes to padding.
+AdamW with a linear warm-up and a cosine decay; validation loss and perplexity after every epoch;
+the best epoch is saved, and training stops when `patience` epochs in a row bring no improvement.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from models.checkpoint import CARD_FILE, WEIGHTS_FILE, environment, sha256_file, write_json
+from models.corpus import load_split
+from models.devices import resolve_device
+from models.text_format import CVRecord, Record, training_text
+from models.writer import TITLES_FILE, LiveSampling
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TextTrainConfig:
+    epochs: int = 8
+    batch_size: int = 8
+    block_size: int | None = None  # None: the model's context length
+    lr: float = 1e-3  # from scratch; fine-tuning a pretrained GPT-2 wants about 5e-5
+    warmup_steps: int = 200
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    patience: int = 2
+    seed: int = 0
+    device: str = "auto"
+
+
+def encode(records: list[Record], tokenizer: Any) -> list[list[int]]:
+    return [tokenizer(training_text(r))["input_ids"] for r in records]
+
+
+def pack(docs: list[list[int]], block_size: int, rng: random.Random | None = None) -> torch.Tensor:
+    """Concatenate documents (shuffled if an rng is given) and cut them into (N, block_size) blocks."""
+    order = list(range(len(docs)))
+    if rng is not None:
+        rng.shuffle(order)
+    stream = [token for i in order for token in docs[i]]
+    n = len(stream) // block_size
+    if n == 0:
+        raise ValueError(f"{len(stream)} tokens do not fill one block of {block_size}")
+    return torch.tensor(stream[: n * block_size]).view(n, block_size)
+
+
+@torch.inference_mode()
+def mean_loss(model: Any, blocks: torch.Tensor, batch_size: int, device: torch.device) -> float:
+    """Mean next-token cross-entropy (nats per token) over blocks."""
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(blocks), batch_size):
+        batch = blocks[start : start + batch_size].to(device)
+        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+        tokens = batch.numel() - len(batch)  # the first token of each block has no prediction
+        total += loss.item() * tokens
+        count += tokens
+    return total / count
+
+
+def _schedule(step: int, total: int, warmup: int) -> float:
+    """Learning-rate multiplier: linear warm-up, then cosine decay to a tenth."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def write_titles(out_dir: Path, records: list[Record]) -> None:
+    """The CV titles of the training data, so the writer can hire colleagues it knows how to describe."""
+    titles = sorted({r.title for r in records if isinstance(r, CVRecord)})
+    write_json(out_dir / TITLES_FILE, titles or ["Consultant"])
+
+
+def save_writer(model: Any, tokenizer: Any, out_dir: Path, card: dict[str, Any]) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    card = {**card, "sha256": {WEIGHTS_FILE: sha256_file(out_dir / WEIGHTS_FILE)}, "environment": environment()}
+    write_json(out_dir / CARD_FILE, card)
+    return card
+
+
+def train_text(
+    corpus: Path,
+    out_dir: Path,
+    model: Any,
+    tokenizer: Any,
+    config: TextTrainConfig,
+    card: dict[str, Any],
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Train on `corpus`'s train split, keep the epoch with the best validation loss; return its card."""
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    device = resolve_device(config.device)
+    model.to(device)
+    block = config.block_size or int(model.config.n_positions)
+    train_records = load_split(corpus, "train")
+    train_docs = encode(train_records, tokenizer)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_titles(out_dir, train_records)
+    val_blocks = pack(encode(load_split(corpus, "validation"), tokenizer), block)
+    steps_per_epoch = sum(map(len, train_docs)) // block // config.batch_size
+    total = steps_per_epoch * config.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
+                                  weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, total, config.warmup_steps))
+    history: list[dict[str, float]] = []
+    best, stale, step, started = math.inf, 0, 0, time.perf_counter()
+    card = {**card, "data": {"corpus": str(corpus), "train_documents": len(train_docs),
+                             "train_tokens": sum(map(len, train_docs)), "validation_blocks": len(val_blocks)},
+            "train_config": asdict(config) | {"block_size": block},
+            "sampling": LiveSampling.for_context(int(model.config.n_positions)).to_dict()}
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        blocks = pack(train_docs, block, rng)[: steps_per_epoch * config.batch_size]
+        bar = tqdm(blocks.split(config.batch_size), desc=f"train text {epoch}/{config.epochs}", unit="step",
+                   disable=not progress, dynamic_ncols=True)
+        for batch in bar:
+            batch = batch.to(device)
+            # Packed blocks have no padding; an explicit all-ones mask says so (the end token is also the pad).
+            loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+        val = mean_loss(model, val_blocks, config.batch_size, device)
+        history.append({"epoch": epoch, "validation_loss": round(val, 4),
+                        "validation_perplexity": round(math.exp(val), 3)})
+        log.info("epoch %d: validation loss %.4f, perplexity %.2f", epoch, val, math.exp(val))
+        if val < best - 1e-4:
+            best, stale = val, 0
+            card = save_writer(model, tokenizer, out_dir, {
+                **card, "steps": step, "epochs_run": epoch, "best_epoch": epoch,
+                "wall_time_s": round(time.perf_counter() - started, 1),
+                "metrics": {"validation_loss": round(best, 4), "validation_perplexity": round(math.exp(best), 3),
+                            "history": history},
+            })
+        else:
+            stale += 1
+            if stale >= config.patience:
+                log.info("validation loss has not improved for %d epochs; stopping early", stale)
+                break
+    card = {**card, "epochs_run": len(history), "wall_time_s": round(time.perf_counter() - started, 1)}
+    card["metrics"]["history"] = history
+    write_json(out_dir / CARD_FILE, card)
+    return card
