@@ -10,6 +10,9 @@
     implementor cv / reply               a CV for a name and title / a reply to a project request
     implementor eval text                perplexity, CV completeness, novelty, distinctness, topicality
     implementor bench text               single-prefill batched drafting against naive generation
+    implementor train realism / quality  the BERT heads that pick the best draft
+    implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
+    implementor bench rerank             scoring 8 drafts in one batch against one at a time
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
 into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
@@ -21,7 +24,7 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import face_commands, text_commands
+from implementor import face_commands, rerank_commands, text_commands
 
 app = typer.Typer(
     name="implementor",
@@ -53,6 +56,10 @@ bench_app.command("text")(text_commands.bench)
 corpus_app.command("build")(text_commands.corpus_build)
 train_app.command("text")(text_commands.train)
 eval_app.command("text")(text_commands.evaluate)
+train_app.command("realism")(rerank_commands.train_realism)
+train_app.command("quality")(rerank_commands.train_quality)
+eval_app.command("rerank")(rerank_commands.evaluate)
+bench_app.command("rerank")(rerank_commands.bench)
 app.command("cv")(text_commands.cv)
 app.command("reply")(text_commands.reply)
 

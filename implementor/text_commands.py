@@ -101,7 +101,24 @@ def _print_drafts(drafts: list[str], render: Callable[[str], str]) -> None:
         typer.echo(render(text))
 
 
-NOpt = Annotated[int | None, typer.Option("--n", help="Candidates to print.")]
+NOpt = Annotated[int | None, typer.Option("--n", help="Candidates to print (1), or to rerank with --explain "
+                                                   "(IMPLEMENTOR_CANDIDATES).")]
+ExplainOpt = Annotated[bool, typer.Option(help="Rerank the candidates with the BERT heads and print their scores.")]
+
+
+def _explain(writer: Any, judge_prompt: str, drafts: list[str], live: Any, render: Callable[[str], str]) -> None:
+    """Rerank drafts, print the score table and the chosen draft."""
+    from models.rerank import Reranker, RerankPolicy
+
+    settings = get_settings()
+    reranker = Reranker.load(settings.realism_model, settings.quality_model, settings.encoder,
+                             str(writer.device), RerankPolicy(threshold=settings.realism_threshold))
+    reranker.check_sampling(live)
+    ranked = reranker.rerank(judge_prompt, drafts)
+    typer.echo(ranked.table())
+    typer.secho(f"\n--- chosen: #{ranked.index + 1}{' (low confidence)' if ranked.low_confidence else ''} ---",
+                fg=typer.colors.CYAN)
+    typer.echo(render(ranked.text))
 
 
 def cv(
@@ -111,20 +128,26 @@ def cv(
     seed: Annotated[int | None, typer.Option(help="Seed for sampling; the same seed gives the same CV.")] = None,
     temperature: TemperatureOpt = None,
     top_k: TopKOpt = None,
+    explain: ExplainOpt = False,
     model: WriterOpt = None,
     device: DeviceOpt = None,
 ) -> None:
     """Write a CV for a named colleague with a job title."""
+    from dataclasses import replace
+
     from models.candidates import draft_cv, with_overrides
-    from models.text_format import render_cv
+    from models.text_format import judge_prompt_cv, render_cv
     from models.writer import Writer
 
     settings = get_settings()
     writer = Writer.load(model or settings.writer_model, device or settings.device)
     sampling = with_overrides(writer.sampling.cv, temperature=temperature, top_k=top_k)
-    drafts = draft_cv(writer, name, title, n or 1, seed, sampling)
+    drafts = draft_cv(writer, name, title, n or (settings.candidates if explain else 1), seed, sampling)
     render = lambda body: render_cv(" ".join(name.split()), " ".join(title.split()), body)  # noqa: E731
-    _print_drafts(drafts, render)
+    if explain:
+        _explain(writer, judge_prompt_cv(name, title), drafts, replace(writer.sampling, cv=sampling), render)
+    else:
+        _print_drafts(drafts, render)
 
 
 def reply(
@@ -133,18 +156,24 @@ def reply(
     seed: Annotated[int | None, typer.Option(help="Seed for sampling; the same seed gives the same reply.")] = None,
     temperature: TemperatureOpt = None,
     top_k: TopKOpt = None,
+    explain: ExplainOpt = False,
     model: WriterOpt = None,
     device: DeviceOpt = None,
 ) -> None:
     """Answer a project request the way a consultant colleague would."""
+    from dataclasses import replace
+
     from models.candidates import draft_replies, with_overrides
     from models.writer import Writer
 
     settings = get_settings()
     writer = Writer.load(model or settings.writer_model, device or settings.device)
     sampling = with_overrides(writer.sampling.reply, temperature=temperature, top_k=top_k)
-    drafts = draft_replies(writer, request, n or 1, seed, sampling)
-    _print_drafts(drafts, lambda text: text)
+    drafts = draft_replies(writer, request, n or (settings.candidates if explain else 1), seed, sampling)
+    if explain:
+        _explain(writer, " ".join(request.split()), drafts, replace(writer.sampling, reply=sampling), lambda t: t)
+    else:
+        _print_drafts(drafts, lambda text: text)
 
 
 def evaluate(

@@ -79,6 +79,47 @@ class SentenceEncoder:
     def width(self) -> int:
         return int(self.model.config.hidden_size)
 
+    @property
+    def layers(self) -> int:
+        return int(self.model.config.num_hidden_layers)
+
+    def fingerprint(self) -> str:
+        """sha256 of the word-embedding matrix: the same for the same weights, whatever the path or name.
+
+        Heads trained on one encoder's features are meaningless on another's; checkpoints record this
+        so that loading a head onto the wrong encoder is refused.
+        """
+        import hashlib
+
+        weights = self.model.get_input_embeddings().weight.detach().float().cpu().contiguous()
+        return hashlib.sha256(weights.numpy().tobytes()).hexdigest()
+
+    def tokenize_pairs(self, prompts: Sequence[str], texts: Sequence[str], max_length: int) -> dict[str, torch.Tensor]:
+        """BERT pair input "[CLS] prompt [SEP] text [SEP]"; long texts are cut, the prompt is kept."""
+        return self.tokenizer(list(prompts), list(texts), padding=True, truncation="longest_first",
+                              max_length=max_length, return_tensors="pt").to(self.device)
+
+    def pair_states(self, batch: dict[str, torch.Tensor], layers: Sequence[int]) -> torch.Tensor:
+        """Mean-pooled hidden states of the given layers (1 = first transformer layer), concatenated: (B, L*H)."""
+        out = self.model(**batch, output_hidden_states=True)
+        mask = batch["attention_mask"].unsqueeze(-1).to(out.last_hidden_state.dtype)  # (B, T, 1)
+        pooled = [(out.hidden_states[i] * mask).sum(1) / mask.sum(1).clamp(min=1.0) for i in layers]
+        return torch.cat(pooled, dim=-1)
+
+    @torch.inference_mode()
+    def pair_features(self, prompts: Sequence[str], texts: Sequence[str], layers: Sequence[int],
+                      max_length: int = 512, batch_size: int = 16) -> torch.Tensor:
+        """Features of (prompt, text) pairs for the scoring heads: (N, len(layers) * H) on the CPU."""
+        if len(prompts) != len(texts):
+            raise ValueError(f"{len(prompts)} prompts but {len(texts)} texts")
+        order = sorted(range(len(texts)), key=lambda i: len(prompts[i]) + len(texts[i]))
+        out = torch.empty(len(texts), len(layers) * self.width)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            batch = self.tokenize_pairs([prompts[i] for i in idx], [texts[i] for i in idx], max_length)
+            out[idx] = self.pair_states(batch, layers).float().cpu()
+        return out
+
     def hidden(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Mean of the last hidden states over real tokens: (B, H)."""
         states = self.model(**batch).last_hidden_state  # (B, T, H)

@@ -1,0 +1,77 @@
+"""Benchmark: scoring 8 drafts with both heads in one batch, against one draft at a time.
+
+The drafts are 8 replies from the bundled corpus's test split, scored for their own request. Both
+ways run in one process, interleaved; the ratio is the figure to read, milliseconds per draft are
+context. With both heads on one frozen encoder, a batch costs one encoder pass for both.
+
+    implementor bench rerank        (or: python -m bench.rerank)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from models.corpus import load_split
+from models.rerank import Reranker
+from models.text_format import PairRecord
+
+CANDIDATES = 8
+CORPUS = Path(__file__).resolve().parents[1] / "models" / "bundled" / "writer-corpus"
+
+
+def run_benchmark(realism: Path | None, quality: Path | None, encoder: str, device: str, repeats: int,
+                  out: Path | None) -> dict[str, Any]:
+    reranker = Reranker.load(realism, quality, encoder, device)
+    pairs = [r for r in load_split(CORPUS, "test") if isinstance(r, PairRecord)][:CANDIDATES]
+    request, drafts = pairs[0].request, [p.reply for p in pairs]
+
+    def batched() -> None:
+        reranker.scores(request, drafts)
+
+    def one_at_a_time() -> None:
+        for draft in drafts:
+            reranker.scores(request, [draft])
+
+    for fn in (batched, one_at_a_time):  # warm-up
+        fn()
+    times: dict[str, list[float]] = {"batched": [], "one_at_a_time": []}
+    for _ in range(repeats):
+        for name, fn in (("batched", batched), ("one_at_a_time", one_at_a_time)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    ms = {k: statistics.median(v) / CANDIDATES * 1000 for k, v in times.items()}
+    device_name = str(reranker.realism.encoder.device)
+    result = {
+        "benchmark": "rerank",
+        "candidates": CANDIDATES,
+        "repeats": repeats,
+        "ms_per_candidate": {k: round(v, 2) for k, v in ms.items()},
+        "speedup_batched_over_one_at_a_time": round(ms["one_at_a_time"] / ms["batched"], 2),
+        "shared_encoder_pass": reranker.shared,
+        "encoder": encoder,
+        "machine": {
+            "device": device_name,
+            "gpu": torch.cuda.get_device_name() if device_name.startswith("cuda") else None,
+            "cpu": platform.processor() or platform.machine(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+        },
+    }
+    print(f"rerank: scoring {CANDIDATES} drafts in one batch is {result['speedup_batched_over_one_at_a_time']}x "
+          f"one at a time ({ms['batched']:.1f} vs {ms['one_at_a_time']:.1f} ms per draft on {device_name})")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    run_benchmark(None, None, "all-MiniLM-L6-v2", "auto", 5, Path(__file__).parent / "results" / "rerank.json")

@@ -1,0 +1,180 @@
+"""Commands for the BERT heads: train the realism discriminator and the quality model, evaluate, benchmark."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from config import get_settings
+from config.errors import InputError
+from implementor.console import command_line, done
+from implementor.text_commands import BUNDLED_CORPUS, DeviceOpt, WriterOpt
+
+log = logging.getLogger(__name__)
+
+EncoderOpt = Annotated[str | None, typer.Option(help="BERT name or directory. Default: IMPLEMENTOR_ENCODER.")]
+FinetuneOpt = Annotated[bool, typer.Option(help="Fine-tune the whole encoder too (wants a GPU).")]
+CorpusOpt = Annotated[Path | None, typer.Option("--data", help="Corpus directory. Default: the bundled one.")]
+
+
+def _head_config(task: Literal["realism", "quality"], encoder: Any, finetune: bool) -> Any:
+    from models.pair_head import HeadConfig
+
+    return HeadConfig(task=task, encoder=encoder.name, encoder_fingerprint=encoder.fingerprint(),
+                      encoder_width=encoder.width, finetuned_encoder=finetune,
+                      layers=tuple(sorted({max(1, encoder.layers // 3), max(1, 2 * encoder.layers // 3),
+                                           encoder.layers})))
+
+
+def train_realism(
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
+    writer: WriterOpt = None,
+    data: CorpusOpt = None,
+    split: Annotated[Literal["train", "validation"], typer.Option(help="Corpus split to learn from.")] = "train",
+    prompts: Annotated[int, typer.Option(help="Prompts per task (CVs, replies) to draft fakes for.")] = 400,
+    fakes_per_prompt: Annotated[int, typer.Option(help="Drafts per prompt.")] = 1,
+    encoder: EncoderOpt = None,
+    finetune: FinetuneOpt = False,
+    epochs: Annotated[int, typer.Option(help="At most this many epochs.")] = 80,
+    seed: Annotated[int, typer.Option(help="Seed for prompts, drafts, split and initialisation.")] = 0,
+    device: DeviceOpt = None,
+) -> None:
+    """Train the realism discriminator on corpus texts against the writer's drafts (live sampling)."""
+    from models.corpus import load_split
+    from models.encoder import SentenceEncoder
+    from models.pair_head_train import HeadTrainConfig, train_head
+    from models.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
+    from models.writer import Writer
+
+    if prompts < 2 or fakes_per_prompt < 1 or epochs < 1:
+        raise InputError("--prompts must be at least 2, --fakes-per-prompt and --epochs positive")
+    settings = get_settings()
+    device = device or settings.device
+    the_writer = Writer.load(writer or settings.writer_model, device)
+    corpus = data or BUNDLED_CORPUS
+    records = pick_prompts(load_split(corpus, split), prompts, seed)
+    fakes = generate_fakes(the_writer, records, fakes_per_prompt, seed, out / "fakes.jsonl")
+    bert = SentenceEncoder.load(encoder or settings.encoder, device)
+    scorer, report = train_head(bert, _head_config("realism", bert, finetune), realism_examples(records, fakes),
+                                HeadTrainConfig(epochs=epochs, finetune=finetune, seed=seed, device=device))
+    card = scorer.save(out, {
+        "model": "realism-head", "command": command_line(),
+        "writer": {"path": str(the_writer.path), **writer_identity(the_writer)},
+        "sampling": the_writer.sampling.to_dict(),
+        "data": {"corpus": str(corpus), "split": split, "prompts": len(records), "fakes": len(fakes)},
+        "metrics": {k: v for k, v in report.items() if k != "history"}, "history": report["history"],
+    })
+    typer.echo(json.dumps(card["metrics"]["validation"], indent=2))
+    done("realism discriminator written", out)
+
+
+def train_quality(
+    out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
+    data: CorpusOpt = None,
+    feedback: Annotated[Path | None, typer.Option(help="Members' ratings (JSONL from `feedback export`).")] = None,
+    feedback_weight: Annotated[float, typer.Option(help="How much one rating counts against one proxy pair.")] = 5.0,
+    drafts: Annotated[Path | None, typer.Option(help="Writer drafts (a realism run's fakes.jsonl) to use as "
+                                                     "off-topic negatives.")] = None,
+    prompts: Annotated[int, typer.Option(help="Corpus prompts per task for the proxy task.")] = 1200,
+    encoder: EncoderOpt = None,
+    finetune: FinetuneOpt = False,
+    epochs: Annotated[int, typer.Option(help="At most this many epochs.")] = 80,
+    seed: Annotated[int, typer.Option(help="Seed for sampling, split and initialisation.")] = 0,
+    device: DeviceOpt = None,
+) -> None:
+    """Train the quality model on ratings if given, bootstrapping on matched/mismatched pairs."""
+    from models.corpus import load_split
+    from models.encoder import SentenceEncoder
+    from models.metrics import spearman
+    from models.pair_head_train import HeadTrainConfig, split_by_group, train_head
+    from models.quality_data import bootstrap_examples, feedback_examples, load_feedback
+    from models.realism_data import pick_prompts
+
+    if prompts < 2 or epochs < 1 or feedback_weight <= 0:
+        raise InputError("--prompts must be at least 2, --epochs and --feedback-weight positive")
+    settings = get_settings()
+    device = device or settings.device
+    corpus = data or BUNDLED_CORPUS
+    records = pick_prompts(load_split(corpus, "train"), prompts, seed)
+    draft_texts = [json.loads(line) for line in drafts.read_text().splitlines()[1:]] if drafts else None
+    examples = bootstrap_examples(records, seed, draft_texts)
+    ratings = load_feedback(feedback) if feedback else []
+    if ratings:
+        examples = examples + feedback_examples(ratings, feedback_weight)
+    bert = SentenceEncoder.load(encoder or settings.encoder, device)
+    config = HeadTrainConfig(epochs=epochs, finetune=finetune, seed=seed, device=device)
+    scorer, report = train_head(bert, _head_config("quality", bert, finetune), examples, config)
+    metrics: dict[str, Any] = {k: v for k, v in report.items() if k != "history"}
+    if ratings:
+        _, held = split_by_group(examples, config.validation_fraction, config.seed)
+        rated = [i for i in held if examples.groups[i].startswith("feedback:")]
+        if len(rated) >= 3:
+            predicted = scorer.logits([examples.prompts[i] for i in rated], [examples.texts[i] for i in rated])
+            metrics["feedback_spearman"] = round(spearman(predicted, [examples.targets[i] for i in rated]), 4)
+    card = scorer.save(out, {
+        "model": "quality-head", "command": command_line(),
+        "data": {"corpus": str(corpus), "prompts": len(records), "feedback": str(feedback) if feedback else None,
+                 "ratings": len(ratings), "examples": len(examples)},
+        "metrics": metrics, "history": report["history"],
+    })
+    typer.echo(json.dumps(card["metrics"]["validation"], indent=2))
+    done("quality model written", out)
+
+
+def evaluate(
+    writer: WriterOpt = None,
+    realism: Annotated[Path | None, typer.Option(help="Realism head. Default: IMPLEMENTOR_REALISM_MODEL.")] = None,
+    quality: Annotated[Path | None, typer.Option(help="Quality head. Default: IMPLEMENTOR_QUALITY_MODEL.")] = None,
+    judge: Annotated[Path | None, typer.Option(help="Independent realism head (other split and seed). "
+                                                    "Default: the bundled judge.")] = None,
+    data: CorpusOpt = None,
+    feedback: Annotated[Path | None, typer.Option(help="Held-out ratings, for the quality model's Spearman.")] = None,
+    prompts: Annotated[int, typer.Option(help="Held-out prompts per task (CVs, replies) for the lift.")] = 60,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("eval_rerank.json"),
+    device: DeviceOpt = None,
+) -> None:
+    """Discriminator and quality AUCs, and the lift of reranking as judged by an independent discriminator."""
+    from models.pair_head import PairScorer
+    from models.quality_data import load_feedback
+    from models.rerank import BUNDLED_JUDGE, Reranker, RerankPolicy
+    from models.rerank_eval import RerankEvalSpec, evaluate_reranker
+    from models.writer import Writer
+
+    if prompts < 50:
+        raise InputError("--prompts must be at least 50 per task, so that the lift rests on 100 prompts or more")
+    settings = get_settings()
+    device = device or settings.device
+    the_writer = Writer.load(writer or settings.writer_model, device)
+    reranker = Reranker.load(realism or settings.realism_model, quality or settings.quality_model,
+                             settings.encoder, device, RerankPolicy(threshold=settings.realism_threshold))
+    reranker.check_sampling(the_writer.sampling)
+    the_judge = PairScorer.load(judge or BUNDLED_JUDGE, reranker.realism.encoder, "realism", device)
+    report = evaluate_reranker(the_writer, reranker, the_judge, data or BUNDLED_CORPUS,
+                               RerankEvalSpec(prompts_per_task=prompts), out.with_suffix(".drafts.jsonl"),
+                               load_feedback(feedback) if feedback else None)
+    from models.checkpoint import write_json
+
+    write_json(out, {"command": command_line(), **report})
+    typer.echo(json.dumps(report, indent=2))
+    done(f"evaluation written ({'meets' if report['passed'] else 'misses'} the bars)", out)
+
+
+def bench(
+    device: DeviceOpt = None,
+    repeats: Annotated[int, typer.Option(help="Timed repetitions.")] = 5,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/rerank.json"),
+) -> None:
+    """Scoring 8 drafts in one batch against one at a time, with milliseconds per draft."""
+    from bench.rerank import run_benchmark
+
+    if repeats < 1:
+        raise InputError("--repeats must be positive")
+    settings = get_settings()
+    result = run_benchmark(settings.realism_model, settings.quality_model, settings.encoder,
+                           device or settings.device, repeats, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)

@@ -1,0 +1,66 @@
+"""Training the heads and reranking through the commands, on a small BERT and the micro writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from implementor.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def heads(tmp_path_factory: pytest.TempPathFactory, tiny_writer_dir: Path, tiny_bert_dir: Path,
+          mini_corpus: Path) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("heads")
+    env = {"IMPLEMENTOR_ENCODER": str(tiny_bert_dir), "IMPLEMENTOR_WRITER_MODEL": str(tiny_writer_dir)}
+    realism = runner.invoke(app, ["train", "realism", "--out", str(out / "realism"), "--data", str(mini_corpus),
+                                  "--prompts", "10", "--epochs", "5", "--device", "cpu"], env=env)
+    assert realism.exit_code == 0, realism.output
+    feedback = out / "feedback.jsonl"
+    feedback.write_text("".join(json.dumps({"request": f"Can you help with audit number {i}?",
+                                            "reply": "Yes." if i % 2 else "I can run that audit next week.",
+                                            "rating": 1 + (i % 5)}) + "\n" for i in range(40)))
+    quality = runner.invoke(app, ["train", "quality", "--out", str(out / "quality"), "--data", str(mini_corpus),
+                                  "--prompts", "10", "--epochs", "5", "--feedback", str(feedback),
+                                  "--drafts", str(out / "realism" / "fakes.jsonl"), "--device", "cpu"], env=env)
+    assert quality.exit_code == 0, quality.output
+    return {"realism": out / "realism", "quality": out / "quality", "env": env}  # type: ignore[dict-item]
+
+
+def test_the_realism_card_records_the_writer_and_its_sampling(heads: dict[str, Path], tiny_writer_dir: Path) -> None:
+    card = json.loads((heads["realism"] / "card.json").read_text())
+    writer_card = json.loads((tiny_writer_dir / "card.json").read_text())
+    assert card["sampling"] == writer_card["sampling"]
+    assert card["writer"]["sha256"] == writer_card["sha256"]["model.safetensors"]
+    assert card["data"]["fakes"] == 20 and "auc" in card["metrics"]["validation"]
+
+
+def test_the_quality_card_reports_feedback(heads: dict[str, Path]) -> None:
+    card = json.loads((heads["quality"] / "card.json").read_text())
+    assert card["data"]["ratings"] == 40
+    assert "feedback_spearman" in card["metrics"]
+
+
+def test_reply_explain_prints_the_scores_and_the_choice(heads: dict, tiny_writer_dir: Path) -> None:  # type: ignore[type-arg]
+    env = {**heads["env"], "IMPLEMENTOR_REALISM_MODEL": str(heads["realism"]),
+           "IMPLEMENTOR_QUALITY_MODEL": str(heads["quality"]), "IMPLEMENTOR_CANDIDATES": "4"}
+    result = runner.invoke(app, ["reply", "Could someone help us plan a spring campaign?", "--explain", "--seed", "1"],
+                           env=env)
+    assert result.exit_code == 0, result.output
+    assert "P(real)  quality  verdict" in result.output
+    table = result.output.split("--- chosen")[0]
+    assert sum(line[1:3].strip().isdigit() for line in table.splitlines()) == 4
+    assert "--- chosen: #" in result.output
+
+
+def test_a_head_for_another_encoder_is_refused(heads: dict, tiny_writer_dir: Path) -> None:  # type: ignore[type-arg]
+    env = {"IMPLEMENTOR_WRITER_MODEL": str(tiny_writer_dir), "IMPLEMENTOR_REALISM_MODEL": str(heads["realism"]),
+           "IMPLEMENTOR_QUALITY_MODEL": str(heads["quality"])}  # encoder left at all-MiniLM-L6-v2
+    result = runner.invoke(app, ["reply", "Could someone help us plan a spring campaign?", "--explain"], env=env)
+    assert result.exit_code != 0
+    assert "different model" in str(result.exception)
