@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 
-.PHONY: install face test lint typecheck bench clean
+.PHONY: install introduce face test lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-face: install  ## the main job: a face PNG from the bundled model
+introduce: install  ## the main job: a colleague's face.png and cv.md, from the bundled models
+	$(BIN)/implementor introduce --seed 7 --out .
+
+face: install  ## just a face PNG
 	$(BIN)/implementor face --seed 7 --out face.png
 
 lint: install
@@ -29,8 +32,11 @@ typecheck: install
 test: lint typecheck  ## what CI runs: lint, types, then the test suite
 	$(BIN)/pytest
 
-bench: install
+bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench face
+	$(BIN)/implementor bench text
+	$(BIN)/implementor bench rerank
+	$(BIN)/implementor bench queue
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,5 +1,8 @@
 """The `implementor` command: one entry point, one sub-command per job.
 
+    implementor introduce                a colleague: face.png and cv.md (embedded worker, or the stack's)
+    implementor project                  the colleague's reply to a project request
+    implementor worker                   a Celery worker for the stack
     implementor face                     a face PNG from the configured (or bundled) DCGAN
     implementor faces prepare            photo folder -> square face crops
     implementor train face               train a DCGAN on `lfw` or a folder of crops
@@ -13,6 +16,7 @@
     implementor train realism / quality  the BERT heads that pick the best draft
     implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
+    implementor bench queue              queue overhead, batching, latency, memory and cold start
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
 into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
@@ -24,7 +28,7 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import face_commands, rerank_commands, text_commands
+from implementor import face_commands, rerank_commands, text_commands, worker_commands
 
 app = typer.Typer(
     name="implementor",
@@ -60,7 +64,11 @@ train_app.command("realism")(rerank_commands.train_realism)
 train_app.command("quality")(rerank_commands.train_quality)
 eval_app.command("rerank")(rerank_commands.evaluate)
 bench_app.command("rerank")(rerank_commands.bench)
+bench_app.command("queue")(worker_commands.bench)
 app.command("cv")(text_commands.cv)
+app.command("introduce")(worker_commands.introduce)
+app.command("project")(worker_commands.project)
+app.command("worker")(worker_commands.worker)
 app.command("reply")(text_commands.reply)
 
 

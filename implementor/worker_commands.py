@@ -1,0 +1,133 @@
+"""Commands that go through the queue: introduce, project (both embedded or on the stack), and worker."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from pydantic import ValidationError
+
+from config import get_settings
+from config.errors import ConfigError, ImplementorError, InputError
+from config.settings import Settings
+from implementor.console import ProgressLine, candidates_table, done
+
+if TYPE_CHECKING:
+    from workers.client import JobClient
+    from workers.schemas import IntroduceJob, ProjectJob, Result
+
+TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the result.")]
+
+
+@contextmanager
+def job_client(settings: Settings) -> Iterator[JobClient]:
+    """The stack's queue if IMPLEMENTOR_BROKER_URL is set, else an embedded worker in this process."""
+    from workers.app import create_app
+    from workers.client import JobClient
+    from workers.embedded import embedded_worker
+
+    if settings.broker_url is None:
+        with embedded_worker(settings) as client:
+            yield client
+    else:
+        yield JobClient(create_app(settings))
+
+
+def _run(job: IntroduceJob | ProjectJob, label: str, timeout: float) -> Result:
+    progress = ProgressLine(label)
+    progress("starting")
+    with job_client(get_settings()) as client:
+        result = client.result(client.submit(job), timeout, on_progress=progress)
+    progress.finish()
+    if result.status != "ok":
+        raise ImplementorError(f"the job failed: {result.error}")
+    return result
+
+
+def introduce(
+    name: Annotated[str | None, typer.Option(help="The colleague's name. Default: one from the seed.")] = None,
+    title: Annotated[str | None, typer.Option(help="Their job title. Default: one from the seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Face seed; with it the same colleague comes back.")] = None,
+    out: Annotated[Path, typer.Option(help="Directory for face.png and cv.md.")] = Path("."),
+    timeout: TimeoutOpt = 900.0,
+) -> None:
+    """Hire a colleague: a DCGAN face and a GPT-2 CV, the best of several drafts as the BERT heads judge."""
+    from models.text_format import render_cv
+    from workers.schemas import IntroduceJob, IntroduceResult
+
+    try:
+        job = IntroduceJob(name=name, title=title, seed=seed)
+    except ValidationError as exc:
+        raise InputError(f"invalid introduction: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    result = _run(job, "introduce", timeout)
+    assert isinstance(result, IntroduceResult) and result.persona is not None
+    persona = result.persona
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "face.png").write_bytes(base64.b64decode(persona.png_base64))
+    cv = render_cv(persona.name, persona.title, persona.cv)
+    (out / "cv.md").write_text(cv, encoding="utf-8")
+    typer.echo(cv)
+    if result.low_confidence:
+        typer.secho("(no draft passed the realism threshold; this is the most realistic one)", fg="yellow")
+    done(f"face (seed {persona.seed}) and CV written: {out / 'face.png'} and {out / 'cv.md'}")
+
+
+def project(
+    request: Annotated[str, typer.Argument(help="A colleague's request for help, 10 to 1,500 characters.")],
+    explain: Annotated[bool, typer.Option(help="Also print every draft's scores.")] = False,
+    timeout: TimeoutOpt = 900.0,
+) -> None:
+    """Bring the colleague a project: it drafts replies with GPT-2 and posts the best as BERT judges it."""
+    from workers.schemas import ProjectJob, ProjectResult
+
+    try:
+        job = ProjectJob(request=request)
+    except ValidationError as exc:
+        raise InputError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+    result = _run(job, "project", timeout)
+    assert isinstance(result, ProjectResult)
+    if explain:
+        typer.echo(candidates_table(result.candidates) + "\n")
+    typer.echo(result.reply)
+
+
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues to consume.")] = "gpu",
+    concurrency: Annotated[int | None, typer.Option(help="Processes. Default: IMPLEMENTOR_WORKER_CONCURRENCY.")] = None,
+    autoscale: Annotated[str | None, typer.Option(help="MAX,MIN processes (IMPLEMENTOR_WORKER_AUTOSCALE).")] = None,
+    pool: Annotated[Literal["prefork", "solo", "threads"], typer.Option(help="Celery pool.")] = "prefork",
+) -> None:
+    """Start a Celery worker for the stack (needs IMPLEMENTOR_BROKER_URL)."""
+    settings = get_settings()
+    if settings.broker_url is None:
+        raise ConfigError("a worker needs a broker: set IMPLEMENTOR_BROKER_URL (e.g. redis://localhost:6379/0)")
+    from workers.worker import app
+
+    argv = ["worker", "-Q", queues, "-P", pool, "-n", f"{queues.split(',')[0]}@%h", "--loglevel",
+            settings.log_level, "-c", str(concurrency or settings.worker_concurrency)]
+    scale = autoscale or settings.worker_autoscale
+    if scale:
+        argv += ["--autoscale", scale]
+    app.worker_main(argv)
+
+
+def bench(
+    jobs: Annotated[int, typer.Option(help="Concurrent project jobs for the batching comparison.")] = 16,
+    introductions: Annotated[int, typer.Option(help="Introduce jobs for the latency percentiles.")] = 20,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/queue.json"),
+) -> None:
+    """Queue overhead, batched against unbatched throughput, introduce latency, worker memory and cold start."""
+    import shutil
+
+    from bench.queue import run_benchmark
+
+    if shutil.which("redis-server") is None:
+        raise ConfigError("the queue benchmark starts its own redis-server; install it (apt-get install redis-server)")
+    if jobs < 2 or introductions < 2:
+        raise InputError("--jobs and --introductions must be at least 2")
+    run_benchmark(out, jobs, introductions)
+    done("benchmark written", out)

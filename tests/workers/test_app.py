@@ -1,0 +1,57 @@
+"""The Celery configuration, read from the app the workers use."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from config.settings import Settings
+from workers.app import GPU_QUEUE, celery_config, create_app
+
+
+@pytest.fixture
+def stack_settings() -> Settings:
+    return Settings(broker_url=SecretStr("redis://redis:6379/0"), task_time_limit_s=600,
+                    task_soft_time_limit_s=540, visibility_timeout_s=7200, batch_max_size=4)
+
+
+def test_json_only_and_model_work_goes_to_the_gpu_queue(stack_settings: Settings) -> None:
+    app = create_app(stack_settings)
+    assert app.conf.accept_content == ["json"] and app.conf.result_accept_content == ["json"]
+    assert app.conf.task_serializer == app.conf.result_serializer == "json"
+    for name in ("implementor.introduce", "implementor.project"):
+        assert name in app.tasks
+        assert app.amqp.router.route({}, name)["queue"].name == GPU_QUEUE
+
+
+def test_reliability_settings(stack_settings: Settings) -> None:
+    conf = celery_config(stack_settings)
+    assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
+    assert conf["task_time_limit"] == 600 and conf["task_soft_time_limit"] == 540
+    assert conf["result_expires"] == stack_settings.result_ttl_s
+    assert conf["worker_prefetch_multiplier"] == 4  # one batch, and no more
+    # The visibility timeout is above the time limit, everywhere Celery and kombu read it.
+    assert conf["visibility_timeout"] == 7200
+    assert conf["broker_transport_options"]["visibility_timeout"] == 7200
+    assert conf["result_backend_transport_options"]["visibility_timeout"] == 7200
+    assert conf["broker_url"] == conf["result_backend"] == "redis://redis:6379/0"
+
+
+def test_no_broker_means_the_embedded_in_memory_transport() -> None:
+    conf = celery_config(Settings())
+    assert conf["broker_url"] == "memory://" and conf["result_backend"] == "cache+memory://"
+    assert conf["worker_prefetch_multiplier"] == Settings().batch_max_size
+
+
+def test_time_limits_must_nest(stack_settings: Settings) -> None:
+    with pytest.raises(ValueError, match="VISIBILITY_TIMEOUT_S must exceed"):
+        Settings(task_time_limit_s=600, task_soft_time_limit_s=500, visibility_timeout_s=600)
+    with pytest.raises(ValueError, match="SOFT_TIME_LIMIT_S must be below"):
+        Settings(task_time_limit_s=600, task_soft_time_limit_s=600)
+    with pytest.raises(ValueError, match="redis://"):
+        Settings(broker_url=SecretStr("amqp://guest@rabbit//"))
+
+
+def test_the_broker_password_is_not_shown(stack_settings: Settings) -> None:
+    settings = Settings(broker_url=SecretStr("redis://:hunter2@redis:6379/0"))
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())

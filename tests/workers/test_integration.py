@@ -1,0 +1,93 @@
+"""Against a real redis-server, with a real worker process: the stack's behaviour, end to end.
+
+The module starts its own redis-server on a free port and a Celery worker subprocess (prefork,
+one child) on it, with the tiny test models (workers/local_stack.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from workers.client import JobClient
+from workers.local_stack import RedisServer, children, worker_process
+from workers.schemas import IntroduceJob, ProjectJob
+
+REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
+
+if shutil.which("redis-server") is None and not os.environ.get("CI"):
+    pytest.skip("redis-server is not installed (CI installs it; locally: apt-get install redis-server)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(server: RedisServer, tiny_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with worker_process(server.url, {**tiny_env, "IMPLEMENTOR_BATCH_WINDOW_S": "0.2"}, log) as running:
+        yield running
+
+
+def test_introduce_and_project_run_on_a_worker_through_redis(stack) -> None:  # type: ignore[no-untyped-def]
+    client: JobClient = stack[0]
+    intro_id = client.submit(IntroduceJob(name="Ada Lovelace", title="Data Scientist", seed=3))
+    project_id = client.submit(ProjectJob(request=REQUEST))
+    intro, reply = client.result(intro_id, timeout=180), client.result(project_id, timeout=180)
+    assert intro.status == "ok" and intro.persona.name == "Ada Lovelace"  # type: ignore[union-attr]
+    assert reply.status == "ok" and reply.reply  # type: ignore[union-attr]
+
+
+def test_a_killed_worker_child_does_not_lose_or_repeat_the_job(stack, server: RedisServer) -> None:  # type: ignore[no-untyped-def]
+    client, worker = stack
+    client.app.control.pool_restart(reload=False)  # a fresh child, which must load its models again
+    time.sleep(2)
+    job = ProjectJob(job_id="killed-0001", request=REQUEST)
+    client.submit(job)
+    deadline = time.monotonic() + 60
+    while client.stage(job.job_id) not in ("loading models", "generating"):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.02)
+    killed = children(worker.pid)
+    assert killed
+    for child in killed:
+        os.kill(child, signal.SIGKILL)  # mid-task: the child is loading or running the models
+    result = client.result(job.job_id, timeout=180)
+    assert result.status == "ok" and result.reply
+    assert result.attempts == 2  # it ran again after the kill ...
+    ledger = redis.Redis(port=server.port, decode_responses=True)
+    assert ledger.get("implementor:attempts:killed-0001") == "2"
+    assert ledger.exists("implementor:result:killed-0001") == 1  # ... and was recorded once
+    assert ledger.llen("gpu") == 0  # nothing left behind in the queue
+
+
+def test_a_malformed_payload_is_rejected_once(stack, server: RedisServer) -> None:  # type: ignore[no-untyped-def]
+    client = stack[0]
+    client.app.send_task("implementor.introduce", kwargs={"job": {"kind": "introduce", "seed": "many"}},
+                         task_id="malformed-0002", queue="gpu")
+    result = client.result("malformed-0002", timeout=60)
+    assert result.status == "error" and "malformed job" in result.error
+    time.sleep(1.0)
+    ledger = redis.Redis(port=server.port, decode_responses=True)
+    assert ledger.llen("gpu") == 0 and not ledger.exists("implementor:attempts:malformed-0002")
+
+
+def test_jobs_complete_after_redis_restarts(stack, server: RedisServer) -> None:  # type: ignore[no-untyped-def]
+    client, worker = stack
+    server.stop()
+    time.sleep(1.0)
+    server.start()
+    result = client.result(client.submit(ProjectJob(request=REQUEST)), timeout=120)
+    assert result.status == "ok" and worker.poll() is None

@@ -1,0 +1,43 @@
+"""The job ledger's contract, on fakeredis and in memory."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+
+from workers.ledger import Ledger, MemoryLedger, RedisLedger
+
+
+@pytest.fixture(params=["redis", "memory"])
+def ledger(request: pytest.FixtureRequest) -> Ledger:
+    if request.param == "redis":
+        return RedisLedger(fakeredis.FakeRedis(decode_responses=True), ttl_s=60)
+    return MemoryLedger()
+
+
+def test_attempts_are_counted(ledger: Ledger) -> None:
+    assert [ledger.begin("job-a"), ledger.begin("job-a"), ledger.begin("job-b")] == [1, 2, 1]
+
+
+def test_the_first_recorded_result_wins(ledger: Ledger) -> None:
+    assert ledger.result("job-a") is None
+    assert ledger.record("job-a", '{"n": 1}') == '{"n": 1}'
+    assert ledger.record("job-a", '{"n": 2}') == '{"n": 1}'
+    assert ledger.result("job-a") == '{"n": 1}'
+
+
+def test_redis_entries_expire() -> None:
+    client = fakeredis.FakeRedis(decode_responses=True)
+    ledger = RedisLedger(client, ttl_s=60)
+    ledger.begin("job-a")
+    ledger.record("job-a", "{}")
+    assert 0 < client.ttl("implementor:attempts:job-a") <= 60
+    assert 0 < client.ttl("implementor:result:job-a") <= 60
+
+
+def test_redis_state_survives_a_new_client() -> None:
+    """What a restarted bot or worker sees: the state lives in Redis, not in the process."""
+    server = fakeredis.FakeServer()
+    RedisLedger(fakeredis.FakeRedis(server=server, decode_responses=True), 60).record("job-a", '{"ok": 1}')
+    again = RedisLedger(fakeredis.FakeRedis(server=server, decode_responses=True), 60)
+    assert again.result("job-a") == '{"ok": 1}' and again.begin("job-a") == 1

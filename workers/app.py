@@ -1,0 +1,72 @@
+"""The Celery app: created from settings, configured for long GPU jobs, routing model work to `gpu`.
+
+Following the `next-steps` layout in Celery's docs, this module does three things: it creates the
+app, applies configuration derived from our settings, and routes tasks to queues.
+
+Reliability, for jobs that hold a GPU for seconds to minutes:
+- `acks_late` with `reject_on_worker_lost`: a job is acknowledged only when it finished, and one whose
+  worker process died goes back to the queue (the job ledger stops it after `max_attempts`);
+- prefetch: a worker holds at most one batch of unacknowledged jobs (`batch_max_size`, or 1 without
+  batching), so idle workers are not starved by a busy one;
+- hard and soft time limits, and a visibility timeout above the hard limit, set in all three places
+  Celery and kombu read it (app config, broker and result-backend transport options), so Redis never
+  hands a running job to a second worker;
+- JSON only, in and out; results expire.
+
+With no broker configured, the same app runs on kombu's in-memory transport (the embedded default).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from config.settings import Settings, get_settings
+
+GPU_QUEUE = "gpu"
+CPU_QUEUE = "cpu"
+TASKS = ("implementor.introduce", "implementor.project")
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Every Celery setting we choose, from our settings; pure, so tests can read it."""
+    broker = settings.broker_url.get_secret_value() if settings.broker_url else "memory://"
+    backend = settings.broker_url.get_secret_value() if settings.broker_url else "cache+memory://"
+    visibility = {"visibility_timeout": settings.visibility_timeout_s}
+    return {
+        "broker_url": broker,
+        "result_backend": backend,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        "task_routes": {name: {"queue": GPU_QUEUE} for name in TASKS},
+        "task_default_queue": CPU_QUEUE,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        # A batch is only as large as the jobs a worker may hold unacknowledged (celery-batches' rule).
+        "worker_prefetch_multiplier": settings.batch_max_size,
+        "task_time_limit": settings.task_time_limit_s,
+        "task_soft_time_limit": settings.task_soft_time_limit_s,
+        "visibility_timeout": settings.visibility_timeout_s,
+        "broker_transport_options": dict(visibility),
+        "result_backend_transport_options": dict(visibility),
+        "result_expires": settings.result_ttl_s,
+        "task_track_started": True,
+        "broker_connection_retry_on_startup": True,
+        "worker_autoscaler": "workers.autoscale:GpuAwareAutoscaler",
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """An app configured from settings, with the tasks registered."""
+    from workers.tasks import register_tasks
+
+    settings = settings or get_settings()
+    app = Celery("implementor")
+    app.conf.update(celery_config(settings))
+    app.conf.implementor_settings = settings  # for the tasks' model cache and ledger
+    register_tasks(app, settings)
+    return app
