@@ -3,6 +3,8 @@
     implementor introduce                a colleague: face.png and cv.md (embedded worker, or the stack's)
     implementor project                  the colleague's reply to a project request
     implementor worker                   a Celery worker for the stack
+    implementor bot                      the Discord bot
+    implementor feedback export          members' ratings as JSONL for `train quality`
     implementor face                     a face PNG from the configured (or bundled) DCGAN
     implementor faces prepare            photo folder -> square face crops
     implementor train face               train a DCGAN on `lfw` or a folder of crops
@@ -28,7 +30,7 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import face_commands, rerank_commands, text_commands, worker_commands
+from implementor import bot_commands, face_commands, rerank_commands, text_commands, worker_commands
 
 app = typer.Typer(
     name="implementor",
@@ -41,12 +43,14 @@ app = typer.Typer(
 faces_app = typer.Typer(help="Prepare face photos for training.", no_args_is_help=True)
 train_app = typer.Typer(help="Train a model and write a checkpoint directory.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_help=True)
+feedback_app = typer.Typer(help="Members' ratings of the colleague's work.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build the writer's training corpus.", no_args_is_help=True)
 bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                         no_args_is_help=True)
 
 app.add_typer(faces_app, name="faces")
 app.add_typer(corpus_app, name="corpus")
+app.add_typer(feedback_app, name="feedback")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
@@ -69,6 +73,8 @@ app.command("cv")(text_commands.cv)
 app.command("introduce")(worker_commands.introduce)
 app.command("project")(worker_commands.project)
 app.command("worker")(worker_commands.worker)
+app.command("bot")(bot_commands.bot)
+feedback_app.command("export")(bot_commands.export)
 app.command("reply")(text_commands.reply)
 
 

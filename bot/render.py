@@ -1,0 +1,131 @@
+"""Turning results into Discord messages, within Discord's limits, and never pinging anyone.
+
+Limits (Discord's): an embed description holds 4,096 characters, a field 1,024 and 25 fields, a
+whole embed 6,000, and a message 2,000. A CV's Profile goes in the description, its other sections
+in fields (split at line breaks when long), and whatever an embed cannot hold follows as messages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import discord
+
+from config.text_safety import neutralise_mentions
+
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+FIELDS_LIMIT = 25
+EMBED_LIMIT = 6000
+MESSAGE_LIMIT = 2000
+COLOUR = discord.Colour.from_rgb(76, 110, 245)
+_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+
+
+def safe(text: str) -> str:
+    """Text as it may be posted: no mention syntax (AllowedMentions.none() is the second wall)."""
+    return neutralise_mentions(text)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line breaks, then sentences, then words."""
+    pieces: list[str] = []
+    current = ""
+    for unit in re.split(r"(?<=\n)|(?<=[.!?] )", text):
+        while len(unit) > limit:  # a single line or sentence longer than the limit: cut at a space
+            cut = unit.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(unit[:cut])
+            unit = unit[cut:].lstrip()
+        if len(current) + len(unit) > limit:
+            pieces.append(current)
+            current = ""
+        current += unit
+    if current.strip():
+        pieces.append(current)
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def sections(cv: str) -> list[tuple[str, str]]:
+    parts = _HEADING.split(cv)
+    found = [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+    return found or [("CV", cv.strip())]
+
+
+@dataclass
+class Rendered:
+    embed: discord.Embed
+    follow_ups: list[str] = field(default_factory=list)  # messages to send after the embed
+
+
+def _embed_size(embed: discord.Embed) -> int:
+    return len(embed)
+
+
+def cv_embed(name: str, title: str, cv: str, image_url: str | None = None) -> Rendered:
+    """An introduction: the face, the name and title, and the CV split to fit."""
+    name, title = safe(name)[:256], safe(title)[:256]
+    parts = sections(safe(cv))
+    embed = discord.Embed(title=name, description="", colour=COLOUR)
+    embed.set_author(name=title)
+    if image_url:
+        embed.set_image(url=image_url)
+    follow_ups: list[str] = []
+    first_heading, first_body = parts[0]
+    description = split_text(first_body, DESCRIPTION_LIMIT - len(first_heading) - 8)
+    embed.description = f"**{first_heading}**\n{description[0]}" if description else ""
+    overflow = [f"**{first_heading} (continued)**\n{d}" for d in description[1:]]
+    for heading, body in parts[1:]:
+        for i, chunk in enumerate(split_text(body, FIELD_LIMIT)):
+            label = heading if i == 0 else f"{heading} (continued)"
+            if len(embed.fields) < FIELDS_LIMIT and _embed_size(embed) + len(label) + len(chunk) <= EMBED_LIMIT:
+                embed.add_field(name=label, value=chunk, inline=False)
+            else:
+                overflow.append(f"**{label}**\n{chunk}")
+    for text in overflow:
+        follow_ups.extend(split_text(text, MESSAGE_LIMIT))
+    return Rendered(embed, follow_ups)
+
+
+def reply_embed(colleague: str, title: str, reply: str, thumbnail_url: str | None = None,
+                low_confidence: bool = False) -> Rendered:
+    """A colleague's answer to a project request, in their name."""
+    chunks = split_text(safe(reply), DESCRIPTION_LIMIT)
+    embed = discord.Embed(description=chunks[0] if chunks else "", colour=COLOUR)
+    embed.set_author(name=f"{safe(colleague)[:200]} · {safe(title)[:50]}")
+    if thumbnail_url:
+        embed.set_thumbnail(url=thumbnail_url)
+    if low_confidence:
+        embed.set_footer(text="None of my drafts convinced me fully; this is the best of them.")
+    return Rendered(embed, [c for text in chunks[1:] for c in split_text(text, MESSAGE_LIMIT)])
+
+
+def status_line(stage: str, position: int | None = None, eta_s: float | None = None) -> str:
+    """The one status message a job keeps while it waits and runs."""
+    if stage == "queued":
+        where = f"number {position} in the queue" if position else "in the queue"
+        eta = f", about {max(1, round(eta_s))} s" if eta_s else ""
+        return f"⏳ Queued: {where}{eta}."
+    if stage == "loading models":
+        return "⚙️ Waking up (loading the models)..."
+    if stage == "generating":
+        return "✍️ Writing drafts and picking the best..."
+    if stage == "cancelled":
+        return "✖️ Cancelled."
+    if stage == "failed":
+        return "⚠️ That did not work; please try again."
+    return "✅ Done."
+
+
+def scores_table(candidates: list[dict[str, object]]) -> str:
+    """The drafts' scores for "Why this reply?", as a code block that fits one message."""
+    lines = ["#  P(real) quality  verdict"]
+    for i, c in enumerate(candidates, 1):
+        mark = "*" if c.get("chosen") else " "
+        lines.append(f"{mark}{i:<2} {float(c['p_real']):6.2f}  {float(c['quality']):6.2f}  {str(c['reason'])[:60]}")  # type: ignore[arg-type]
+    table = "\n".join(lines)
+    return f"```\n{safe(table)[:MESSAGE_LIMIT - 8]}\n```"

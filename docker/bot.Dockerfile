@@ -1,0 +1,28 @@
+# The Discord bot: slim, no torch, no models. It queues jobs on Redis and posts what the workers return.
+# Build: docker build -f docker/bot.Dockerfile -t implementor-bot .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md LICENSE ./
+COPY config ./config
+COPY models ./models
+COPY workers ./workers
+COPY bot ./bot
+COPY implementor ./implementor
+COPY bench ./bench
+# --no-deps keeps torch and the model stack out; the bot's own needs are listed here instead.
+RUN pip install --no-deps . \
+ && pip install "discord.py>=2.4,<3" "aiosqlite>=0.20" "celery[redis]>=5.4,<6" "celery-batches>=0.9" "redis>=5" \
+                "pydantic>=2.6" "pydantic-settings>=2.2" "typer>=0.12" \
+ && python -c "import bot.app, sys; assert 'torch' not in sys.modules"
+
+RUN useradd --create-home --uid 10001 implementor && mkdir /data && chown implementor /data
+USER implementor
+ENV IMPLEMENTOR_BOT_STORE_PATH=/data/implementor.sqlite3
+VOLUME ["/data"]
+CMD ["implementor", "bot"]

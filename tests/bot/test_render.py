@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.render import (
+    DESCRIPTION_LIMIT,
+    EMBED_LIMIT,
+    FIELD_LIMIT,
+    MESSAGE_LIMIT,
+    cv_embed,
+    reply_embed,
+    scores_table,
+    split_text,
+    status_line,
+)
+
+
+def long_cv(skills: int = 300) -> str:
+    return ("## Profile\n" + "I plan campaigns and count the results. " * 150 + "\n\n## Skills\n"
+            + "\n".join(f"- skill number {i} with a long descriptive label" for i in range(skills))
+            + "\n\n## Experience\n" + "\n".join(f"- Role {i}, Company {i} (2000-2001). Did work." for i in range(80))
+            + "\n\n## Education\n- BA in Things, University of Leeds (1999)")
+
+
+@pytest.mark.parametrize("limit", [50, 1024, 2000])
+def test_split_text_keeps_every_word_within_the_limit(limit: int) -> None:
+    text = long_cv()
+    pieces = split_text(text, limit)
+    assert all(0 < len(p) <= limit for p in pieces)
+    assert " ".join(" ".join(pieces).split()) == " ".join(text.split())
+
+
+def test_a_long_cv_fits_discords_limits_and_loses_nothing() -> None:
+    rendered = cv_embed("Ada Lovelace", "Data Scientist", long_cv(), image_url="attachment://face.png")
+    embed = rendered.embed
+    assert len(embed.description or "") <= DESCRIPTION_LIMIT
+    assert all(len(f.value or "") <= FIELD_LIMIT for f in embed.fields) and len(embed.fields) <= 25
+    assert len(embed) <= EMBED_LIMIT
+    assert rendered.follow_ups and all(len(m) <= MESSAGE_LIMIT for m in rendered.follow_ups)
+    shown = " ".join([embed.description or "", *(f.value or "" for f in embed.fields), *rendered.follow_ups])
+    for i in (0, 150, 299):
+        assert f"skill number {i} " in shown
+    assert "Role 79, Company 79" in shown and "University of Leeds" in shown
+    assert embed.image.url == "attachment://face.png"
+
+
+def test_a_short_cv_is_one_embed() -> None:
+    cv = "## Profile\nI count.\n\n## Skills\n- count\n\n## Experience\n- A (2020-present)\n\n## Education\n- BA (2019)"
+    rendered = cv_embed("Ada", "Analyst", cv)
+    assert rendered.follow_ups == []
+    assert [f.name for f in rendered.embed.fields] == ["Skills", "Experience", "Education"]
+
+
+def test_mention_syntax_in_generated_text_is_neutralised() -> None:
+    cv = "## Profile\nHello @everyone and @here, ask <@123456> or <@&42> in <#99>.\n\n## Skills\n- ping <@!7>"
+    rendered = cv_embed("Eve <@1>", "Admin @everyone", cv)
+    reply = reply_embed("Eve", "Admin", "Thanks @everyone <@123>", None)
+    texts = [rendered.embed.title or "", rendered.embed.author.name or "", rendered.embed.description or "",
+             *(f.value or "" for f in rendered.embed.fields), reply.embed.description or "",
+             scores_table([{"p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
+    for text in texts:
+        assert "@everyone" not in text and "@here" not in text and "<@" not in text and "<#" not in text
+
+
+def test_status_lines() -> None:
+    assert status_line("queued", 3, 42.4) == "⏳ Queued: number 3 in the queue, about 42 s."
+    assert status_line("generating").startswith("✍️")
+    assert status_line("done").startswith("✅")

@@ -1,0 +1,112 @@
+"""The stack's files, checked without a Docker engine or a cluster: every command a service runs is a
+real `implementor` command, every variable is a real setting, and the parts the design asks for are there."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from config.settings import Settings, env_example
+from implementor.cli import app
+from workers.app import GPU_QUEUE
+
+ROOT = Path(__file__).parents[1]
+SETTINGS = {f"IMPLEMENTOR_{name.upper()}" for name in Settings.model_fields}
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def k8s() -> list[dict]:  # type: ignore[type-arg]
+    return [doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
+            for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def dockerfile_commands() -> dict[str, list[str]]:
+    out = {}
+    for path in (ROOT / "docker").glob("*.Dockerfile"):
+        match = re.search(r"^CMD (\[.*\])$", path.read_text(), re.MULTILINE)
+        assert match, f"{path} has no exec-form CMD"
+        out[path.name] = json.loads(match.group(1))
+    return out
+
+
+def all_commands() -> list[list[str]]:
+    commands = [svc["command"] for svc in compose()["services"].values() if "command" in svc]
+    commands += list(dockerfile_commands().values())
+    commands += [c["command"] for doc in k8s() if doc["kind"] == "Deployment"
+                 for c in doc["spec"]["template"]["spec"]["containers"]]
+    return commands
+
+
+@pytest.mark.parametrize("command", [c for c in all_commands() if c[0] == "implementor"], ids=" ".join)
+def test_every_service_command_is_a_real_command_with_real_options(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command[1:], "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_every_variable_is_a_setting() -> None:
+    seen: set[str] = set()
+    for service in compose()["services"].values():
+        seen |= set(service.get("environment", {}))
+    for doc in k8s():
+        if doc["kind"] == "ConfigMap":
+            seen |= set(doc["data"])
+    assert seen and seen <= SETTINGS, seen - SETTINGS
+
+
+def test_env_example_lists_every_setting() -> None:
+    text = (ROOT / ".env.example").read_text()
+    regenerate = "python -c 'from config.settings import env_example; print(env_example(), end=\"\")' > .env.example"
+    assert text == env_example(), f".env.example is out of date; regenerate it: {regenerate}"
+    listed = set(re.findall(r"^(?:# )?(IMPLEMENTOR_[A-Z0-9_]+)=", text, re.MULTILINE))
+    assert listed == SETTINGS
+
+
+def test_redis_keeps_an_append_only_file_and_reports_health() -> None:
+    redis = compose()["services"]["redis"]
+    assert "--appendonly" in redis["command"] and redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert "redis-cli" in redis["healthcheck"]["test"]
+
+
+def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_worker_is_optional() -> None:
+    services = compose()["services"]
+    gpu = services["worker-gpu"]
+    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert gpu["command"][gpu["command"].index("--queues") + 1] == GPU_QUEUE and "--autoscale" in gpu["command"]
+    assert services["worker-cpu"]["profiles"] == ["cpu"]
+    assert gpu["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
+def test_dockerfiles_copy_what_exists() -> None:
+    for path in (ROOT / "docker").glob("*.Dockerfile"):
+        for source in re.findall(r"^COPY (.+) \S+$", path.read_text(), re.MULTILINE):
+            for item in source.split():
+                assert (ROOT / item).exists(), f"{path.name} copies {item}, which does not exist"
+
+
+def test_keda_scales_the_worker_deployment_on_the_gpu_queue() -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in k8s()}
+    scaled = next(d for (kind, _), d in docs.items() if kind == "ScaledObject")
+    assert ("Deployment", scaled["spec"]["scaleTargetRef"]["name"]) in docs
+    trigger = scaled["spec"]["triggers"][0]
+    assert trigger["type"] == "redis" and trigger["metadata"]["listName"] == GPU_QUEUE
+    deployment = docs[("Deployment", scaled["spec"]["scaleTargetRef"]["name"])]
+    limits = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits["nvidia.com/gpu"] == 1
+
+
+def test_the_bot_image_installs_what_the_bot_imports_and_no_torch() -> None:
+    text = (ROOT / "docker" / "bot.Dockerfile").read_text()
+    assert "pip install --no-deps ." in text and "torch" not in text.split("--no-deps .")[1].split("assert")[0]
+    for package in ("discord.py", "aiosqlite", "celery[redis]", "celery-batches", "redis", "pydantic-settings"):
+        assert f'"{package}' in text, package
+    compose_bot = compose()["services"]["bot"]
+    assert compose_bot["command"] == ["implementor", "bot"] and "bot-data:/data" in compose_bot["volumes"]
