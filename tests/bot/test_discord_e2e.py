@@ -119,8 +119,11 @@ async def test_project_is_answered_in_an_embed(discord_stack) -> None:  # type: 
 
 async def test_a_429_is_retried_and_the_message_posted_once(discord_stack) -> None:  # type: ignore[no-untyped-def]
     fake, _ = discord_stack
-    fake.rate_limit_next(f"/webhooks/{APPLICATION_ID}/", times=1)  # the next follow-up meets a 429
-    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}])
+    # This interaction's first follow-up meets a 429. The prefix names the token, so that a late request
+    # from an earlier test (deleting its status message, say) cannot take the 429 instead.
+    token = "token-rate-limited"
+    fake.rate_limit_next(f"/webhooks/{APPLICATION_ID}/{token}", times=1)
+    await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], token=token)
     await wait_for(lambda: result_post(fake, token), 120, "the reply")
     limited = [r for r in fake.requests if r.path == f"/webhooks/{APPLICATION_ID}/{token}" and r.json is None]
     assert len(limited) == 1  # one 429 ...

@@ -112,10 +112,10 @@ class FakeDiscord:
         await self.sockets[-1].send_json({"op": 7, "d": None, "s": None, "t": None})
 
     async def interaction(self, command: str, options: list[dict[str, Any]], user_id: str = "42",
-                          guild_id: str = "7", channel_id: str = "500") -> str:
-        """Send a slash command through the gateway; returns the interaction token."""
+                          guild_id: str = "7", channel_id: str = "500", token: str | None = None) -> str:
+        """Send a slash command through the gateway; returns the interaction token (made up unless given)."""
         interaction_id = str(next(self.ids))
-        token = f"token-{interaction_id}"
+        token = token or f"token-{interaction_id}"
         await self.dispatch("INTERACTION_CREATE", {
             "id": interaction_id, "application_id": APPLICATION_ID, "type": 2, "token": token, "version": 1,
             "guild_id": guild_id, "channel_id": channel_id,
