@@ -9,8 +9,6 @@ images/s depend on the machine and are recorded as context.
 
 from __future__ import annotations
 
-import json
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 import torch
 
+from bench.common import machine, write_result
 from models.face import FaceGenerator
 
 BATCH = 64
@@ -52,20 +51,11 @@ def run_benchmark(model: Path | str | None, device: str, repeats: int, out: Path
         "ratio_batch64_over_batch1": round(batch_ips / single_ips, 2),
         "repeats": repeats,
         "model": {**generator.config.to_dict(), "path": str(model or "bundled")},
-        "machine": {
-            "device": str(generator.device),
-            "gpu": torch.cuda.get_device_name() if generator.device.type == "cuda" else None,
-            "cpu": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
+        "machine": machine(str(generator.device)),
     }
     print(f"face generator: batch 64 gives {result['ratio_batch64_over_batch1']}x the images/s of batch 1 "
           f"({single_ips:.0f} -> {batch_ips:.0f} images/s on {generator.device})")
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(result, out)
 
 
 if __name__ == "__main__":

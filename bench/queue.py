@@ -14,15 +14,13 @@ models unless IMPLEMENTOR_* settings say otherwise:
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import machine, write_result
 from workers.client import JobClient
 from workers.local_stack import children, redis_server, rss_mb, worker_process
 from workers.schemas import IntroduceJob, ProjectJob
@@ -69,9 +67,7 @@ def _throughput(client: JobClient, jobs: int) -> float:
 
 
 def run_benchmark(out: Path | None, jobs: int = 16, introductions: int = 20, pings: int = 50) -> dict[str, Any]:
-    machine = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-               "python": platform.python_version()}
-    result: dict[str, Any] = {"benchmark": "queue", "machine": machine}
+    result: dict[str, Any] = {"benchmark": "queue", "machine": machine()}
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as server:
         started = time.perf_counter()
         with worker_process(server.url, {}, Path(tmp) / "default.log") as (client, worker):
@@ -103,10 +99,7 @@ def run_benchmark(out: Path | None, jobs: int = 16, introductions: int = 20, pin
           f"batching {jobs} concurrent project jobs gives {result['batching']['ratio_batched_over_unbatched']}x "
           f"the throughput; introduce p50 {result['introduce_latency_ms']['p50']} ms, "
           f"p95 {result['introduce_latency_ms']['p95']} ms")
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(result, out)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,12 @@ context. With both heads on one frozen encoder, a batch costs one encoder pass f
 
 from __future__ import annotations
 
-import json
-import platform
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from bench.common import machine, write_result
 from models.corpus import load_split
 from models.rerank import Reranker
 from models.text_format import PairRecord
@@ -57,20 +54,11 @@ def run_benchmark(realism: Path | None, quality: Path | None, encoder: str, devi
         "speedup_batched_over_one_at_a_time": round(ms["one_at_a_time"] / ms["batched"], 2),
         "shared_encoder_pass": reranker.shared,
         "encoder": encoder,
-        "machine": {
-            "device": device_name,
-            "gpu": torch.cuda.get_device_name() if device_name.startswith("cuda") else None,
-            "cpu": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
+        "machine": machine(device_name),
     }
     print(f"rerank: scoring {CANDIDATES} drafts in one batch is {result['speedup_batched_over_one_at_a_time']}x "
           f"one at a time ({ms['batched']:.1f} vs {ms['one_at_a_time']:.1f} ms per draft on {device_name})")
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(result, out)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ figures to read, tokens/s are context.
 
 from __future__ import annotations
 
-import json
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -28,6 +26,7 @@ from typing import Any
 
 import torch
 
+from bench.common import machine, write_result
 from models.candidates import sample_batched
 from models.text_format import reply_prompt
 from models.writer import Writer
@@ -102,7 +101,8 @@ def _measure(writer: Writer, new_tokens: int, repeats: int) -> dict[str, Any]:
 
 
 def run_benchmark(model: Path | str | None, device: str, repeats: int, new_tokens: int,
-                  out: Path | None) -> dict[str, Any]:
+                  out: Path | None, gpt2_size: bool = True) -> dict[str, Any]:
+    """Time the three paths on the writer and (unless `gpt2_size` is off) a random GPT-2 of `gpt2` size."""
     writer = Writer.load(model, device)
     result: dict[str, Any] = {
         "benchmark": "text_generation",
@@ -110,25 +110,19 @@ def run_benchmark(model: Path | str | None, device: str, repeats: int, new_token
         "new_tokens": new_tokens,
         "repeats": repeats,
         "sampling": writer.sampling.reply.to_dict() | {"max_new_tokens": new_tokens},
-        "machine": {
-            "device": str(writer.device),
-            "gpu": torch.cuda.get_device_name() if writer.device.type == "cuda" else None,
-            "cpu": platform.processor() or platform.machine(),
-            "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__,
-        },
+        "machine": machine(str(writer.device)),
         "models": {},
     }
-    for name, candidate in (("bundled", writer), ("gpt2_size_random", _gpt2_sized(writer))):
+    models = {"bundled" if model is None else "writer": writer}
+    if gpt2_size:
+        models["gpt2_size_random"] = _gpt2_sized(writer)
+    for name, candidate in models.items():
         result["models"][name] = _measure(candidate, new_tokens, repeats)
         r = result["models"][name]
         print(f"{name} ({r['parameters_m']}M params): batched drafting is {r['speedup_batched_over_generate']}x "
               f"8 generate calls and {r['speedup_batched_over_pipeline']}x 8 pipeline calls "
               f"({r['tokens_per_s']['batched']:.0f} vs {r['tokens_per_s']['generate']:.0f} tokens/s)")
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return write_result(result, out)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ behind it on a real redis-server: slash commands in through the gateway, answers
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -31,6 +33,21 @@ if shutil.which("redis-server") is None and not os.environ.get("CI"):
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 TOKEN = "fake." + "x" * 60
+# For the README's picture (docs/render_discord.py): IMPLEMENTOR_E2E_BUNDLED=1 puts the bundled models
+# behind the worker instead of the tiny test twins; IMPLEMENTOR_E2E_CAPTURE=DIR keeps the posted messages.
+BUNDLED = os.environ.get("IMPLEMENTOR_E2E_BUNDLED") == "1"
+CAPTURE = os.environ.get("IMPLEMENTOR_E2E_CAPTURE")
+
+
+def capture(name: str, post: Recorded) -> None:
+    """Keep a posted message as the fake Discord received it: its JSON and its attachments."""
+    if not CAPTURE:
+        return
+    folder = Path(CAPTURE)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(post.json, indent=2, ensure_ascii=False) + "\n")
+    for filename, data in post.files.items():
+        (folder / f"{name}-{filename}").write_bytes(data)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +56,8 @@ def worker(tiny_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -
     server.start()
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     try:
-        with worker_process(server.url, {**tiny_env, "IMPLEMENTOR_BATCH_WINDOW_S": "0.1"}, log) as (client, _):
+        models = {"IMPLEMENTOR_DEVICE": "cpu"} if BUNDLED else tiny_env
+        with worker_process(server.url, {**models, "IMPLEMENTOR_BATCH_WINDOW_S": "0.1"}, log) as (client, _):
             yield server.url, client
     finally:
         server.stop()
@@ -105,6 +123,7 @@ async def test_introduce_is_deferred_then_answered_with_the_face_and_cv(discord_
         assert request.json["allowed_mentions"] == {"parse": []}  # type: ignore[index]
     status = followups(fake, token)[0]
     assert status.json["content"].startswith("⏳ Queued")  # type: ignore[index]
+    capture("introduce", post)
 
 
 async def test_project_is_answered_in_an_embed(discord_stack) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +134,7 @@ async def test_project_is_answered_in_an_embed(discord_stack) -> None:  # type: 
     assert embed["description"] and post.json["allowed_mentions"] == {"parse": []}  # type: ignore[index]
     buttons = [c["custom_id"] for row in post.json["components"] for c in row["components"]]  # type: ignore[index]
     assert any(b.startswith("implementor:why:") for b in buttons)
+    capture("project", post)
 
 
 async def test_a_429_is_retried_and_the_message_posted_once(discord_stack) -> None:  # type: ignore[no-untyped-def]
