@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_PROMPT_CHARS = 20_000  # far beyond any context; refuse before tokenising megabytes
 MAX_CANDIDATES = 64
+PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 
 
@@ -82,23 +83,32 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
     logits = out.logits[:, -1, :].float().repeat_interleave(n, dim=0)  # (P*n, V)
     mask = mask.repeat_interleave(n, dim=0)  # (P*n, T)
     position = positions[:, -1].repeat_interleave(n) + 1  # (P*n,)
-    finished = torch.zeros(rows, dtype=torch.bool, device=device)
-    steps: list[torch.Tensor] = []
+    written = torch.full((rows, settings.max_new_tokens), eos, dtype=torch.long, device=device)
+    active = torch.arange(rows, device=device)  # the rows still writing, as indices into `written`
+    finished = torch.zeros(rows, dtype=torch.bool, device=device)  # per active row
     for step in range(settings.max_new_tokens):
         if step < min_new_tokens:
             logits[:, eos] = float("-inf")
         probs = _filter_logits(logits, settings).softmax(-1)
-        token = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (P*n,)
+        token = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (active,)
         token = torch.where(finished, torch.full_like(token, eos), token)
-        steps.append(token)
+        written[active, step] = token
         finished |= token == eos
         if bool(finished.all()) or step == settings.max_new_tokens - 1:
+            written = written[:, : step + 1]
             break  # no forward pass for logits nobody will sample from
-        mask = torch.cat([mask, torch.ones(rows, 1, dtype=mask.dtype, device=device)], dim=1)
+        if int(finished.sum()) * PRUNE_SHARE >= len(active):
+            # Drop the finished rows from the batch (and their KV cache), so that a batch of many
+            # requests costs what its drafts' own lengths cost, not the longest draft's times their number.
+            keep = (~finished).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            active, token, mask, position = active[keep], token[keep], mask[keep], position[keep]
+            finished = finished[keep]
+        mask = torch.cat([mask, torch.ones(len(active), 1, dtype=mask.dtype, device=device)], dim=1)
         out = model(input_ids=token[:, None], attention_mask=mask, position_ids=position[:, None],
                     past_key_values=cache, use_cache=True)
         cache, logits, position = out.past_key_values, out.logits[:, -1, :].float(), position + 1
-    tokens = torch.stack(steps, dim=1).tolist()  # (P*n, steps)
+    tokens = written.tolist()  # (P*n, steps)
     cut = [row[: row.index(eos)] if eos in row else row for row in tokens]
     ended = [eos in row for row in tokens]
     return [(cut[i * n : (i + 1) * n], ended[i * n : (i + 1) * n]) for i in range(len(prompts))]

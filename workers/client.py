@@ -94,6 +94,9 @@ class JobClient:
         consumer = getattr(self.app.backend, "result_consumer", None)
         if consumer is not None:
             consumer.stop()
+            # Results collected later (AsyncResult.__del__) unsubscribe through the pub/sub connection;
+            # without it they skip that, instead of retrying against a broker that may be gone.
+            consumer._pubsub = None
         self.app.close()
 
     def revoke(self, job_id: str) -> None:

@@ -135,3 +135,27 @@ def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) 
     for ids, (rows, _) in zip([short, long], together, strict=True):
         alone, _ = sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0))
         assert rows == alone * 2
+
+
+def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
+    """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged.
+
+    On the bundled writer: the tiny test model never stops under greedy decoding."""
+    from models.candidates import sample_many
+
+    writer = Writer.load(None, "cpu")
+    short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
+    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
+    greedy = SamplingSettings(top_k=1, max_new_tokens=writer.context - len(long))
+    batch_sizes: list[int] = []
+    handle = writer.model.register_forward_pre_hook(
+        lambda _m, _a, kwargs: batch_sizes.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
+    try:
+        together = sample_many(writer, [short, long], 2, greedy, torch.Generator().manual_seed(0))
+    finally:
+        handle.remove()
+    alone = [sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0)) for ids in (short, long)]
+    assert [(rows, ended) for rows, ended in together] == [(rows * 2, ended * 2) for rows, ended in alone]
+    assert all(ended for _, flags in together for ended in flags)  # both prompts' rows did finish ...
+    assert len({len(rows[0]) for rows, _ in together}) == 2  # ... at different steps
+    assert batch_sizes[1] == 4 and batch_sizes[-1] == 2  # so the last steps ran on the unfinished rows only

@@ -91,3 +91,20 @@ def test_jobs_complete_after_redis_restarts(stack, server: RedisServer) -> None:
     server.start()
     result = client.result(client.submit(ProjectJob(request=REQUEST)), timeout=120)
     assert result.status == "ok" and worker.poll() is None
+
+
+def test_a_closed_client_lets_go_of_results_without_the_broker(tiny_env: dict[str, str],
+                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Results dropped after close() and after Redis has gone must not retry against it (20 s, then an error)."""
+    own = RedisServer(tmp_path_factory.mktemp("redis-gone"))
+    own.start()
+    try:
+        log = tmp_path_factory.mktemp("worker-gone") / "worker.log"
+        with worker_process(own.url, tiny_env, log) as (client, _):
+            handle = client.app.AsyncResult(client.submit(ProjectJob(request=REQUEST)))
+            handle.get(timeout=180)  # subscribes the client's result consumer to this job's channel
+    finally:
+        own.stop()
+    started = time.monotonic()
+    client.app.backend.remove_pending_result(handle)  # what AsyncResult.__del__ does
+    assert time.monotonic() - started < 1.0
