@@ -31,7 +31,8 @@ TASKS = ("implementor.introduce", "implementor.project")
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Every Celery setting we choose, from our settings; pure, so tests can read it."""
-    broker = settings.broker_url.get_secret_value() if settings.broker_url else "memory://"
+    # The embedded broker is named with a host: kombu warns about a URL without one.
+    broker = settings.broker_url.get_secret_value() if settings.broker_url else "memory://localhost/"
     backend = settings.broker_url.get_secret_value() if settings.broker_url else "cache+memory://"
     visibility = {"visibility_timeout": settings.visibility_timeout_s}
     return {

@@ -39,7 +39,7 @@ def test_reliability_settings(stack_settings: Settings) -> None:
 
 def test_no_broker_means_the_embedded_in_memory_transport() -> None:
     conf = celery_config(Settings())
-    assert conf["broker_url"] == "memory://" and conf["result_backend"] == "cache+memory://"
+    assert conf["broker_url"] == "memory://localhost/" and conf["result_backend"] == "cache+memory://"
     assert conf["worker_prefetch_multiplier"] == Settings().batch_max_size
 
 
