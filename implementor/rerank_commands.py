@@ -12,7 +12,13 @@ import typer
 from config import get_settings
 from config.errors import InputError
 from implementor.console import command_line, done
-from implementor.text_commands import BUNDLED_CORPUS, DeviceOpt, WriterOpt
+from implementor.text_commands import BUNDLED_CORPUS, DeviceOpt
+
+# Here "--model" would be ambiguous (which model?): the writer whose drafts the heads judge.
+WriterOpt = Annotated[
+    Path | None,
+    typer.Option("--writer", help="Writer checkpoint directory. Default: IMPLEMENTOR_WRITER_MODEL, else bundled."),
+]
 
 log = logging.getLogger(__name__)
 
