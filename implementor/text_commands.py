@@ -133,21 +133,11 @@ def cv(
     device: DeviceOpt = None,
 ) -> None:
     """Write a CV for a named colleague with a job title."""
-    from dataclasses import replace
-
-    from models.candidates import draft_cv, with_overrides
     from models.text_format import judge_prompt_cv, render_cv
-    from models.writer import Writer
 
-    settings = get_settings()
-    writer = Writer.load(model or settings.writer_model, device or settings.device)
-    sampling = with_overrides(writer.sampling.cv, temperature=temperature, top_k=top_k)
-    drafts = draft_cv(writer, name, title, n or (settings.candidates if explain else 1), seed, sampling)
     render = lambda body: render_cv(" ".join(name.split()), " ".join(title.split()), body)  # noqa: E731
-    if explain:
-        _explain(writer, judge_prompt_cv(name, title), drafts, replace(writer.sampling, cv=sampling), render)
-    else:
-        _print_drafts(drafts, render)
+    _draft("cv", (name, title), judge_prompt_cv(name, title), render, n, seed, temperature, top_k, explain,
+           model, device)
 
 
 def reply(
@@ -161,19 +151,31 @@ def reply(
     device: DeviceOpt = None,
 ) -> None:
     """Answer a project request the way a consultant colleague would."""
+    _draft("reply", (request,), " ".join(request.split()), lambda text: text, n, seed, temperature, top_k, explain,
+           model, device)
+
+
+def _draft(task: Literal["cv", "reply"], inputs: tuple[str, ...], judge_prompt: str, render: Callable[[str], str],
+           n: int | None, seed: int | None, temperature: float | None, top_k: int | None, explain: bool,
+           model: Path | None, device: str | None) -> None:
+    """What `cv` and `reply` share: load the writer, draft, then print the drafts or rerank them."""
     from dataclasses import replace
 
-    from models.candidates import draft_replies, with_overrides
+    from models.candidates import draft_cv, draft_replies, with_overrides
     from models.writer import Writer
 
     settings = get_settings()
     writer = Writer.load(model or settings.writer_model, device or settings.device)
-    sampling = with_overrides(writer.sampling.reply, temperature=temperature, top_k=top_k)
-    drafts = draft_replies(writer, request, n or (settings.candidates if explain else 1), seed, sampling)
-    if explain:
-        _explain(writer, " ".join(request.split()), drafts, replace(writer.sampling, reply=sampling), lambda t: t)
+    sampling = with_overrides(getattr(writer.sampling, task), temperature=temperature, top_k=top_k)
+    count = n or (settings.candidates if explain else 1)
+    if task == "cv":
+        drafts = draft_cv(writer, inputs[0], inputs[1], count, seed, sampling)
     else:
-        _print_drafts(drafts, lambda text: text)
+        drafts = draft_replies(writer, inputs[0], count, seed, sampling)
+    if explain:
+        _explain(writer, judge_prompt, drafts, replace(writer.sampling, **{task: sampling}), render)
+    else:
+        _print_drafts(drafts, render)
 
 
 def evaluate(
