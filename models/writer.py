@@ -26,7 +26,7 @@ import torch
 from config.errors import CheckpointError
 from models.checkpoint import CARD_FILE, WEIGHTS_FILE, read_json, refuse_pickles, sha256_file
 from models.devices import resolve_device
-from models.text_format import CONTROL_TOKENS, EOS
+from models.text_format import CONTROL_TOKENS, EOS, PERSONA_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -114,17 +114,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
 
     bpe = ByteLevelBPETokenizer(add_prefix_space=False)
     bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
-                            special_tokens=[EOS, *CONTROL_TOKENS], show_progress=False)
+                            special_tokens=[EOS, *CONTROL_TOKENS, *PERSONA_TOKENS], show_progress=False)
     return PreTrainedTokenizerFast(
         tokenizer_object=bpe._tokenizer,  # the Rust tokenizer behind the convenience wrapper
         bos_token=EOS, eos_token=EOS, pad_token=EOS, unk_token=None,
-        additional_special_tokens=list(CONTROL_TOKENS),
+        additional_special_tokens=[*CONTROL_TOKENS, *PERSONA_TOKENS],
     )
 
 
 def add_control_tokens(tokenizer: Any) -> int:
     """Make a pretrained GPT-2 tokenizer know our control tokens; returns how many were new."""
-    added = tokenizer.add_special_tokens({"additional_special_tokens": list(CONTROL_TOKENS)})
+    added = tokenizer.add_special_tokens({"additional_special_tokens": [*CONTROL_TOKENS, *PERSONA_TOKENS]})
     if tokenizer.eos_token != EOS:
         raise CheckpointError(f"the base tokenizer's end token is {tokenizer.eos_token!r}; a GPT-2 uses {EOS!r}")
     if tokenizer.pad_token is None:
@@ -181,6 +181,12 @@ class Writer:
     @property
     def context(self) -> int:
         return int(self.model.config.n_positions)
+
+    @cached_property
+    def knows_persona(self) -> bool:
+        """Whether this writer was trained with personas in its reply prompts (older ones were not)."""
+        return all(self.tokenizer.convert_tokens_to_ids(t) not in (None, self.tokenizer.unk_token_id)
+                   for t in PERSONA_TOKENS) and len(self.tokenizer.encode(PERSONA_TOKENS[0])) == 1
 
     @cached_property
     def titles(self) -> list[str]:

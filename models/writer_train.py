@@ -8,18 +8,33 @@ the best epoch is saved, and training stops when `patience` epochs in a row brin
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from models.checkpoint import CARD_FILE, WEIGHTS_FILE, environment, sha256_file, write_json
+from config.errors import CheckpointError
+from models.checkpoint import (
+    CARD_FILE,
+    WEIGHTS_FILE,
+    check_state_dict,
+    environment,
+    load_tensors,
+    optimizer_from_tensors,
+    optimizer_to_tensors,
+    read_json,
+    read_metadata,
+    save_tensors,
+    sha256_file,
+    write_json,
+)
 from models.corpus import load_split
 from models.devices import resolve_device
 from models.text_format import CVRecord, Record, training_text
@@ -95,6 +110,69 @@ def save_writer(model: Any, tokenizer: Any, out_dir: Path, card: dict[str, Any])
     return card
 
 
+STATE_FILE = "training_state.safetensors"
+
+
+@dataclass
+class _Run:
+    """Where a training run stands after an epoch: what `--resume` needs to continue it exactly."""
+
+    epoch: int = 0
+    step: int = 0
+    best: float = math.inf
+    stale: int = 0
+    wall_time_s: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def save_state(out_dir: Path, model: Any, optimizer: torch.optim.Optimizer, run: _Run, rng: random.Random) -> None:
+    """The last finished epoch's weights, optimiser and random state, beside the best checkpoint (no pickle)."""
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt_tensors, groups = optimizer_to_tensors("optimizer", optimizer)
+    tensors |= opt_tensors
+    tensors["rng.torch"] = torch.get_rng_state()
+    version, state, gauss = rng.getstate()
+    meta = {"run": asdict(run), "groups": groups, "python_rng": [version, list(state), gauss]}
+    save_tensors(out_dir / STATE_FILE, tensors, {"trainer": json.dumps(meta)})
+
+
+def load_state(out_dir: Path, model: Any, optimizer: torch.optim.Optimizer, rng: random.Random) -> _Run:
+    """Restore what `save_state` wrote; the model and optimiser must be built as in the saved run."""
+    path = out_dir / STATE_FILE
+    if not path.exists():
+        raise CheckpointError(f"{out_dir} has no {STATE_FILE}: nothing to resume (train without --resume)")
+    tensors = load_tensors(path)
+    meta = json.loads(read_metadata(path).get("trainer", "{}"))
+    weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    check_state_dict(model, weights, str(path))
+    model.load_state_dict(weights)
+    optimizer_from_tensors(optimizer, "optimizer", tensors, meta["groups"])
+    torch.set_rng_state(tensors["rng.torch"])
+    version, state, gauss = meta["python_rng"]
+    rng.setstate((version, tuple(state), gauss))
+    return _Run(**meta["run"])
+
+
+def _epoch(model: Any, blocks: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler: Any,
+           config: TextTrainConfig, device: torch.device, desc: str, progress: bool) -> int:
+    """One pass over the training blocks; returns the number of optimiser steps taken."""
+    model.train()
+    bar = tqdm(blocks.split(config.batch_size), desc=desc, unit="step", disable=not progress, dynamic_ncols=True)
+    steps = 0
+    for batch in bar:
+        batch = batch.to(device)
+        # Packed blocks have no padding; an explicit all-ones mask says so (the end token is also the pad).
+        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        steps += 1
+        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+    return steps
+
+
 def train_text(
     corpus: Path,
     out_dir: Path,
@@ -103,8 +181,13 @@ def train_text(
     config: TextTrainConfig,
     card: dict[str, Any],
     progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Train on `corpus`'s train split, keep the epoch with the best validation loss; return its card."""
+    """Train on `corpus`'s train split, keep the epoch with the best validation loss; return its card.
+
+    After every epoch the run's state is saved beside the checkpoint, so `resume=True` continues an
+    interrupted run from its last finished epoch with the same optimiser, schedule and batch order.
+    """
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     device = resolve_device(config.device)
@@ -119,47 +202,42 @@ def train_text(
     total = steps_per_epoch * config.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
                                   weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, total, config.warmup_steps))
-    history: list[dict[str, float]] = []
-    best, stale, step, started = math.inf, 0, 0, time.perf_counter()
+    run = load_state(out_dir, model, optimizer, rng) if resume else _Run()
+    if resume:
+        saved = read_json(out_dir / CARD_FILE, "model card")
+        card = {**saved, "resumed": [*saved.get("resumed", []), {"command": card.get("command"), "epoch": run.epoch}]}
+        log.info("resuming %s after epoch %d (step %d)", out_dir, run.epoch, run.step)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, total, config.warmup_steps),
+                                                  last_epoch=run.step - 1)
     card = {**card, "data": {"corpus": str(corpus), "train_documents": len(train_docs),
                              "train_tokens": sum(map(len, train_docs)), "validation_blocks": len(val_blocks)},
             "train_config": asdict(config) | {"block_size": block},
-            "sampling": LiveSampling.for_context(int(model.config.n_positions)).to_dict()}
-    for epoch in range(1, config.epochs + 1):
-        model.train()
+            "sampling": card.get("sampling") or LiveSampling.for_context(int(model.config.n_positions)).to_dict()}
+    started = time.perf_counter() - run.wall_time_s
+    while run.epoch < config.epochs and run.stale < config.patience:
+        run.epoch += 1
         blocks = pack(train_docs, block, rng)[: steps_per_epoch * config.batch_size]
-        bar = tqdm(blocks.split(config.batch_size), desc=f"train text {epoch}/{config.epochs}", unit="step",
-                   disable=not progress, dynamic_ncols=True)
-        for batch in bar:
-            batch = batch.to(device)
-            # Packed blocks have no padding; an explicit all-ones mask says so (the end token is also the pad).
-            loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{scheduler.get_last_lr()[0]:.1e}")
+        run.step += _epoch(model, blocks, optimizer, scheduler, config, device,
+                           f"train text {run.epoch}/{config.epochs}", progress)
         val = mean_loss(model, val_blocks, config.batch_size, device)
-        history.append({"epoch": epoch, "validation_loss": round(val, 4),
-                        "validation_perplexity": round(math.exp(val), 3)})
-        log.info("epoch %d: validation loss %.4f, perplexity %.2f", epoch, val, math.exp(val))
-        if val < best - 1e-4:
-            best, stale = val, 0
+        run.history.append({"epoch": run.epoch, "validation_loss": round(val, 4),
+                            "validation_perplexity": round(math.exp(val), 3)})
+        run.wall_time_s = time.perf_counter() - started
+        log.info("epoch %d: validation loss %.4f, perplexity %.2f", run.epoch, val, math.exp(val))
+        if val < run.best - 1e-4:
+            run.best, run.stale = val, 0
             card = save_writer(model, tokenizer, out_dir, {
-                **card, "steps": step, "epochs_run": epoch, "best_epoch": epoch,
-                "wall_time_s": round(time.perf_counter() - started, 1),
-                "metrics": {"validation_loss": round(best, 4), "validation_perplexity": round(math.exp(best), 3),
-                            "history": history},
+                **card, "steps": run.step, "epochs_run": run.epoch, "best_epoch": run.epoch,
+                "wall_time_s": round(run.wall_time_s, 1),
+                "metrics": {"validation_loss": round(run.best, 4),
+                            "validation_perplexity": round(math.exp(run.best), 3), "history": run.history},
             })
         else:
-            stale += 1
-            if stale >= config.patience:
-                log.info("validation loss has not improved for %d epochs; stopping early", stale)
-                break
-    card = {**card, "epochs_run": len(history), "wall_time_s": round(time.perf_counter() - started, 1)}
-    card["metrics"]["history"] = history
+            run.stale += 1
+            if run.stale >= config.patience:
+                log.info("validation loss has not improved for %d epochs; stopping early", run.stale)
+        save_state(out_dir, model, optimizer, run, rng)
+    card = {**card, "epochs_run": len(run.history), "wall_time_s": round(run.wall_time_s, 1)}
+    card.setdefault("metrics", {})["history"] = run.history
     write_json(out_dir / CARD_FILE, card)
     return card

@@ -92,3 +92,19 @@ def test_bad_lines_are_reported_with_their_numbers(tmp_path: Path) -> None:
 def test_too_small_a_corpus_is_refused(tmp_path: Path, small_esco_index: EscoIndex) -> None:
     with pytest.raises(DataError, match="at least 10"):
         build_corpus(tmp_path, CorpusSpec(cvs=5, pairs=50), progress=False, index=small_esco_index)
+
+
+def test_replies_answer_in_the_character_of_their_persona(built: Path) -> None:
+    """Each reply says who the colleague is (their title), and personas stay inside their split's occupations."""
+    from models.corpus_compose import in_prose
+
+    def personas(split: str) -> set[str]:
+        pairs = [r for r in load_split(built, split) if isinstance(r, PairRecord)]
+        for pair in pairs:
+            assert pair.persona is not None and len(pair.persona.skills) == 3
+            assert in_prose(pair.persona.title) in pair.reply, (pair.persona.title, pair.reply)
+        return {r.persona.title for r in pairs if r.persona}
+
+    cv_titles = {split: {r.title for r in load_split(built, split) if isinstance(r, CVRecord)} for split in SPLITS}
+    assert not personas("train") & (cv_titles["test"] | cv_titles["validation"])
+    assert not personas("test") & cv_titles["train"]

@@ -69,3 +69,15 @@ def test_records_validate_and_keep_extra_fields() -> None:
 
 def test_render_cv_puts_name_and_title_first() -> None:
     assert render_cv("Ada", "Analyst", BODY).startswith("# Ada\n**Analyst**\n\n## Profile")
+
+
+def test_a_reply_prompt_carries_the_persona_that_answers() -> None:
+    from models.text_format import Persona
+
+    ada = Persona(name="Ada  Lovelace", title="Data Scientist", skills=("manage data", "interpret data", "model", "x"))
+    prompt = reply_prompt("Help!", ada)
+    assert prompt == ("<|persona|> Ada Lovelace, Data Scientist; manage data; interpret data; model"
+                      "<|request|> Help!<|reply|>")
+    record = PairRecord(request="Can you help?", reply="Yes.", persona=ada)
+    assert training_text(record).startswith("<|persona|> Ada Lovelace, Data Scientist;")
+    assert PairRecord.model_validate_json(record.model_dump_json()).persona == ada

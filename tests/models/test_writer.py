@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from config.errors import CheckpointError
-from models.text_format import CONTROL_TOKENS, EOS
+from models.text_format import CONTROL_TOKENS, EOS, PERSONA_TOKENS
 from models.writer import SamplingSettings, Writer, load_pretrained
 
 
@@ -79,11 +79,12 @@ def local_gpt2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_pretrained_base_gains_the_control_tokens(local_gpt2: Path) -> None:
     model, tokenizer = load_pretrained(local_gpt2)
     before = json.loads((local_gpt2 / "config.json").read_text())["vocab_size"]
-    assert len(tokenizer) == before + len(CONTROL_TOKENS)
+    assert len(tokenizer) == before + len(CONTROL_TOKENS) + len(PERSONA_TOKENS)
     assert model.get_input_embeddings().num_embeddings == len(tokenizer)
     assert tokenizer.pad_token == EOS
     ids = tokenizer("<|cv|><|name|> Ada")["input_ids"]
     assert tokenizer.convert_ids_to_tokens(ids[:2]) == ["<|cv|>", "<|name|>"]
+    assert tokenizer.convert_ids_to_tokens(tokenizer("<|persona|> Ada")["input_ids"][:1]) == ["<|persona|>"]
 
 
 def test_an_unreachable_hub_name_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

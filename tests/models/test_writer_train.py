@@ -59,3 +59,49 @@ def test_early_stopping_keeps_the_best_epoch(tmp_path: Path, mini_corpus: Path, 
     assert card["epochs_run"] == 2  # epoch 2 was worse, patience 1: stop
     assert card["best_epoch"] == 1
     assert torch.isfinite(torch.tensor(card["metrics"]["validation_loss"]))
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, mini_corpus: Path, tiny_writer_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three epochs in one go, and two epochs, a crash, then --resume, end on the same weights."""
+    from models import writer_train
+    from models.checkpoint import load_tensors
+
+    config = TextTrainConfig(epochs=3, batch_size=8, lr=1e-3, warmup_steps=2, patience=3, device="cpu")
+
+    def run(out: Path, resume: bool = False) -> dict:
+        writer = Writer.load(out if resume else tiny_writer_dir, "cpu")
+        return writer_train.train_text(mini_corpus, out, writer.model, writer.tokenizer, config,
+                                       {"command": "test"}, progress=False, resume=resume)
+
+    straight = tmp_path / "straight"
+    run(straight)
+    interrupted = tmp_path / "interrupted"
+    real_save, saves = writer_train.save_state, []
+
+    def crash_after_two(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_save(*args, **kwargs)
+        saves.append(1)
+        if len(saves) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer_train, "save_state", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run(interrupted)
+    monkeypatch.setattr(writer_train, "save_state", real_save)
+    card = run(interrupted, resume=True)
+    assert card["epochs_run"] == 3 and card["resumed"][0]["epoch"] == 2
+    a = load_tensors(straight / writer_train.STATE_FILE)
+    b = load_tensors(interrupted / writer_train.STATE_FILE)
+    weights = [k for k in a if k.startswith("model.")]
+    assert weights and all(torch.allclose(a[k], b[k], atol=1e-6) for k in weights)
+
+
+def test_resume_without_a_saved_run_says_so(tmp_path: Path, mini_corpus: Path, tiny_writer_dir: Path) -> None:
+    from config.errors import CheckpointError
+    from models.writer_train import train_text
+
+    writer = Writer.load(tiny_writer_dir, "cpu")
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        train_text(mini_corpus, tmp_path, writer.model, writer.tokenizer, TextTrainConfig(device="cpu"), {},
+                   progress=False, resume=True)
