@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, write_result
+from contracts.jobs import IntroduceJob, ProjectJob
 from workers.client import JobClient
 from workers.local_stack import children, redis_server, rss_mb, worker_process
-from workers.schemas import IntroduceJob, ProjectJob
 
 REQUESTS = [
     "Could someone help us plan a marketing strategy for the spring launch at Fairweather Ltd?",

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, write_result
-from models.corpus import load_split
-from models.rerank import Reranker
-from models.text_format import PairRecord
+from contracts.records import PairRecord
+from models.corpus.splits import load_split
+from models.rerank.reranker import Reranker
 
 CANDIDATES = 8
 CORPUS = Path(__file__).resolve().parents[1] / "models" / "bundled" / "writer-corpus"

@@ -2,7 +2,7 @@
 
 Three ways to draft the same 8 candidates of one prompt, with the live sampling settings, timed in
 one run and interleaved so that all three see the same machine:
-- batched: `models.candidates.sample_batched`, the prompt's forward pass once, its key/value cache
+- batched: `models.writer.sampling.sample_batched`, the prompt's forward pass once, its key/value cache
   repeated 8 times, then one batched step per new token;
 - generate: `model.generate` called 8 times (8 prefills, 8 batches of one);
 - pipeline: `transformers.pipeline("text-generation")` called once per candidate.
@@ -27,9 +27,9 @@ from typing import Any
 import torch
 
 from bench.common import machine, write_result
-from models.candidates import sample_batched
-from models.text_format import reply_prompt
-from models.writer import Writer
+from models.writer.model import Writer
+from models.writer.prompts import reply_prompt
+from models.writer.sampling import sample_batched
 
 CANDIDATES = 8
 PROMPT = ("Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd. "

@@ -10,11 +10,10 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.limits import RateLimited
-from config.errors import ImplementorError, InputError
+from bot.render import NO_PINGS
+from contracts.errors import ImplementorError, InputError, RateLimited
 
 log = logging.getLogger(__name__)
-NO_PINGS = discord.AllowedMentions.none()
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 

@@ -6,8 +6,9 @@ take the last slot):
 - a maximum number of jobs one member may have queued or running;
 - a cap on jobs queued or running across all servers.
 
-A job's slots are given back when it finishes (or fails, or is cancelled). Every key expires, so a
-crashed bot cannot hold slots for ever.
+A refusal is a `contracts.errors.RateLimited` that says when to try again. A job's slots are given
+back when it finishes (or fails, or is cancelled). Every key expires, so a crashed bot cannot hold
+slots for ever.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from config.errors import InputError
+from contracts.errors import RateLimited
 
 # KEYS: cooldown, member's in-flight set, global in-flight set
 # ARGV: job id, cooldown ms, max per member, global cap, now ms, slot lifetime ms
@@ -38,14 +39,6 @@ redis.call('PEXPIRE', KEYS[3], ARGV[6])
 if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return {'ok', 0}
 """
-
-
-class RateLimited(InputError):
-    """A request refused by a limit; `retry_after` says when to try again (seconds)."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

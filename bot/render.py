@@ -1,5 +1,7 @@
 """Turning results into Discord messages, within Discord's limits, and never pinging anyone.
 
+Everything the bot sends goes out with `NO_PINGS`, and every generated text passes `safe()` first.
+
 Limits (Discord's): an embed description holds 4,096 characters, a field 1,024 and 25 fields, a
 whole embed 6,000, and a message 2,000. A CV's Profile goes in the description, its other sections
 in fields (split at line breaks when long), and whatever an embed cannot hold follows as messages.
@@ -7,12 +9,17 @@ in fields (split at line breaks when long), and whatever an embed cannot hold fo
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 
-from config.text_safety import neutralise_mentions
+from contracts import scores
+from contracts.cv import cv_section_list
+from contracts.text_safety import neutralise_mentions
 
 DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
@@ -20,7 +27,7 @@ FIELDS_LIMIT = 25
 EMBED_LIMIT = 6000
 MESSAGE_LIMIT = 2000
 COLOUR = discord.Colour.from_rgb(76, 110, 245)
-_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+NO_PINGS = discord.AllowedMentions.none()  # sent with every message, edit and reply
 
 
 def safe(text: str) -> str:
@@ -51,9 +58,8 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def sections(cv: str) -> list[tuple[str, str]]:
-    parts = _HEADING.split(cv)
-    found = [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
-    return found or [("CV", cv.strip())]
+    """The CV's `## ` sections in order; text with no heading at all is one section, "CV"."""
+    return cv_section_list(cv) or [("CV", cv.strip())]
 
 
 @dataclass
@@ -121,11 +127,14 @@ def status_line(stage: str, position: int | None = None, eta_s: float | None = N
     return "✅ Done."
 
 
-def scores_table(candidates: list[dict[str, object]]) -> str:
-    """The drafts' scores for "Why this reply?", as a code block that fits one message."""
-    lines = ["#  P(real) quality  verdict"]
-    for i, c in enumerate(candidates, 1):
-        mark = "*" if c.get("chosen") else " "
-        lines.append(f"{mark}{i:<2} {float(c['p_real']):6.2f}  {float(c['quality']):6.2f}  {str(c['reason'])[:60]}")  # type: ignore[arg-type]
-    table = "\n".join(lines)
+def scores_table(candidates: list[dict[str, Any]]) -> str:
+    """The drafts' scores for "Why this reply?", from a result's stored rows, as a code block that fits a message."""
+    rows = [scores.CandidateScore.model_validate(c) for c in candidates]
+    table = scores.scores_table(rows, reason_width=60)
     return f"```\n{safe(table)[:MESSAGE_LIMIT - 8]}\n```"
+
+
+def face_file(png_base64: str | None = None, png: bytes | None = None, name: str = "face.png") -> discord.File:
+    """A face as an attachment, from a result (base64) or from the roster (bytes)."""
+    data = png if png is not None else base64.b64decode(png_base64 or "")
+    return discord.File(io.BytesIO(data), filename=name)

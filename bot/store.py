@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from config.errors import DataError
+from contracts.errors import DataError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS colleagues (

@@ -3,38 +3,53 @@
 Every button's state lives in its custom id (`implementor:<action>:<job id>[:<score>]`), and each
 class is registered as a dynamic item at start-up, so a button on a message posted last week still
 works after a restart. The job it refers to is looked up in the store.
+
+A button is given what it acts on and never looks for it (not on the client, not by a cog's name):
+`Buttons(actions)` binds the five classes to one bot's `ButtonActions` (its store, the runner's
+cancel, the Project cog's regenerate). The bot registers those bound classes, and its messages carry
+instances of them and of nothing else: discord.py registers the class of every dynamic item a sent
+message carries, so an unbound class on a message would take the bound one's place.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+import types
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar, cast
 
 import discord
 
 from bot.errors import friendly
-from bot.render import scores_table
-from config.errors import InputError
+from bot.render import NO_PINGS, scores_table
+from bot.store import Store
+from contracts.errors import InputError
 
-if TYPE_CHECKING:
-    from bot.app import ImplementorBot
-
-NO_PINGS = discord.AllowedMentions.none()
 JOB = r"(?P<job>[A-Za-z0-9_-]{8,64})"
+B = TypeVar("B", bound="discord.ui.DynamicItem[Any]")
+ResultView = Callable[[str, str], discord.ui.View]  # (job id, kind) -> the buttons under a posted result
 
 
-def _bot(interaction: discord.Interaction) -> ImplementorBot:
-    return cast("ImplementorBot", interaction.client)
+@dataclass(frozen=True)
+class ButtonActions:
+    """What the buttons act on, given by whoever wires the bot."""
+
+    store: Store
+    cancel: Callable[[str], Awaitable[bool]]  # withdraw a job that has not started: True if there was one
+    regenerate: Callable[[discord.Interaction, str], Awaitable[None]]  # run a project request again, deferred
 
 
-async def _job(interaction: discord.Interaction, job_id: str) -> Any:
-    record = await _bot(interaction).store.job(job_id)
+async def _job(store: Store, job_id: str) -> Any:
+    record = await store.job(job_id)
     if record is None or record.result is None:
         raise InputError("I no longer have that job on record.")
     return record
 
 
 class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:cancel:{JOB}"):
+    actions: ClassVar[ButtonActions]  # set on the subclass that `Buttons` binds
+
     def __init__(self, job_id: str) -> None:
         super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
                                            custom_id=f"implementor:cancel:{job_id}"))
@@ -46,16 +61,17 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        record = await bot.store.job(self.job_id)
+        record = await self.actions.store.job(self.job_id)
         if record is None or record.user_id != interaction.user.id:
             raise InputError("Only the member who asked can cancel this.")
-        cancelled = await bot.runner.cancel(self.job_id)
+        cancelled = await self.actions.cancel(self.job_id)
         text = "Cancelled." if cancelled else "Too late to cancel: it is already done or running."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:why:{JOB}"):
+    actions: ClassVar[ButtonActions]  # set on the subclass that `Buttons` binds
+
     def __init__(self, job_id: str) -> None:
         super().__init__(discord.ui.Button(label="Why this reply?", style=discord.ButtonStyle.secondary,
                                            custom_id=f"implementor:why:{job_id}"))
@@ -67,7 +83,7 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"impl
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await _job(interaction, self.job_id)
+        record = await _job(self.actions.store, self.job_id)
         table = scores_table(record.result.get("candidates", []))
         note = ("P(real): how sure the realism discriminator is that a person wrote it (0.9 needed). "
                 "quality: the rating colleagues are expected to give, 1 to 5.")
@@ -75,6 +91,8 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"impl
 
 
 class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:rate:{JOB}:(?P<score>[1-5])"):
+    actions: ClassVar[ButtonActions]  # set on the subclass that `Buttons` binds
+
     def __init__(self, job_id: str, score: int) -> None:
         emoji, style = ("👍", discord.ButtonStyle.success) if score >= 4 else ("👎", discord.ButtonStyle.danger)
         super().__init__(discord.ui.Button(emoji=emoji, style=style, custom_id=f"implementor:rate:{job_id}:{score}"))
@@ -86,14 +104,18 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"imp
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await _job(interaction, self.job_id)
-        reply = record.result.get("reply") or (record.result.get("persona") or {}).get("cv", "")
+        record = await _job(self.actions.store, self.job_id)
+        # Introductions recorded before the result's `persona` was renamed `profile` still carry a CV.
+        profile = record.result.get("profile") or record.result.get("persona") or {}
+        reply = record.result.get("reply") or profile.get("cv", "")
         request = record.request or "introduce yourself"
-        await _bot(interaction).store.rate(self.job_id, interaction.user.id, request, reply, self.score)
+        await self.actions.store.rate(self.job_id, interaction.user.id, request, reply, self.score)
         await interaction.response.send_message("Thanks, noted.", ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:delete:{JOB}"):
+    actions: ClassVar[ButtonActions]  # set on the subclass that `Buttons` binds
+
     def __init__(self, job_id: str) -> None:
         super().__init__(discord.ui.Button(label="Delete", style=discord.ButtonStyle.secondary,
                                            custom_id=f"implementor:delete:{job_id}"))
@@ -105,16 +127,18 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await _bot(interaction).store.job(self.job_id)
+        record = await self.actions.store.job(self.job_id)
         if not may_delete(interaction, record.user_id if record else None):
             raise InputError("Only the member who asked, or someone who can manage messages, can delete this.")
         await interaction.response.defer(ephemeral=True)
         if interaction.message is not None:
             await interaction.message.delete()
-        await _bot(interaction).store.set_status(self.job_id, "deleted")
+        await self.actions.store.set_status(self.job_id, "deleted")
 
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:regen:{JOB}"):
+    actions: ClassVar[ButtonActions]  # set on the subclass that `Buttons` binds
+
     def __init__(self, job_id: str) -> None:
         super().__init__(discord.ui.Button(label="Regenerate", emoji="🔄", style=discord.ButtonStyle.primary,
                                            custom_id=f"implementor:regen:{job_id}"))
@@ -127,12 +151,11 @@ class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await _job(interaction, self.job_id)
+        record = await _job(self.actions.store, self.job_id)
         if record.kind != "project" or not record.request:
             raise InputError("Only project replies can be regenerated.")
-        cog = _bot(interaction).get_cog("Project")
         await interaction.response.defer(thinking=True)
-        await cog.run_project(interaction, record.request)  # type: ignore[union-attr]
+        await self.actions.regenerate(interaction, record.request)
 
 
 def may_delete(interaction: discord.Interaction, requester_id: int | None) -> bool:
@@ -142,15 +165,45 @@ def may_delete(interaction: discord.Interaction, requester_id: int | None) -> bo
     return bool(interaction.permissions.manage_messages)
 
 
-def result_view(job_id: str, kind: str) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    if kind == "project":
-        view.add_item(WhyButton(job_id))
-        view.add_item(RegenerateButton(job_id))
-    view.add_item(RateButton(job_id, 5))
-    view.add_item(RateButton(job_id, 1))
-    view.add_item(DeleteButton(job_id))
-    return view
+def bind(cls: type[B], actions: ButtonActions) -> type[B]:
+    """A subclass of a button class that acts on `actions` (a DynamicItem subclass names its template)."""
+
+    def body(namespace: dict[str, Any]) -> None:
+        namespace.update(actions=actions, __module__=cls.__module__, __qualname__=cls.__qualname__)
+
+    template = {"template": cls.__discord_ui_compiled_template__}
+    return cast("type[B]", types.new_class(cls.__name__, (cls,), template, body))
 
 
-DYNAMIC_ITEMS = (CancelButton, WhyButton, RateButton, DeleteButton, RegenerateButton)
+class Buttons:
+    """One bot's buttons: the classes bound to its actions, to register, and the views that carry them."""
+
+    def __init__(self, actions: ButtonActions) -> None:
+        self.actions = actions
+        self.cancel = bind(CancelButton, actions)
+        self.why = bind(WhyButton, actions)
+        self.rate = bind(RateButton, actions)
+        self.delete = bind(DeleteButton, actions)
+        self.regenerate = bind(RegenerateButton, actions)
+
+    @property
+    def dynamic_items(self) -> tuple[type[discord.ui.DynamicItem[Any]], ...]:
+        """The classes for `Client.add_dynamic_items`: cancel, why, rate, delete, regenerate."""
+        return self.cancel, self.why, self.rate, self.delete, self.regenerate
+
+    def status_view(self, job_id: str) -> discord.ui.View:
+        """The buttons on a job's status message while it waits or runs."""
+        view = discord.ui.View(timeout=None)
+        view.add_item(self.cancel(job_id))
+        return view
+
+    def result_view(self, job_id: str, kind: str) -> discord.ui.View:
+        """The buttons under a posted result: why and regenerate for projects, then rate and delete."""
+        view = discord.ui.View(timeout=None)
+        if kind == "project":
+            view.add_item(self.why(job_id))
+            view.add_item(self.regenerate(job_id))
+        view.add_item(self.rate(job_id, 5))
+        view.add_item(self.rate(job_id, 1))
+        view.add_item(self.delete(job_id))
+        return view

@@ -5,15 +5,9 @@ Everything else in the Implementor may import from here; this package imports no
 
 from __future__ import annotations
 
-from config.errors import (
-    CheckpointError,
-    ConfigError,
-    DataError,
-    ImplementorError,
-    InputError,
-)
 from config.log_setup import setup_logging
 from config.settings import Settings, get_settings
+from contracts.errors import CheckpointError, ConfigError, DataError, ImplementorError, InputError
 
 __all__ = [
     "CheckpointError",

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.errors import ConfigError
+from contracts.errors import ConfigError
 
 # Values people leave in .env files; a token that reads like one of these is refused, not tried.
 _PLACEHOLDERS = {"changeme", "change-me", "token", "xxx", "your-token-here", "todo", "secret", "none"}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from config import get_settings
-from config.errors import ConfigError
+from contracts.errors import ConfigError
 from implementor.console import done
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from config import get_settings
-from config.errors import DataError, InputError
+from contracts.errors import DataError, InputError
 from implementor.console import command_line, done
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def face(
     device: DeviceOpt = None,
 ) -> None:
     """Draw one face and write it as a PNG."""
-    from models.face import FaceGenerator
+    from models.face.generator import FaceGenerator
 
     settings = get_settings()
     if seed is None:
@@ -56,7 +56,7 @@ def prepare(
     margin: Annotated[float, typer.Option(help="Extra room around the detected face, as a share of its box.")] = 0.2,
 ) -> None:
     """Find the face in every photo, crop it square and resize it, ready for `train face`."""
-    from models.face_prepare import prepare_photos
+    from models.face.prepare import prepare_photos
 
     report = prepare_photos(photos_dir, out_dir, size=size, margin=margin)
     for path in report.unreadable:
@@ -87,28 +87,13 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the checkpoint in --out from its last step.")] = False,
 ) -> None:
     """Train the face DCGAN (Adam 2e-4, betas 0.5/0.999, non-saturating loss)."""
-    from models.checkpoint import CARD_FILE, CONFIG_FILE, read_json
-    from models.dcgan import DCGANConfig
-    from models.face_data import load_face_data
-    from models.face_train import FaceTrainConfig, train_face
+    from models.face.train import FaceTrainConfig, FaceTrainSpec, run_face_training
 
     if steps < 1 or batch_size < 1 or sample_every < 1 or checkpoint_every < 1:
         raise InputError("--steps, --batch-size, --sample-every and --checkpoint-every must be positive")
-    if resume:
-        model_config = DCGANConfig.from_dict(read_json(out / CONFIG_FILE, "model config"))
-        data = data or read_json(out / CARD_FILE, "model card").get("data", {}).get("source", "lfw")
-    else:
-        try:
-            model_config = DCGANConfig(image_size, channels or (1 if (data or "lfw") == "lfw" else 3), nz, ngf, ndf)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-    data = data or "lfw"
-    face_data = load_face_data(data, model_config.image_size, model_config.channels)
-    train_config = FaceTrainConfig(
-        steps=steps, batch_size=batch_size, sample_every=sample_every, checkpoint_every=checkpoint_every,
-        seed=seed, device=device or get_settings().device,
-    )
-    card = train_face(face_data, out, model_config, train_config, resume=resume, command=command_line())
+    run = FaceTrainConfig(steps=steps, batch_size=batch_size, sample_every=sample_every,
+                          checkpoint_every=checkpoint_every, seed=seed, device=device or get_settings().device)
+    card = run_face_training(FaceTrainSpec(out, data, image_size, channels, nz, ngf, ndf, run, resume, command_line()))
     typer.echo(json.dumps(card.get("metrics", {}), indent=2))
     done("checkpoint written (samples.png and losses.png beside it)", out)
 
@@ -123,10 +108,10 @@ def evaluate(
     device: DeviceOpt = None,
 ) -> None:
     """Face rate, diversity and memorisation of generated faces, side by side with real ones."""
-    from models.checkpoint import CARD_FILE, read_json, write_json
-    from models.face import FaceGenerator
-    from models.face_data import load_face_data
-    from models.face_eval import evaluate_generator
+    from models.common.checkpoint import CARD_FILE, read_json, write_json
+    from models.face.data import load_face_data
+    from models.face.eval import evaluate_generator
+    from models.face.generator import FaceGenerator
 
     if not 2 <= n <= 100_000:
         raise InputError(f"--n must be between 2 and 100000, got {n}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 
 from config import get_settings
-from config.errors import InputError
+from contracts.errors import InputError
 from implementor.console import command_line, done
-from implementor.text_commands import BUNDLED_CORPUS, DeviceOpt
+from implementor.text_commands import DeviceOpt
 
 # Here "--model" would be ambiguous (which model?): the writer whose drafts the heads judge.
 WriterOpt = Annotated[
@@ -25,15 +25,6 @@ log = logging.getLogger(__name__)
 EncoderOpt = Annotated[str | None, typer.Option(help="BERT name or directory. Default: IMPLEMENTOR_ENCODER.")]
 FinetuneOpt = Annotated[bool, typer.Option(help="Fine-tune the whole encoder too (wants a GPU).")]
 CorpusOpt = Annotated[Path | None, typer.Option("--data", help="Corpus directory. Default: the bundled one.")]
-
-
-def _head_config(task: Literal["realism", "quality"], encoder: Any, finetune: bool) -> Any:
-    from models.pair_head import HeadConfig
-
-    return HeadConfig(task=task, encoder=encoder.name, encoder_fingerprint=encoder.fingerprint(),
-                      encoder_width=encoder.width, finetuned_encoder=finetune,
-                      layers=tuple(sorted({max(1, encoder.layers // 3), max(1, 2 * encoder.layers // 3),
-                                           encoder.layers})))
 
 
 def train_realism(
@@ -50,30 +41,14 @@ def train_realism(
     device: DeviceOpt = None,
 ) -> None:
     """Train the realism discriminator on corpus texts against the writer's drafts (live sampling)."""
-    from models.corpus import load_split
-    from models.encoder import SentenceEncoder
-    from models.pair_head_train import HeadTrainConfig, train_head
-    from models.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
-    from models.writer import Writer
+    from models.corpus.splits import BUNDLED_CORPUS
+    from models.rerank.train import RealismTrainSpec, run_realism_training
 
-    if prompts < 2 or fakes_per_prompt < 1 or epochs < 1:
-        raise InputError("--prompts must be at least 2, --fakes-per-prompt and --epochs positive")
     settings = get_settings()
-    device = device or settings.device
-    the_writer = Writer.load(writer or settings.writer_model, device)
-    corpus = data or BUNDLED_CORPUS
-    records = pick_prompts(load_split(corpus, split), prompts, seed)
-    fakes = generate_fakes(the_writer, records, fakes_per_prompt, seed, out / "fakes.jsonl")
-    bert = SentenceEncoder.load(encoder or settings.encoder, device)
-    scorer, report = train_head(bert, _head_config("realism", bert, finetune), realism_examples(records, fakes),
-                                HeadTrainConfig(epochs=epochs, finetune=finetune, seed=seed, device=device))
-    card = scorer.save(out, {
-        "model": "realism-head", "command": command_line(),
-        "writer": {"path": str(the_writer.path), **writer_identity(the_writer)},
-        "sampling": the_writer.sampling.to_dict(),
-        "data": {"corpus": str(corpus), "split": split, "prompts": len(records), "fakes": len(fakes)},
-        "metrics": {k: v for k, v in report.items() if k != "history"}, "history": report["history"],
-    })
+    card = run_realism_training(RealismTrainSpec(
+        out=out, corpus=data or BUNDLED_CORPUS, encoder=encoder or settings.encoder, finetune=finetune,
+        epochs=epochs, seed=seed, device=device or settings.device, command=command_line(),
+        writer=writer or settings.writer_model, split=split, prompts=prompts, fakes_per_prompt=fakes_per_prompt))
     typer.echo(json.dumps(card["metrics"]["validation"], indent=2))
     done("realism discriminator written", out)
 
@@ -93,40 +68,14 @@ def train_quality(
     device: DeviceOpt = None,
 ) -> None:
     """Train the quality model on ratings if given, bootstrapping on matched/mismatched pairs."""
-    from models.corpus import load_split
-    from models.encoder import SentenceEncoder
-    from models.metrics import spearman
-    from models.pair_head_train import HeadTrainConfig, split_by_group, train_head
-    from models.quality_data import bootstrap_examples, feedback_examples, load_feedback
-    from models.realism_data import pick_prompts
+    from models.corpus.splits import BUNDLED_CORPUS
+    from models.rerank.train import QualityTrainSpec, run_quality_training
 
-    if prompts < 2 or epochs < 1 or feedback_weight <= 0:
-        raise InputError("--prompts must be at least 2, --epochs and --feedback-weight positive")
     settings = get_settings()
-    device = device or settings.device
-    corpus = data or BUNDLED_CORPUS
-    records = pick_prompts(load_split(corpus, "train"), prompts, seed)
-    draft_texts = [json.loads(line) for line in drafts.read_text().splitlines()[1:]] if drafts else None
-    examples = bootstrap_examples(records, seed, draft_texts)
-    ratings = load_feedback(feedback) if feedback else []
-    if ratings:
-        examples = examples + feedback_examples(ratings, feedback_weight)
-    bert = SentenceEncoder.load(encoder or settings.encoder, device)
-    config = HeadTrainConfig(epochs=epochs, finetune=finetune, seed=seed, device=device)
-    scorer, report = train_head(bert, _head_config("quality", bert, finetune), examples, config)
-    metrics: dict[str, Any] = {k: v for k, v in report.items() if k != "history"}
-    if ratings:
-        _, held = split_by_group(examples, config.validation_fraction, config.seed)
-        rated = [i for i in held if examples.groups[i].startswith("feedback:")]
-        if len(rated) >= 3:
-            predicted = scorer.logits([examples.prompts[i] for i in rated], [examples.texts[i] for i in rated])
-            metrics["feedback_spearman"] = round(spearman(predicted, [examples.targets[i] for i in rated]), 4)
-    card = scorer.save(out, {
-        "model": "quality-head", "command": command_line(),
-        "data": {"corpus": str(corpus), "prompts": len(records), "feedback": str(feedback) if feedback else None,
-                 "ratings": len(ratings), "examples": len(examples)},
-        "metrics": metrics, "history": report["history"],
-    })
+    card = run_quality_training(QualityTrainSpec(
+        out=out, corpus=data or BUNDLED_CORPUS, encoder=encoder or settings.encoder, finetune=finetune,
+        epochs=epochs, seed=seed, device=device or settings.device, command=command_line(),
+        feedback=feedback, feedback_weight=feedback_weight, drafts=drafts, prompts=prompts))
     typer.echo(json.dumps(card["metrics"]["validation"], indent=2))
     done("quality model written", out)
 
@@ -144,11 +93,13 @@ def evaluate(
     device: DeviceOpt = None,
 ) -> None:
     """Discriminator and quality AUCs, and the lift of reranking as judged by an independent discriminator."""
-    from models.pair_head import PairScorer
-    from models.quality_data import load_feedback
-    from models.rerank import BUNDLED_JUDGE, Reranker, RerankPolicy
-    from models.rerank_eval import RerankEvalSpec, evaluate_reranker
-    from models.writer import Writer
+    from models.corpus.splits import BUNDLED_CORPUS
+    from models.rerank.eval import RerankEvalSpec, evaluate_reranker
+    from models.rerank.head import PairScorer
+    from models.rerank.policy import RerankPolicy
+    from models.rerank.quality_data import load_feedback
+    from models.rerank.reranker import BUNDLED_JUDGE, Reranker
+    from models.writer.model import Writer
 
     if prompts < 50:
         raise InputError("--prompts must be at least 50 per task, so that the lift rests on 100 prompts or more")
@@ -162,7 +113,7 @@ def evaluate(
     report = evaluate_reranker(the_writer, reranker, the_judge, data or BUNDLED_CORPUS,
                                RerankEvalSpec(prompts_per_task=prompts), out.with_suffix(".drafts.jsonl"),
                                load_feedback(feedback) if feedback else None)
-    from models.checkpoint import write_json
+    from models.common.checkpoint import write_json
 
     write_json(out, {"command": command_line(), **report})
     typer.echo(json.dumps(report, indent=2))

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from config import get_settings
-from config.errors import InputError
+from contracts.errors import InputError
 from implementor.console import command_line, done
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ WriterOpt = Annotated[
     Path | None,
     typer.Option("--model", help="Writer checkpoint directory. Default: IMPLEMENTOR_WRITER_MODEL, else bundled."),
 ]
-BUNDLED_CORPUS = Path(__file__).resolve().parents[1] / "models" / "bundled" / "writer-corpus"
 
 
 def corpus_build(
@@ -36,7 +35,7 @@ def corpus_build(
     device: DeviceOpt = None,
 ) -> None:
     """Build the writer's corpus from ESCO occupations and skills (CC BY 4.0) and Faker names."""
-    from models.corpus import CorpusSpec, build_corpus
+    from models.corpus.build import CorpusSpec, build_corpus
 
     manifest = build_corpus(out, CorpusSpec(seed=seed, cvs=cvs, pairs=pairs), command_line(), compress=compress,
                             device=device or get_settings().device)
@@ -59,56 +58,16 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last finished epoch.")] = False,
 ) -> None:
     """Train the writer GPT-2, from scratch or from a pretrained base."""
-    from models.corpus import load_split
-    from models.text_format import training_text
-    from models.writer import SIZES, load_pretrained, new_model, train_tokenizer
-    from models.writer_train import TextTrainConfig, train_text
+    from models.corpus.splits import BUNDLED_CORPUS
+    from models.writer.train import TextTrainConfig, WriterTrainSpec, run_writer_training
 
     if epochs < 1 or batch_size < 1 or patience < 1:
         raise InputError("--epochs, --batch-size and --patience must be positive")
-    if resume:
-        _resume_text(out, data, epochs, device)
-        return
-    if from_scratch == (base is not None):
-        raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
-    corpus = data or BUNDLED_CORPUS
-    if from_scratch:
-        shape = SIZES[size]
-        texts = [training_text(r) for r in load_split(corpus, "train")]
-        tokenizer = train_tokenizer(texts, shape.vocab_size)
-        model = new_model(shape, tokenizer)
-        init: dict[str, Any] = {"from_scratch": size, "shape": shape.__dict__}
-    else:
-        model, tokenizer = load_pretrained(base)  # type: ignore[arg-type]
-        init = {"base": base}
-        base_card = Path(str(base)).expanduser() / "card.json"
-        if base_card.exists():  # continuing one of ours: keep how the base was made
-            earlier = json.loads(base_card.read_text(encoding="utf-8"))
-            init["base_card"] = {k: earlier.get(k) for k in ("command", "init", "steps", "epochs_run", "metrics")}
-    config = TextTrainConfig(epochs=epochs, batch_size=batch_size, lr=lr or (1e-3 if from_scratch else 5e-5),
-                             patience=patience, seed=seed, device=device or get_settings().device)
-    card = {"model": "writer-gpt2", "command": command_line(), "init": init,
-            "parameters": sum(p.numel() for p in model.parameters())}
-    card = train_text(corpus, out, model, tokenizer, config, card)
-    typer.echo(json.dumps(card["metrics"], indent=2))
-    done("writer checkpoint written", out)
-
-
-def _resume_text(out: Path, data: Path | None, epochs: int, device: str | None) -> None:
-    """Continue an interrupted `train text` run with the settings its card recorded (and --epochs)."""
-    from dataclasses import replace
-
-    from models.checkpoint import CARD_FILE, read_json
-    from models.writer import load_pretrained
-    from models.writer_train import TextTrainConfig, train_text
-
-    card = read_json(out / CARD_FILE, "model card")
-    recorded = {k: v for k, v in card.get("train_config", {}).items() if k != "block_size"}
-    config = replace(TextTrainConfig(**recorded), epochs=max(epochs, recorded.get("epochs", 1)),
-                     device=device or get_settings().device)
-    model, tokenizer = load_pretrained(out)  # the architecture; the run's own weights come from its state
-    corpus = data or Path(card.get("data", {}).get("corpus", BUNDLED_CORPUS))
-    card = train_text(corpus, out, model, tokenizer, config, {"command": command_line()}, resume=True)
+    config = TextTrainConfig(epochs=epochs, batch_size=batch_size, patience=patience, seed=seed,
+                             lr=lr or (5e-5 if base else 1e-3), device=device or get_settings().device)
+    spec = WriterTrainSpec(out, data or BUNDLED_CORPUS, size if from_scratch else None, base, config, resume,
+                           command_line())
+    card = run_writer_training(spec)
     typer.echo(json.dumps(card["metrics"], indent=2))
     done("writer checkpoint written", out)
 
@@ -131,7 +90,8 @@ ExplainOpt = Annotated[bool, typer.Option(help="Rerank the candidates with the B
 
 def _explain(writer: Any, judge_prompt: str, drafts: list[str], live: Any, render: Callable[[str], str]) -> None:
     """Rerank drafts, print the score table and the chosen draft."""
-    from models.rerank import Reranker, RerankPolicy
+    from models.rerank.policy import RerankPolicy
+    from models.rerank.reranker import Reranker
 
     settings = get_settings()
     reranker = Reranker.load(settings.realism_model, settings.quality_model, settings.encoder,
@@ -156,7 +116,8 @@ def cv(
     device: DeviceOpt = None,
 ) -> None:
     """Write a CV for a named colleague with a job title."""
-    from models.text_format import judge_prompt_cv, render_cv
+    from contracts.cv import render_cv
+    from models.writer.prompts import judge_prompt_cv
 
     render = lambda body: render_cv(" ".join(name.split()), " ".join(title.split()), body)  # noqa: E731
     _draft("cv", (name, title), judge_prompt_cv(name, title), render, n, seed, temperature, top_k, explain,
@@ -184,8 +145,8 @@ def _draft(task: Literal["cv", "reply"], inputs: tuple[str, ...], judge_prompt: 
     """What `cv` and `reply` share: load the writer, draft, then print the drafts or rerank them."""
     from dataclasses import replace
 
-    from models.candidates import draft_cv, draft_replies, with_overrides
-    from models.writer import Writer
+    from models.writer.drafts import draft_cv, draft_replies, with_overrides
+    from models.writer.model import Writer
 
     settings = get_settings()
     writer = Writer.load(model or settings.writer_model, device or settings.device)
@@ -211,12 +172,14 @@ def evaluate(
     device: DeviceOpt = None,
 ) -> None:
     """Perplexity against a unigram baseline, CV completeness, novelty, distinctness and topicality."""
-    from models.checkpoint import CARD_FILE, read_json, write_json
-    from models.writer import BUNDLED_WRITER, Writer
-    from models.writer_eval import TextEvalSpec, evaluate_writer
+    from models.common.checkpoint import CARD_FILE, read_json, write_json
+    from models.writer.eval import TextEvalSpec, evaluate_writer
+    from models.writer.model import BUNDLED_WRITER, Writer
 
     if cv_prompts < 1 or reply_prompts < 1:
         raise InputError("--cv-prompts and --reply-prompts must be positive")
+    from models.corpus.splits import BUNDLED_CORPUS
+
     checkpoint = checkpoint or BUNDLED_WRITER
     writer = Writer.load(checkpoint, device or get_settings().device)
     corpus = data or BUNDLED_CORPUS

@@ -12,13 +12,13 @@ import typer
 from pydantic import ValidationError
 
 from config import get_settings
-from config.errors import ConfigError, ImplementorError, InputError
 from config.settings import Settings
+from contracts.errors import ConfigError, ImplementorError, InputError
 from implementor.console import ProgressLine, candidates_table, done
 
 if TYPE_CHECKING:
+    from contracts.jobs import IntroduceJob, ProjectJob, Result
     from workers.client import JobClient
-    from workers.schemas import IntroduceJob, ProjectJob, Result
 
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the result.")]
 
@@ -56,24 +56,24 @@ def introduce(
     timeout: TimeoutOpt = 900.0,
 ) -> None:
     """Hire a colleague: a DCGAN face and a GPT-2 CV, the best of several drafts as the BERT heads judge."""
-    from models.text_format import render_cv
-    from workers.schemas import IntroduceJob, IntroduceResult
+    from contracts.cv import render_cv
+    from contracts.jobs import IntroduceJob, IntroduceResult
 
     try:
         job = IntroduceJob(name=name, title=title, seed=seed)
     except ValidationError as exc:
         raise InputError(f"invalid introduction: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
     result = _run(job, "introduce", timeout)
-    assert isinstance(result, IntroduceResult) and result.persona is not None
-    persona = result.persona
+    assert isinstance(result, IntroduceResult) and result.profile is not None
+    profile = result.profile
     out.mkdir(parents=True, exist_ok=True)
-    (out / "face.png").write_bytes(base64.b64decode(persona.png_base64))
-    cv = render_cv(persona.name, persona.title, persona.cv)
+    (out / "face.png").write_bytes(base64.b64decode(profile.png_base64))
+    cv = render_cv(profile.name, profile.title, profile.cv)
     (out / "cv.md").write_text(cv, encoding="utf-8")
     typer.echo(cv)
     if result.low_confidence:
         typer.secho("(no draft passed the realism threshold; this is the most realistic one)", fg="yellow")
-    done(f"face (seed {persona.seed}) and CV written: {out / 'face.png'} and {out / 'cv.md'}")
+    done(f"face (seed {profile.seed}) and CV written: {out / 'face.png'} and {out / 'cv.md'}")
 
 
 def project(
@@ -82,7 +82,7 @@ def project(
     timeout: TimeoutOpt = 900.0,
 ) -> None:
     """Bring the colleague a project: it drafts replies with GPT-2 and posts the best as BERT judges it."""
-    from workers.schemas import ProjectJob, ProjectResult
+    from contracts.jobs import ProjectJob, ProjectResult
 
     try:
         job = ProjectJob(request=request)

@@ -11,9 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from models.dcgan import DCGANConfig  # noqa: E402
-from models.face_data import FaceData, load_face_data  # noqa: E402
-from models.face_train import FaceTrainConfig, train_face  # noqa: E402
+from models.face.data import FaceData, load_face_data  # noqa: E402
+from models.face.dcgan import DCGANConfig  # noqa: E402
+from models.face.train import FaceTrainConfig, train_face  # noqa: E402
 
 # The test models are tiny: one thread runs them fastest, and never fights a busy machine for cores.
 torch.set_num_threads(1)
@@ -54,7 +54,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, t
 @pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The shipped all-MiniLM-L6-v2 encoder, on the CPU."""
-    from models.encoder import SentenceEncoder
+    from models.common.encoder import SentenceEncoder
 
     return SentenceEncoder.load("all-MiniLM-L6-v2", "cpu")
 
@@ -62,8 +62,8 @@ def minilm():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def small_esco_index(minilm):  # type: ignore[no-untyped-def]
     """A similarity index over a slice of ESCO: the real code path, a few seconds to build."""
-    from models.corpus import EscoIndex
-    from models.esco import occupations, skills
+    from models.corpus.build import EscoIndex
+    from models.corpus.esco import occupations, skills
 
     return EscoIndex(occupations()[:150], skills()[:400], minilm)
 
@@ -71,7 +71,7 @@ def small_esco_index(minilm):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first records of each split of the bundled corpus, as plain JSONL."""
-    from models.corpus import SPLITS, load_split, write_jsonl
+    from models.corpus.splits import SPLITS, load_split, write_jsonl
 
     src = Path(__file__).parents[1] / "models" / "bundled" / "writer-corpus"
     out = tmp_path_factory.mktemp("corpus")
@@ -86,10 +86,10 @@ MICRO = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 192, "vocab_siz
 @pytest.fixture(scope="session")
 def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path) -> Path:
     """A micro GPT-2 writer trained for two epochs on the mini corpus: real files, seconds to make."""
-    from models.corpus import load_split
-    from models.text_format import training_text
-    from models.writer import WriterSize, new_model, train_tokenizer
-    from models.writer_train import TextTrainConfig, train_text
+    from models.corpus.splits import load_split
+    from models.writer.model import WriterSize, new_model, train_tokenizer
+    from models.writer.prompts import training_text
+    from models.writer.train import TextTrainConfig, train_text
 
     out = tmp_path_factory.mktemp("writer") / "tiny"
     tokenizer = train_tokenizer([training_text(r) for r in load_split(mini_corpus, "train")], MICRO["vocab_size"])
@@ -107,7 +107,7 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     an operator's `bert-base-uncased` or own directory takes, in a second of CPU."""
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from models.encoder import bundled_minilm_dir
+    from models.common.encoder import bundled_minilm_dir
 
     out = tmp_path_factory.mktemp("bert")
     AutoTokenizer.from_pretrained(str(bundled_minilm_dir())).save_pretrained(out)
@@ -122,13 +122,13 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_heads(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, tiny_writer_dir: Path,
                mini_corpus: Path) -> dict[str, Path]:
     """Realism and quality heads on the small BERT, trained for a few epochs: real checkpoints, quickly."""
-    from models.corpus import load_split
-    from models.encoder import SentenceEncoder
-    from models.pair_head import HeadConfig
-    from models.pair_head_train import HeadTrainConfig, train_head
-    from models.quality_data import bootstrap_examples
-    from models.realism_data import generate_fakes, pick_prompts, realism_examples
-    from models.writer import Writer
+    from models.common.encoder import SentenceEncoder
+    from models.corpus.splits import load_split
+    from models.rerank.head import HeadConfig
+    from models.rerank.quality_data import bootstrap_examples
+    from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
+    from models.rerank.train import HeadTrainConfig, train_head
+    from models.writer.model import Writer
 
     out = tmp_path_factory.mktemp("heads")
     bert = SentenceEncoder.load(tiny_bert_dir, "cpu")

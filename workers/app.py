@@ -23,6 +23,7 @@ from typing import Any
 from celery import Celery
 
 from config.settings import Settings, get_settings
+from workers.ledger import Ledger, MemoryLedger
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
@@ -61,13 +62,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_app(settings: Settings | None = None) -> Celery:
-    """An app configured from settings, with the tasks registered."""
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> Celery:
+    """An app configured from settings, with the tasks registered.
+
+    The tasks record results in `ledger`; by default each worker process opens the Redis ledger on
+    the broker, and the embedded default (no broker) gets a ledger in this process's memory.
+    """
     from workers.tasks import register_tasks
 
     settings = settings or get_settings()
     app = Celery("implementor")
     app.conf.update(celery_config(settings))
-    app.conf.implementor_settings = settings  # for the tasks' model cache and ledger
+    app.conf.implementor_settings = settings  # for the tasks' model cache
+    app.conf.implementor_ledger = ledger if ledger is not None or settings.broker_url else MemoryLedger()
     register_tasks(app, settings)
     return app

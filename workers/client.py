@@ -15,16 +15,12 @@ from celery import Celery
 from celery.result import AsyncResult
 from pydantic import TypeAdapter
 
-from config.errors import ImplementorError
+from contracts.errors import ImplementorError, JobTimeout
+from contracts.jobs import IntroduceJob, ProjectJob, Result
 from workers.app import GPU_QUEUE
-from workers.schemas import IntroduceJob, ProjectJob, Result
 
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
 Progress = Callable[[str], None]
-
-
-class JobTimeout(ImplementorError):
-    """A job did not finish in the time the caller was willing to wait."""
 
 
 class JobClient:

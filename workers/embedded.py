@@ -12,18 +12,23 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from config.errors import ConfigError
 from config.settings import Settings
+from contracts.errors import ConfigError
 from workers.app import GPU_QUEUE, create_app
 from workers.client import JobClient
+from workers.ledger import Ledger, MemoryLedger
 
 
 @contextmanager
-def embedded_worker(settings: Settings, start_timeout: float = 30.0) -> Iterator[JobClient]:
-    """A JobClient whose jobs run in a worker thread of this process; the worker stops on exit."""
+def embedded_worker(settings: Settings, start_timeout: float = 30.0,
+                    ledger: Ledger | None = None) -> Iterator[JobClient]:
+    """A JobClient whose jobs run in a worker thread of this process; the worker stops on exit.
+
+    Results are recorded in `ledger` (a fresh in-memory one by default).
+    """
     if settings.broker_url is not None:
         raise ConfigError("the embedded worker is for running without a broker; IMPLEMENTOR_BROKER_URL is set")
-    app = create_app(settings)
+    app = create_app(settings, ledger or MemoryLedger())
     started = threading.Event()
 
     class Worker(app.WorkController):  # type: ignore[name-defined]

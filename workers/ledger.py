@@ -1,12 +1,17 @@
 """The job ledger: how many times a job was started, and the one result it produced.
 
 Celery with `acks_late` delivers a job at least once; the ledger turns that into "a result is
-recorded once". Before running a job a worker counts an attempt; after running it, it records the
-result only if none is recorded yet (first writer wins) and reports whichever is recorded. A job
-that keeps killing its worker stops after `max_attempts` with an error result instead of looping.
+recorded once". Before running a job a worker admits it: in one atomic step, a job that already has
+a result is not run again, and any other counts one more attempt. After running it, the worker
+records the result only if none is recorded yet (first writer wins) and reports whichever is
+recorded. A job that keeps killing its worker stops after `max_attempts` with an error result.
 
-Redis holds the ledger in the stack (shared by all workers, surviving restarts); the embedded
-default keeps it in memory.
+Withdrawing a job (the member pressed Cancel) records a "cancelled" result, atomically and only if
+no worker has admitted the job yet: the withdrawal and the admission cannot both win, so a
+cancelled job is never run, and a job already running is reported as too late to cancel.
+
+Redis holds the ledger in the stack (shared by all workers and the bot, surviving restarts); the
+embedded default keeps it in memory.
 """
 
 from __future__ import annotations
@@ -16,6 +21,20 @@ from typing import Any, Protocol
 
 _ATTEMPTS = "implementor:attempts:{}"
 _RESULT = "implementor:result:{}"
+# KEYS: attempts, result; ARGV: ttl. A recorded result wins; else one more attempt. -> {result or false, attempts}
+_ADMIT = """
+local recorded = redis.call('GET', KEYS[2])
+if recorded then return {recorded, tonumber(redis.call('GET', KEYS[1]) or '0')} end
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {false, n}
+"""
+# KEYS: attempts, result; ARGV: result json, ttl. Only a job nobody has admitted can be withdrawn.
+_WITHDRAW = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 class Ledger(Protocol):
@@ -31,10 +50,20 @@ class Ledger(Protocol):
         """Record a result unless one exists; return the recorded one (the first)."""
         ...
 
+    def admit(self, job_id: str) -> tuple[str | None, int]:
+        """Atomically: the recorded result if there is one, else count an attempt and return (None, count)."""
+        ...
+
+    def withdraw(self, job_id: str, result_json: str) -> bool:
+        """Record `result_json` (a cancellation) if no worker has admitted the job; True if it was withdrawn."""
+        ...
+
 
 class RedisLedger:
     def __init__(self, client: Any, ttl_s: int) -> None:
         self.client, self.ttl_s = client, ttl_s
+        self._admit = client.register_script(_ADMIT)
+        self._withdraw = client.register_script(_WITHDRAW)
 
     @classmethod
     def from_url(cls, url: str, ttl_s: int) -> RedisLedger:
@@ -59,6 +88,16 @@ class RedisLedger:
             return result_json
         return str(self.client.get(key))
 
+    def admit(self, job_id: str) -> tuple[str | None, int]:
+        recorded, attempts = self._admit(keys=[_ATTEMPTS.format(job_id), _RESULT.format(job_id)], args=[self.ttl_s])
+        if isinstance(recorded, bytes):
+            recorded = recorded.decode()
+        return (str(recorded) if recorded else None), int(attempts)
+
+    def withdraw(self, job_id: str, result_json: str) -> bool:
+        keys = [_ATTEMPTS.format(job_id), _RESULT.format(job_id)]
+        return bool(self._withdraw(keys=keys, args=[result_json, self.ttl_s]))
+
 
 class MemoryLedger:
     """The same contract in one process, for the embedded default and unit tests."""
@@ -79,3 +118,17 @@ class MemoryLedger:
     def record(self, job_id: str, result_json: str) -> str:
         with self._lock:
             return self._results.setdefault(job_id, result_json)
+
+    def admit(self, job_id: str) -> tuple[str | None, int]:
+        with self._lock:
+            if job_id in self._results:
+                return self._results[job_id], self._attempts.get(job_id, 0)
+            self._attempts[job_id] = self._attempts.get(job_id, 0) + 1
+            return None, self._attempts[job_id]
+
+    def withdraw(self, job_id: str, result_json: str) -> bool:
+        with self._lock:
+            if job_id in self._attempts or job_id in self._results:
+                return False
+            self._results[job_id] = result_json
+            return True

@@ -1,28 +1,24 @@
-"""Feedback: the rating buttons' store, and /ratings, a server's summary of what members thought."""
+"""Feedback: /ratings, a server's summary of what members thought (the rating buttons fill the store)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.runner import NO_PINGS
-
-if TYPE_CHECKING:
-    from bot.app import ImplementorBot
+from bot.render import NO_PINGS
+from bot.store import Store
 
 
 class Feedback(commands.Cog):
-    def __init__(self, bot: ImplementorBot) -> None:
-        self.bot = bot
+    def __init__(self, *, store: Store) -> None:
+        self.store = store
 
     @app_commands.command(name="ratings")
     @app_commands.default_permissions(manage_messages=True)
     async def ratings(self, interaction: discord.Interaction) -> None:
         """How members rated the colleague's work (👍 counts as 5, 👎 as 1)."""
-        rows = await self.bot.store.feedback()
+        rows = await self.store.feedback()
         if not rows:
             await interaction.response.send_message("No ratings yet.", ephemeral=True, allowed_mentions=NO_PINGS)
             return

@@ -1,23 +1,23 @@
-"""/project: bring the colleague a piece of work; it answers with its experience, an approach and a next step."""
+"""/project: bring the colleague a piece of work; it answers with its experience, an approach and a next step.
+
+`Project.run_project` is also what a result's Regenerate button runs: `bot.app.wire` hands it to the buttons.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 from pydantic import ValidationError
 
-from bot.render import Rendered, reply_embed
-from bot.runner import Destination, face_file
-from bot.views import result_view
-from config.errors import InputError
-from workers.schemas import REQUEST_MAX, REQUEST_MIN, ProjectJob, ProjectResult, Result
-
-if TYPE_CHECKING:
-    from bot.app import ImplementorBot
+from bot.render import Rendered, face_file, reply_embed
+from bot.runner import Destination, JobRunner
+from bot.store import Store
+from bot.views import ResultView
+from contracts.errors import InputError
+from contracts.jobs import REQUEST_MAX, REQUEST_MIN, ProjectJob, ProjectResult, Result
 
 
 def validated(description: str) -> ProjectJob:
@@ -30,8 +30,8 @@ def validated(description: str) -> ProjectJob:
 
 
 class Project(commands.Cog):
-    def __init__(self, bot: ImplementorBot) -> None:
-        self.bot = bot
+    def __init__(self, *, store: Store, runner: JobRunner, result_view: ResultView) -> None:
+        self.store, self.runner, self.result_view = store, runner, result_view
 
     @app_commands.command(name="project")
     @app_commands.describe(description="What you need help with: the work, the context, the deadline.")
@@ -44,8 +44,9 @@ class Project(commands.Cog):
         await self.run_project(interaction, job.request)
 
     async def run_project(self, interaction: discord.Interaction, request: str) -> None:
+        """Queue a request for an interaction already deferred (by /project, or by the Regenerate button)."""
         job = validated(request)
-        colleague = await self.bot.store.colleague(interaction.guild_id or 0)
+        colleague = await self.store.colleague(interaction.guild_id or 0)
         destination = Destination(interaction.channel, interaction, time.monotonic())  # type: ignore[arg-type]
 
         async def post(result: Result) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
@@ -54,6 +55,6 @@ class Project(commands.Cog):
             files = [face_file(png=colleague.png, name="face.png")] if colleague else []
             rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
                                    result.low_confidence)
-            return rendered, files, result_view(job.job_id, "project")
+            return rendered, files, self.result_view(job.job_id, "project")
 
-        await self.bot.runner.start(job, interaction.user.id, interaction.guild_id, destination, post)
+        await self.runner.start(job, interaction.user.id, interaction.guild_id, destination, post)

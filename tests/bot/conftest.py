@@ -1,12 +1,12 @@
-"""Doubles for the bot's unit tests: a job queue, Discord interactions and channels that record calls."""
+"""Doubles for the bot's unit tests (a job queue, Discord interactions and channels that record calls) and
+the bot's parts wired as `bot.app.wire` wires them, on the real store and limits."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,19 +16,12 @@ import pytest
 import pytest_asyncio
 from PIL import Image
 
-from bot.app import ImplementorBot, create_bot
+from bot.app import ImplementorBot, Wiring, create_bot, wire
 from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
-from workers.schemas import (
-    CandidateScore,
-    IntroduceJob,
-    IntroduceResult,
-    Persona,
-    ProjectJob,
-    ProjectResult,
-    Result,
-)
+from contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, Result
+from contracts.scores import CandidateScore
 
 
 def png() -> str:
@@ -37,6 +30,7 @@ def png() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+REQUEST = "Could someone help us plan the spring launch at Acme?"
 CV = "## Profile\nI plan campaigns. @everyone <@123>\n\n## Skills\n- plan\n- write\n- sell\n\n## Experience\n" \
      "- Lead Planner, Acme (2020-present). Planned things.\n\n## Education\n- BA in Marketing, Leeds (2015)"
 
@@ -70,8 +64,8 @@ class FakeJobs:
         scores = [CandidateScore(text=self.reply, p_real=0.95, quality=4.2, chosen=True, reason="chosen"),
                   CandidateScore(text="No.", p_real=0.2, quality=1.1, chosen=False, reason="too short")]
         if isinstance(job, IntroduceJob):
-            persona = Persona(name="Ada Lovelace", title="Data Scientist", seed=7, cv=CV, png_base64=png())
-            return IntroduceResult(job_id=job_id, status="ok", persona=persona, candidates=scores)
+            profile = Profile(name="Ada Lovelace", title="Data Scientist", seed=7, cv=CV, png_base64=png())
+            return IntroduceResult(job_id=job_id, status="ok", profile=profile, candidates=scores)
         return ProjectResult(job_id=job_id, status="ok", reply=self.reply, candidates=scores)
 
 
@@ -94,6 +88,11 @@ class FakeChannel:
     def __init__(self, channel_id: int = 500) -> None:
         self.id = channel_id
         self.sent: list[Sent] = []
+
+    @property
+    def posts(self) -> list[Sent]:
+        """The messages sent with an embed: results, not status lines."""
+        return [m for m in self.sent if "embed" in m.kwargs]
 
     async def send(self, content: str | None = None, **kwargs: Any) -> Sent:
         message = Sent(content, kwargs, id=1000 + len(self.sent))
@@ -131,9 +130,9 @@ class FakePermissions:
 
 
 class FakeInteraction:
-    def __init__(self, user_id: int = 42, guild_id: int = 7, manage_messages: bool = False,
-                 client: Any = None) -> None:
-        self.client = client
+    """No `client`: nothing the bot runs may reach for the bot through an interaction."""
+
+    def __init__(self, user_id: int = 42, guild_id: int = 7, manage_messages: bool = False) -> None:
         self.user = FakeUser(user_id)
         self.guild_id = guild_id
         self.channel = FakeChannel()
@@ -141,6 +140,9 @@ class FakeInteraction:
         self.followup = FakeFollowup()
         self.permissions = FakePermissions(manage_messages)
         self.message: Sent | None = None
+
+
+BOT_USER = FakeUser(900)  # the bot's own user, as a message mentions it
 
 
 @pytest.fixture
@@ -153,22 +155,65 @@ def redis_server() -> fakeredis.FakeServer:
     return fakeredis.FakeServer()
 
 
+@pytest.fixture
+def jobs() -> FakeJobs:
+    return FakeJobs()
+
+
 @pytest_asyncio.fixture
-async def bot(settings: Settings, redis_server: fakeredis.FakeServer) -> ImplementorBot:
-    store = await Store(settings.bot_store_path).open()
-    limits = Limits(fakeredis.FakeAsyncRedis(server=redis_server),
-                    LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap))
-    client = create_bot(settings, FakeJobs(), store, limits)
-    await client.setup_hook()
-    yield client
-    await store.close()
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    opened = await Store(settings.bot_store_path).open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
-def make_interaction(request: pytest.FixtureRequest) -> Callable[..., FakeInteraction]:
-    """Fake interactions, bound to the test's bot when it has one."""
-    client = request.getfixturevalue("bot") if "bot" in request.fixturenames else None
-    return functools.partial(FakeInteraction, client=client)
+def limits(settings: Settings, redis_server: fakeredis.FakeServer) -> Limits:
+    return Limits(fakeredis.FakeAsyncRedis(server=redis_server),
+                  LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap))
+
+
+@pytest.fixture
+def wiring(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits) -> Wiring:
+    """The runner, the buttons and the cogs, as the bot wires them, without a Discord client."""
+    return wire(jobs=jobs, store=store, limits=limits, wait_timeout_s=settings.task_time_limit_s * 3,
+                me=lambda: BOT_USER)
+
+
+@pytest_asyncio.fixture
+async def bot(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits) -> ImplementorBot:
+    client = create_bot(settings, jobs, store, limits)
+    await client.setup_hook()
+    return client
+
+
+@pytest.fixture
+def settle(wiring: Wiring) -> Callable[[], Awaitable[None]]:
+    async def settle() -> None:
+        """Let the background job followers finish."""
+        for _ in range(200):
+            if not wiring.runner.running:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("jobs still running")
+
+    return settle
+
+
+@pytest.fixture
+def ask(wiring: Wiring) -> Callable[..., Awaitable[None]]:
+    """/project, as a member sends it: `await ask(interaction)`, or with another description."""
+
+    async def ask(interaction: FakeInteraction, description: str = REQUEST) -> None:
+        cog = wiring.project
+        await cog.project.callback(cog, interaction, description=description)  # type: ignore[arg-type, misc]
+
+    return ask
+
+
+@pytest.fixture
+def make_interaction() -> Callable[..., FakeInteraction]:
+    return FakeInteraction
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+"""The bot as a whole: what it imports, the intents it asks for, and what setup_hook wires and registers."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,5 +22,6 @@ def test_the_bot_asks_for_no_privileged_intents() -> None:
 
 async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: ImplementorBot) -> None:
     assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback"}
-    assert len(bot._connection._view_store._dynamic_items) == 5  # cancel, why, rate, delete, regenerate
+    assert len(bot.dynamic_items) == 5  # cancel, why, rate, delete, regenerate
+    assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}

@@ -137,6 +137,42 @@ async def test_project_is_answered_in_an_embed(discord_stack) -> None:  # type: 
     capture("project", post)
 
 
+async def click(fake: FakeDiscord, message: dict[str, Any], custom_id: str, user_id: str = "51") -> str:
+    """Press a button on a message the bot posted, as Discord reports it; returns the interaction token."""
+    interaction_id = str(next(fake.ids))
+    token = f"token-{interaction_id}"
+    channel = {"id": "500", "type": 0, "guild_id": "7", "name": "general", "position": 0,
+               "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
+               "last_message_id": None, "rate_limit_per_user": 0, "flags": 0, "permissions": "0"}
+    member = {"user": {"id": user_id, "username": f"member{user_id}", "discriminator": "0", "global_name": None,
+                       "avatar": None},
+              "roles": [], "permissions": "0", "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False,
+              "mute": False, "flags": 0}
+    await fake.dispatch("INTERACTION_CREATE", {
+        "id": interaction_id, "application_id": APPLICATION_ID, "type": 3, "token": token, "version": 1,
+        "guild_id": "7", "channel_id": "500", "channel": channel, "member": member, "message": message,
+        "data": {"custom_id": custom_id, "component_type": 2}, "app_permissions": "0", "locale": "en-US",
+        "guild_locale": "en-US", "entitlements": [], "attachment_size_limit": 10 * 1024 * 1024,
+        "authorizing_integration_owners": {"0": "7"}, "context": 0,
+    })
+    return token
+
+
+async def test_a_button_on_a_posted_result_reaches_its_action(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    # Posting a message makes discord.py register the class of each button on it: the bot's messages must
+    # carry the classes bound to the bot's store and actions, or this click would find none.
+    fake, _ = discord_stack
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="43")
+    [post] = await wait_for(lambda: result_post(fake, token), 120, "the reply")
+    why = next(c["custom_id"] for row in post.json["components"] for c in row["components"]  # type: ignore[index]
+               if c["custom_id"].startswith("implementor:why:"))
+    clicked = await click(fake, fake.message("500", post.json, {}), why)
+    [answer] = await wait_for(lambda: [r for r in fake.requests if r.path.endswith(f"/{clicked}/callback")], 10,
+                              "the answer to the click")
+    assert answer.json["type"] == 4 and answer.json["data"]["flags"] == 64  # type: ignore[index]  # private
+    assert "P(real)" in answer.json["data"]["content"]  # type: ignore[index]
+
+
 async def test_a_429_is_retried_and_the_message_posted_once(discord_stack) -> None:  # type: ignore[no-untyped-def]
     fake, _ = discord_stack
     # This interaction's first follow-up meets a 429. The prefix names the token, so that a late request

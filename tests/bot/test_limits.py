@@ -5,7 +5,8 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from bot.limits import LimitConfig, Limits, RateLimited
+from bot.limits import LimitConfig, Limits
+from contracts.errors import RateLimited
 
 CONFIG = LimitConfig(cooldown_s=30, max_in_flight=2, queue_cap=3)
 

@@ -1,3 +1,5 @@
+"""Rendering: Discord's limits, neutralised mentions, the CV's sections, the "Why this reply?" table."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,6 +15,8 @@ from bot.render import (
     split_text,
     status_line,
 )
+from contracts.scores import CandidateScore
+from contracts.scores import scores_table as shared_scores_table
 
 
 def long_cv(skills: int = 300) -> str:
@@ -51,15 +55,29 @@ def test_a_short_cv_is_one_embed() -> None:
     assert [f.name for f in rendered.embed.fields] == ["Skills", "Experience", "Education"]
 
 
+def test_a_cv_without_headings_is_one_section() -> None:
+    rendered = cv_embed("Ada", "Analyst", "I count things.\n")
+    assert rendered.embed.description == "**CV**\nI count things." and rendered.embed.fields == []
+
+
 def test_mention_syntax_in_generated_text_is_neutralised() -> None:
     cv = "## Profile\nHello @everyone and @here, ask <@123456> or <@&42> in <#99>.\n\n## Skills\n- ping <@!7>"
     rendered = cv_embed("Eve <@1>", "Admin @everyone", cv)
     reply = reply_embed("Eve", "Admin", "Thanks @everyone <@123>", None)
     texts = [rendered.embed.title or "", rendered.embed.author.name or "", rendered.embed.description or "",
              *(f.value or "" for f in rendered.embed.fields), reply.embed.description or "",
-             scores_table([{"p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
+             scores_table([{"text": "draft", "p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
     for text in texts:
         assert "@everyone" not in text and "@here" not in text and "<@" not in text and "<#" not in text
+
+
+def test_the_why_table_is_the_shared_score_table_in_a_code_block() -> None:
+    row = CandidateScore(text="Yes.", p_real=0.95, quality=4.2, chosen=True, reason="x" * 100)
+    table = scores_table([row.model_dump(mode="json")])  # as the job ledger stores it
+    assert table == f"```\n{shared_scores_table([row], reason_width=60)}\n```"
+    assert "x" * 60 in table and "x" * 61 not in table
+    many = [row.model_dump(mode="json")] * 100
+    assert len(scores_table(many)) <= MESSAGE_LIMIT
 
 
 def test_status_lines() -> None:

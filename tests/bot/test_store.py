@@ -1,3 +1,5 @@
+"""The SQLite store: the roster, the job ledger and the ratings, across a reopening."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -5,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.store import Store
-from config.errors import DataError
-from models.quality_data import load_feedback
+from contracts.errors import DataError
+from models.rerank.quality_data import load_feedback
 
 
 async def test_the_roster_survives_a_restart(tmp_path: Path) -> None:

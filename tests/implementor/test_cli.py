@@ -15,7 +15,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from implementor.cli import app
-from models.face_data import lfw_faces
+from models.face.data import lfw_faces
 
 runner = CliRunner()
 

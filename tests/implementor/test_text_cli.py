@@ -48,9 +48,9 @@ def test_fine_tuning_a_local_base_through_the_command(tmp_path: Path, mini_corpu
     """`--base DIR`: a GPT-2 saved with save_pretrained, fine-tuned and saved with our card."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from models.corpus import load_split
-    from models.text_format import EOS, training_text
-    from models.writer import train_tokenizer
+    from models.corpus.splits import load_split
+    from models.writer.model import train_tokenizer
+    from models.writer.prompts import EOS, training_text
 
     base = tmp_path / "base"
     tokenizer = train_tokenizer([training_text(r) for r in load_split(mini_corpus, "train")], 500)

@@ -8,18 +8,24 @@ import json
 import pytest
 
 from config.settings import Settings
+from contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob, ProjectResult
 from workers.embedded import embedded_worker
-from workers.schemas import IntroduceJob, IntroduceResult, ProjectJob, ProjectResult
-from workers.tasks import _MEMORY_LEDGER
+from workers.ledger import MemoryLedger
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 
 
 @pytest.fixture(scope="module")
-def client(tiny_env: dict[str, str]):  # type: ignore[no-untyped-def]
+def ledger() -> MemoryLedger:
+    """The ledger the embedded worker records in, handed to it (and so readable by the tests)."""
+    return MemoryLedger()
+
+
+@pytest.fixture(scope="module")
+def client(tiny_env: dict[str, str], ledger: MemoryLedger):  # type: ignore[no-untyped-def]
     settings = Settings(**{k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in tiny_env.items()},
                         batch_window_s=0.3)
-    with embedded_worker(settings) as job_client:
+    with embedded_worker(settings, ledger=ledger) as job_client:
         yield job_client
 
 
@@ -27,9 +33,9 @@ def test_introduce_returns_a_persona_with_a_face_and_a_cv(client) -> None:  # ty
     job = IntroduceJob(name="Ada Lovelace", title="Data Scientist", seed=7)
     result = client.result(client.submit(job), timeout=120)
     assert isinstance(result, IntroduceResult) and result.status == "ok"
-    assert result.persona is not None and result.persona.seed == 7 and result.persona.name == "Ada Lovelace"
-    assert base64.b64decode(result.persona.png_base64)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert result.persona.cv and len(result.candidates) >= 1
+    assert result.profile is not None and result.profile.seed == 7 and result.profile.name == "Ada Lovelace"
+    assert base64.b64decode(result.profile.png_base64)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.profile.cv and len(result.candidates) >= 1
     assert sum(c.chosen for c in result.candidates) == 1
     assert {"face_ms", "draft_ms", "rerank_ms"} <= result.timings_ms.keys()
 
@@ -37,8 +43,8 @@ def test_introduce_returns_a_persona_with_a_face_and_a_cv(client) -> None:  # ty
 def test_a_persona_left_blank_is_filled_from_its_seed(client) -> None:  # type: ignore[no-untyped-def]
     first = client.result(client.submit(IntroduceJob(seed=42)), timeout=120)
     again = client.result(client.submit(IntroduceJob(seed=42)), timeout=120)
-    assert first.persona.name == again.persona.name and first.persona.title == again.persona.title
-    assert first.persona.png_base64 == again.persona.png_base64  # same seed, same face
+    assert first.profile.name == again.profile.name and first.profile.title == again.profile.title
+    assert first.profile.png_base64 == again.profile.png_base64  # same seed, same face
 
 
 def test_project_returns_the_chosen_reply_and_every_score(client) -> None:  # type: ignore[no-untyped-def]
@@ -56,26 +62,26 @@ def test_jobs_arriving_together_are_run_as_one_batch(client) -> None:  # type: i
     assert len({json.dumps(r.timings_ms, sort_keys=True) for r in results}) == 1
 
 
-def test_a_job_sent_twice_yields_one_result(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_sent_twice_yields_one_result(client, ledger: MemoryLedger) -> None:  # type: ignore[no-untyped-def]
     job = ProjectJob(job_id="twice-0001", request=REQUEST)
     first = client.result(client.submit(job), timeout=120)
     client.app.backend.forget(job.job_id)  # as if the first result had been lost in transit
     second = client.result(client.submit(job), timeout=120)
     assert second == first
-    assert _MEMORY_LEDGER.begin("twice-0001") == 2  # it ran once; the second delivery read the ledger
+    assert ledger.begin("twice-0001") == 2  # it ran once; the second delivery read the ledger
 
 
-def test_a_malformed_payload_gets_a_clear_error_and_no_retry(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_payload_gets_a_clear_error_and_no_retry(client, ledger: MemoryLedger) -> None:  # type: ignore[no-untyped-def]
     client.app.send_task("implementor.project", kwargs={"job": {"kind": "project", "request": 42}},
                          task_id="malformed-0001", queue="gpu")
     result = client.result("malformed-0001", timeout=60)
     assert result.status == "error" and result.error.startswith("malformed job:")
-    assert _MEMORY_LEDGER.begin("malformed-0001") == 1  # never admitted, so never attempted
+    assert ledger.begin("malformed-0001") == 1  # never admitted, so never attempted
 
 
-def test_a_job_that_keeps_killing_its_worker_gives_up(client) -> None:  # type: ignore[no-untyped-def]
+def test_a_job_that_keeps_killing_its_worker_gives_up(client, ledger: MemoryLedger) -> None:  # type: ignore[no-untyped-def]
     job = ProjectJob(job_id="doomed-0001", request=REQUEST)
     for _ in range(3):  # three earlier deliveries died mid-job (max_attempts is 3)
-        _MEMORY_LEDGER.begin(job.job_id)
+        ledger.begin(job.job_id)
     result = client.result(client.submit(job), timeout=60)
     assert result.status == "error" and "gave up after 3 attempts" in result.error

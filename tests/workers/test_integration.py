@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from contracts.jobs import IntroduceJob, ProjectJob
 from workers.client import JobClient
 from workers.local_stack import RedisServer, children, worker_process
-from workers.schemas import IntroduceJob, ProjectJob
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 
@@ -46,7 +46,7 @@ def test_introduce_and_project_run_on_a_worker_through_redis(stack) -> None:  # 
     intro_id = client.submit(IntroduceJob(name="Ada Lovelace", title="Data Scientist", seed=3))
     project_id = client.submit(ProjectJob(request=REQUEST))
     intro, reply = client.result(intro_id, timeout=180), client.result(project_id, timeout=180)
-    assert intro.status == "ok" and intro.persona.name == "Ada Lovelace"  # type: ignore[union-attr]
+    assert intro.status == "ok" and intro.profile.name == "Ada Lovelace"  # type: ignore[union-attr]
     assert reply.status == "ok" and reply.reply  # type: ignore[union-attr]
 
 

@@ -41,3 +41,20 @@ def test_redis_state_survives_a_new_client() -> None:
     RedisLedger(fakeredis.FakeRedis(server=server, decode_responses=True), 60).record("job-a", '{"ok": 1}')
     again = RedisLedger(fakeredis.FakeRedis(server=server, decode_responses=True), 60)
     assert again.result("job-a") == '{"ok": 1}' and again.begin("job-a") == 1
+
+
+def test_admission_counts_attempts_until_a_result_is_recorded(ledger: Ledger) -> None:
+    assert ledger.admit("job-a") == (None, 1)
+    assert ledger.admit("job-a") == (None, 2)
+    ledger.record("job-a", '{"n": 1}')
+    assert ledger.admit("job-a") == ('{"n": 1}', 2)  # known: not run again, not counted
+
+
+def test_a_withdrawal_wins_only_before_admission(ledger: Ledger) -> None:
+    assert ledger.withdraw("job-a", '{"status": "cancelled"}')
+    assert ledger.admit("job-a") == ('{"status": "cancelled"}', 0)  # the worker sees it withdrawn: never run
+    assert ledger.admit("job-b") == (None, 1)
+    assert not ledger.withdraw("job-b", '{"status": "cancelled"}')  # already running: too late
+    assert ledger.result("job-b") is None
+    ledger.record("job-c", '{"n": 1}')
+    assert not ledger.withdraw("job-c", '{"status": "cancelled"}')  # already done

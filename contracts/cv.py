@@ -1,0 +1,59 @@
+"""The CV format: four `## ` sections under a name and a title, read and written in one place.
+
+A CV body has four sections, each a `## ` heading: Profile, Skills (bullets), Experience (bullets
+with years) and Education (bullets). With the name and title that a prompt or the roster holds,
+that makes the six parts a CV must have. The writer's evaluation counts complete CVs with
+`parse_cv`, the bot lays the sections out in an embed with `cv_section_list`, and a persona takes
+its skills from `cv_skills`.
+"""
+
+from __future__ import annotations
+
+import re
+
+SECTIONS = ("Profile", "Skills", "Experience", "Education")
+_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+_YEARS = re.compile(r"\b(19|20)\d\d\b")
+
+
+def cv_section_list(body: str) -> list[tuple[str, str]]:
+    """(heading, text) of every `## ` section, in order of appearance (repeated headings kept)."""
+    parts = _HEADING.split(body)
+    return [(parts[i].strip(), parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+
+
+def cv_sections(body: str) -> dict[str, str]:
+    """Section heading -> its text, in order of appearance (a repeated heading keeps its last text)."""
+    return dict(cv_section_list(body))
+
+
+def bullets(section: str) -> list[str]:
+    """The `- ` items of a section, without the dash."""
+    return [line[2:].strip() for line in section.splitlines() if line.startswith("- ") and line[2:].strip()]
+
+
+def cv_skills(body: str) -> list[str]:
+    """The Skills bullets of a CV body (empty if it has none)."""
+    return bullets(cv_sections(body).get("Skills", ""))
+
+
+def parse_cv(body: str) -> dict[str, str] | None:
+    """The four sections if the body is a complete CV, else None.
+
+    Complete means: every section present once and non-empty, at least three skills, at least one
+    role with a year in it, and at least one education entry.
+    """
+    sections = cv_sections(body)
+    if any(not sections.get(name) for name in SECTIONS):
+        return None
+    items = {name: bullets(sections[name]) for name in SECTIONS[1:]}
+    if len(items["Skills"]) < 3 or not items["Education"]:
+        return None
+    if not any(_YEARS.search(line) for line in items["Experience"]):
+        return None
+    return {name: sections[name] for name in SECTIONS}
+
+
+def render_cv(name: str, title: str, body: str) -> str:
+    """A CV for people: the name and title as a heading, then the generated sections."""
+    return f"# {name}\n**{title}**\n\n{body.strip()}\n"

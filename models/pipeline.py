@@ -1,0 +1,136 @@
+"""The colleague's work, for a batch of jobs at once: introduce yourself, answer a project request.
+
+This is what the worker tasks call. A batch of introductions draws every face in one generator
+pass, drafts every CV in one batched generation (each prompt prefilled once), and scores every
+draft with one encoder pass; a batch of project requests does the same with replies. Jobs that
+arrive close together therefore cost little more than one.
+
+A persona is reproducible from its seed: the face comes from the seed alone, and so do the name
+and title when the job leaves them out. A reply is written in the voice of the colleague the job
+names (if the writer was trained to read a persona).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from faker import Faker
+
+from contracts.persona import Persona
+from models.face.generator import FaceGenerator, png_bytes, to_uint8
+from models.rerank.policy import Ranked, RerankPolicy
+from models.rerank.reranker import Reranker
+from models.writer.drafts import generate_many, reply_prompt_for
+from models.writer.model import Writer
+from models.writer.prompts import cv_prompt, judge_prompt_cv
+
+NAME_LOCALES = ("en_GB", "en_US", "en_IE", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT")
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Which models to load and how to use them; None means the bundled checkpoint."""
+
+    face: Path | None = None
+    writer: Path | None = None
+    realism: Path | None = None
+    quality: Path | None = None
+    encoder: str = "all-MiniLM-L6-v2"
+    device: str = "auto"
+    threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
+    candidates: int = 8  # drafts per CV or reply
+    png_size: int = 256
+
+
+@dataclass(frozen=True)
+class PersonaRequest:
+    name: str | None = None
+    title: str | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Introduction:
+    name: str
+    title: str
+    seed: int
+    cv: str  # the CV's sections, Markdown
+    png: bytes
+    ranked: Ranked
+
+
+@dataclass(frozen=True)
+class Answer:
+    reply: str
+    ranked: Ranked
+
+
+@contextmanager
+def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round((time.perf_counter() - start) * 1000, 1)
+
+
+class ColleaguePipeline:
+    """The three models a worker process holds: face, writer and reranker."""
+
+    def __init__(self, face: FaceGenerator, writer: Writer, reranker: Reranker, candidates: int = 8,
+                 png_size: int = 256) -> None:
+        self.face, self.writer, self.reranker = face, writer, reranker
+        self.candidates, self.png_size = candidates, png_size
+        self.reranker.check_sampling(writer.sampling)
+
+    @classmethod
+    def load(cls, spec: PipelineSpec) -> ColleaguePipeline:
+        """Everything the spec names (or the bundled models), on its device."""
+        return cls(
+            FaceGenerator.load(spec.face, spec.device),
+            Writer.load(spec.writer, spec.device),
+            Reranker.load(spec.realism, spec.quality, spec.encoder, spec.device,
+                          RerankPolicy(threshold=spec.threshold)),
+            spec.candidates,
+            spec.png_size,
+        )
+
+    def persona(self, request: PersonaRequest) -> tuple[str, str, int]:
+        """The name, title and seed of a persona, filling what the request leaves out from the seed."""
+        seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+        rng = random.Random(seed)
+        fake = Faker(NAME_LOCALES[rng.randrange(len(NAME_LOCALES))])
+        fake.seed_instance(seed)
+        name = request.name or fake.name()
+        title = request.title or rng.choice(self.writer.titles)
+        return " ".join(name.split()), " ".join(title.split()), seed
+
+    def introduce(self, requests: list[PersonaRequest], timings: dict[str, float]) -> list[Introduction]:
+        personas = [self.persona(r) for r in requests]
+        with timed(timings, "face_ms"):
+            faces = to_uint8(self.face.faces([seed for _, _, seed in personas]))
+            pngs = [png_bytes(face, self.png_size) for face in faces]
+        with timed(timings, "draft_ms"):
+            drafts = generate_many(self.writer, [cv_prompt(n, t) for n, t, _ in personas], self.candidates,
+                                   self.writer.sampling.cv, personas[0][2])
+        with timed(timings, "rerank_ms"):
+            ranked = self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t, _), d in
+                                                zip(personas, drafts, strict=True)])
+        return [Introduction(n, t, s, r.text, png, r)
+                for (n, t, s), png, r in zip(personas, pngs, ranked, strict=True)]
+
+    def answer(self, requests: list[tuple[str, Persona | None]], timings: dict[str, float],
+               seed: int | None = None) -> list[Answer]:
+        """Replies to (request, who answers) pairs; the heads judge each reply against its request alone."""
+        with timed(timings, "draft_ms"):
+            prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
+            drafts = generate_many(self.writer, prompts, self.candidates, self.writer.sampling.reply, seed)
+        with timed(timings, "rerank_ms"):
+            ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)])
+        return [Answer(r.text, r) for r in ranked]

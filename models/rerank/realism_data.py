@@ -1,0 +1,77 @@
+"""Data for the realism discriminator: real corpus texts against the writer's own drafts.
+
+Real texts are the corpus's CVs and replies, each with its prompt (name and title, or the request).
+Fakes are drafts the current writer makes for the same prompts, sampled with exactly the settings
+in its model card, the ones used live. The reddit bot's discriminator was trained on fakes sampled
+one way and then judged drafts sampled another; `sampling_mismatch` catches that, and the reranker
+logs it.
+
+Drafting is the slow part, so fakes are cached as JSONL next to the checkpoint, together with the
+writer's checksum and settings; a rerun reuses them only if both still match.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from contracts.records import CVRecord, PairRecord, Record
+from models.rerank.examples import PairExamples, group_of, prompt_for_judge, text_of
+from models.writer.drafts import draft_cv, draft_replies
+from models.writer.model import Writer
+
+log = logging.getLogger(__name__)
+
+
+def pick_prompts(records: list[Record], per_task: int, seed: int) -> list[Record]:
+    """Up to `per_task` CVs and `per_task` pairs, chosen at random but reproducibly."""
+    rng = random.Random(seed)
+    cvs = [r for r in records if isinstance(r, CVRecord)]
+    pairs = [r for r in records if isinstance(r, PairRecord)]
+    return rng.sample(cvs, min(per_task, len(cvs))) + rng.sample(pairs, min(per_task, len(pairs)))
+
+
+def writer_identity(writer: Writer) -> dict[str, Any]:
+    return {"sha256": writer.card.get("sha256", {}).get("model.safetensors"), "sampling": writer.sampling.to_dict()}
+
+
+def draft_for(writer: Writer, record: Record, n: int, seed: int) -> list[str]:
+    """n drafts for a record's prompt, with the writer's live settings for its task."""
+    if isinstance(record, CVRecord):
+        return draft_cv(writer, record.name, record.title, n, seed)
+    return draft_replies(writer, record.request, n, seed)
+
+
+def generate_fakes(writer: Writer, records: list[Record], per_prompt: int, seed: int, cache: Path | None = None,
+                   progress: bool = True) -> list[dict[str, str]]:
+    """Drafts for every record's prompt: [{"group", "prompt", "text"}]; cached in `cache` if given."""
+    identity = writer_identity(writer)
+    key = {"writer": identity, "per_prompt": per_prompt, "seed": seed, "prompts": len(records)}
+    if cache is not None and cache.exists():
+        lines = cache.read_text(encoding="utf-8").splitlines()
+        if lines and json.loads(lines[0]) == key:
+            log.info("reusing %d cached drafts from %s", len(lines) - 1, cache)
+            return [json.loads(line) for line in lines[1:]]
+        log.info("%s was made by another writer or with other settings; drafting again", cache)
+    fakes = []
+    for i, record in enumerate(tqdm(records, desc="drafting fakes", unit="prompt", disable=not progress)):
+        for text in draft_for(writer, record, per_prompt, seed + i):
+            fakes.append({"group": group_of(record), "prompt": prompt_for_judge(record), "text": text})
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text("\n".join(json.dumps(x) for x in [key, *fakes]) + "\n", encoding="utf-8")
+    return fakes
+
+
+def realism_examples(records: list[Record], fakes: list[dict[str, str]]) -> PairExamples:
+    """Real texts (target 1) and drafts (target 0) for the same prompts, grouped by prompt."""
+    real = PairExamples([prompt_for_judge(r) for r in records], [text_of(r) for r in records],
+                        [1.0] * len(records), [group_of(r) for r in records])
+    fake = PairExamples([f["prompt"] for f in fakes], [f["text"] for f in fakes], [0.0] * len(fakes),
+                        [f["group"] for f in fakes])
+    return real + fake

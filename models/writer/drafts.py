@@ -1,0 +1,133 @@
+"""Drafts from the writer: prompts fitted to its context, sampled together, cleaned and distinct.
+
+`generate_many` drafts for several prompts at once (one prefill each, see `sampling.py`), which is
+how a worker batches jobs that arrive together. Each draft is then cleaned: cut at the end token,
+trimmed to a sentence boundary if it ran out of tokens, and stripped of anything that could ping
+people on Discord. Duplicates are dropped and more drafts sampled for the prompts that need them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from contracts.errors import InputError
+from contracts.persona import Persona
+from contracts.text_safety import neutralise_mentions
+from models.writer.model import SamplingSettings, Writer
+from models.writer.prompts import cv_prompt, reply_prompt
+from models.writer.sampling import sample_many
+
+log = logging.getLogger(__name__)
+
+MAX_PROMPT_CHARS = 20_000  # far beyond any context; refuse before tokenising megabytes
+MAX_CANDIDATES = 64
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def trim_to_sentence(text: str) -> str:
+    """Cut a draft that ran out of tokens after its last full sentence (or complete line)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].rstrip() if ends else text.rstrip()
+
+
+def clean(text: str, finished: bool) -> str:
+    text = neutralise_mentions(text)
+    text = text if finished else trim_to_sentence(text)
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
+
+
+def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[int]:
+    """Token ids of the prompt, cut from the left (after its control token) to leave room to write."""
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InputError(f"the prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}")
+    ids = writer.tokenizer(prompt)["input_ids"]
+    budget = writer.context - settings.max_new_tokens
+    if budget < 8:
+        raise InputError(f"max_new_tokens={settings.max_new_tokens} leaves no room for a prompt "
+                         f"in a context of {writer.context} tokens")
+    if len(ids) > budget:
+        log.warning("prompt is %d tokens; keeping its last %d so that %d can be generated",
+                    len(ids), budget, settings.max_new_tokens)
+        ids = ids[:1] + ids[len(ids) - budget + 1 :]  # the first token is the task's control token
+    return ids
+
+
+def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
+                  seed: int | None = None, max_rounds: int = 4) -> list[list[str]]:
+    """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
+
+    All prompts are drafted together (see `sample_many`), which is how a worker batches jobs that
+    arrive together. Duplicates are dropped and more drafts sampled for the prompts that need them,
+    up to `max_rounds` rounds; a model that keeps repeating itself yields fewer than n, with a
+    warning, rather than looping.
+    """
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
+    if not prompts:
+        raise InputError("there are no prompts to draft for")
+    ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
+    generator = torch.Generator(device=writer.device)
+    generator.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
+    drafts: list[list[str]] = [[] for _ in prompts]
+    seen: list[set[str]] = [set() for _ in prompts]
+    for _ in range(max_rounds):
+        short = [i for i in range(len(prompts)) if len(drafts[i]) < n]
+        if not short:
+            break
+        missing = max(n - len(drafts[i]) for i in short)
+        for i, (rows, ended) in zip(short, sample_many(writer, [ids[i] for i in short], missing, settings,
+                                                       generator), strict=True):
+            for row, finished in zip(rows, ended, strict=True):
+                text = clean(writer.tokenizer.decode(row, skip_special_tokens=True), finished)
+                key = " ".join(text.lower().split())
+                if text and key not in seen[i] and len(drafts[i]) < n:
+                    seen[i].add(key)
+                    drafts[i].append(text)
+    if any(len(d) < n for d in drafts):
+        log.warning("only %s distinct drafts of %d asked for", [len(d) for d in drafts], n)
+    return drafts
+
+
+def generate_candidates(writer: Writer, prompt: str, n: int, settings: SamplingSettings,
+                        seed: int | None = None, max_rounds: int = 4) -> list[str]:
+    """n distinct, cleaned drafts continuing one prompt (see `generate_many`)."""
+    return generate_many(writer, [prompt], n, settings, seed, max_rounds)[0]
+
+
+def _required(value: str, what: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise InputError(f"{what} is empty")
+    return value
+
+
+def draft_cv(writer: Writer, name: str, title: str, n: int = 1, seed: int | None = None,
+             settings: SamplingSettings | None = None) -> list[str]:
+    """CV bodies (Markdown sections) for a named colleague with a job title."""
+    prompt = cv_prompt(_required(name, "the name"), _required(title, "the title"))
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed)
+
+
+def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = None) -> str:
+    """The reply prompt, with the persona if the writer was trained to read one."""
+    return reply_prompt(_required(request, "the request"), persona if writer.knows_persona else None)
+
+
+def draft_replies(writer: Writer, request: str, n: int = 1, seed: int | None = None,
+                  settings: SamplingSettings | None = None, persona: Persona | None = None) -> list[str]:
+    """Replies to a colleague's project request, in the voice of `persona` if given."""
+    prompt = reply_prompt_for(writer, request, persona)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed)
+
+
+def with_overrides(settings: SamplingSettings, **changes: Any) -> SamplingSettings:
+    """Settings with the non-None changes applied (command-line overrides)."""
+    try:
+        return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    except ValueError as exc:
+        raise InputError(str(exc)) from None

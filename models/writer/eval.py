@@ -1,0 +1,141 @@
+"""Judging the writer: does it model held-out text, write whole CVs, say new things, vary, stay on topic?
+
+- perplexity on the test split, next to a unigram model's (token frequencies from the training
+  split, add-one smoothed): a language model that beats word counts by a wide margin has learnt
+  more than the vocabulary;
+- CV completeness: the share of generated CVs that parse into every section (contracts.cv.parse_cv);
+- novelty: the share of generated word 8-grams that never occur in the training corpus;
+- distinctness among the candidates of one prompt (distinct bigrams over all bigrams, and the share
+  of candidates that are not exact repeats);
+- topicality: the share of replies that mention the request's subject (most of its content words).
+
+The prompts come from the test split, whose occupations and tasks the model never trained on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from contracts.cv import parse_cv
+from contracts.records import CVRecord, PairRecord
+from models.corpus.splits import load_split
+from models.writer.drafts import draft_cv, draft_replies
+from models.writer.model import Writer
+from models.writer.train import encode, mean_loss, pack
+
+log = logging.getLogger(__name__)
+
+BARS = {"perplexity_ratio": 5.0, "cv_parse_rate": 0.9, "subject_mention_rate": 0.8}
+_STOP = {"with", "from", "into", "onto", "about", "their", "that", "this", "other", "using", "such", "under"}
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class TextEvalSpec:
+    cv_prompts: int = 50
+    cv_candidates: int = 4  # 200 CVs
+    reply_prompts: int = 25
+    reply_candidates: int = 8  # 200 replies; 8 is the live number of drafts
+    seed: int = 0
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def ngrams(tokens: list[str], n: int) -> Iterable[tuple[str, ...]]:
+    return zip(*(tokens[i:] for i in range(n)), strict=False)
+
+
+def unigram_cross_entropy(train_docs: list[list[int]], targets: torch.Tensor, vocab: int) -> float:
+    """Nats per token of an add-one-smoothed unigram model on the target tokens."""
+    counts = torch.bincount(torch.tensor([t for doc in train_docs for t in doc]), minlength=vocab).double() + 1.0
+    log_probs = counts.log() - counts.sum().log()
+    return float(-log_probs[targets.flatten()].mean())
+
+
+def perplexities(writer: Writer, corpus: Path, batch_size: int = 8) -> dict[str, float]:
+    train_docs = encode(load_split(corpus, "train"), writer.tokenizer)
+    test_blocks = pack(encode(load_split(corpus, "test"), writer.tokenizer), writer.context)
+    model_nll = mean_loss(writer.model, test_blocks, batch_size, writer.device)
+    unigram_nll = unigram_cross_entropy(train_docs, test_blocks[:, 1:], len(writer.tokenizer))
+    return {
+        "model": round(math.exp(model_nll), 3),
+        "unigram": round(math.exp(unigram_nll), 3),
+        "ratio": round(math.exp(unigram_nll - model_nll), 2),
+        "test_tokens": int(test_blocks[:, 1:].numel()),
+    }
+
+
+def mentions_subject(reply: str, subject: str) -> bool:
+    """True if the reply contains at least half of the subject's content words (4+ letters)."""
+    content = {w for w in words(subject) if len(w) >= 4 and w not in _STOP} or set(words(subject))
+    return len(content & set(words(reply))) * 2 >= len(content)
+
+
+def distinctness(candidates: list[str]) -> dict[str, float]:
+    bigrams = [g for c in candidates for g in ngrams(words(c), 2)]
+    unique = {" ".join(c.lower().split()) for c in candidates}
+    return {"distinct_2": len(set(bigrams)) / max(1, len(bigrams)), "unique_share": len(unique) / len(candidates)}
+
+
+def novelty(generated: list[str], training_texts: Iterable[str], n: int = 8) -> float:
+    seen = {g for text in training_texts for g in ngrams(words(text), n)}
+    grams = [g for text in generated for g in ngrams(words(text), n)]
+    return sum(g not in seen for g in grams) / max(1, len(grams))
+
+
+def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: bool = True) -> dict[str, Any]:
+    from faker import Faker
+
+    test = load_split(corpus, "test")
+    cv_titles = list(dict.fromkeys(r.title for r in test if isinstance(r, CVRecord)))
+    pairs = [r for r in test if isinstance(r, PairRecord) and r.subject][: spec.reply_prompts]
+    fake = Faker("en_GB")
+    fake.seed_instance(spec.seed)
+    bar = tqdm(total=spec.cv_prompts + len(pairs), desc="eval text", unit="prompt", disable=not progress)
+    cvs: list[tuple[str, str, str]] = []
+    for i in range(spec.cv_prompts):
+        name, title = fake.name(), cv_titles[i % len(cv_titles)]
+        cvs += [(name, title, body) for body in draft_cv(writer, name, title, spec.cv_candidates, spec.seed + i)]
+        bar.update()
+    replies: list[tuple[PairRecord, list[str]]] = []
+    for i, pair in enumerate(pairs):
+        replies.append((pair, draft_replies(writer, pair.request, spec.reply_candidates, spec.seed + i)))
+        bar.update()
+    bar.close()
+    all_replies = [(pair, text) for pair, drafts in replies for text in drafts]
+    per_prompt = [distinctness(drafts) for _, drafts in replies if len(drafts) > 1]
+    training = [r.body if isinstance(r, CVRecord) else f"{r.request} {r.reply}" for r in load_split(corpus, "train")]
+    perplexity = perplexities(writer, corpus)
+    report: dict[str, Any] = {
+        "perplexity": perplexity,
+        "cv_parse_rate": round(sum(parse_cv(body) is not None for *_, body in cvs) / len(cvs), 3),
+        "cvs_generated": len(cvs),
+        "novelty_8gram": round(novelty([c for *_, c in cvs] + [t for _, t in all_replies], training), 3),
+        "distinctness": {k: round(sum(d[k] for d in per_prompt) / max(1, len(per_prompt)), 3)
+                         for k in ("distinct_2", "unique_share")},
+        "subject_mention_rate": round(sum(mentions_subject(t, p.subject or "") for p, t in all_replies)
+                                      / max(1, len(all_replies)), 3),
+        "replies_generated": len(all_replies),
+        "sampling": writer.sampling.to_dict(),
+        "examples": {
+            "cvs": [{"name": n, "title": t, "body": b} for n, t, b in cvs[:: max(1, len(cvs) // 3)][:3]],
+            "replies": [{"request": p.request, "reply": d[0]} for p, d in replies[:3]],
+        },
+    }
+    passes = {
+        "perplexity_ratio": perplexity["ratio"] >= BARS["perplexity_ratio"],
+        "cv_parse_rate": report["cv_parse_rate"] >= BARS["cv_parse_rate"],
+        "subject_mention_rate": report["subject_mention_rate"] >= BARS["subject_mention_rate"],
+    }
+    return {**report, "bars": BARS, "passes": passes, "passed": all(passes.values())}

@@ -1,0 +1,104 @@
+"""Sampling from the writer in PyTorch: one prefill for many drafts, then one batched step per token.
+
+`sample_many` runs every prompt through the model once, repeats each prompt's key/value cache n
+times, and samples all the continuations together, one batched forward pass per new token; rows
+that finish leave the batch. The naive way (n separate `generate` calls) pays for the prompt n
+times and runs n batches of one; `bench/text_generation.py` measures the difference. Turning token
+ids into clean drafts is `drafts.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from models.writer.model import SamplingSettings, Writer
+
+PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
+
+
+def _filter_logits(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
+    """Temperature, then top-k, then top-p (nucleus) on (B, V) logits."""
+    logits = logits / settings.temperature
+    if 0 < settings.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, settings.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if settings.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cumulative - sorted_logits.softmax(-1) > settings.top_p  # keep the token that crosses p
+        logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+    return logits
+
+
+def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Run the prompts once (left-padded), and repeat each one's cache for its n rows.
+
+    Returns the cache, the next-token logits (P*n, V), the attention mask (P*n, T) and the next
+    position of every row (P*n,): each row sees exactly its own prompt.
+    """
+    eos, device = writer.eos_id, writer.device
+    width = max(map(len, prompts))
+    ids = torch.full((len(prompts), width), eos, dtype=torch.long)
+    mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for i, prompt in enumerate(prompts):
+        ids[i, width - len(prompt) :] = torch.tensor(prompt)
+        mask[i, width - len(prompt) :] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)  # (P, T): a row's first real token is position 0
+    out = writer.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(n)  # (P, H, T, D) -> (P*n, H, T, D) per layer, in place
+    logits = out.logits[:, -1, :].float().repeat_interleave(n, dim=0)  # (P*n, V)
+    return cache, logits, mask.repeat_interleave(n, dim=0), positions[:, -1].repeat_interleave(n) + 1
+
+
+@torch.inference_mode()
+def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: SamplingSettings,
+                generator: torch.Generator, min_new_tokens: int = 0) -> list[tuple[list[list[int]], list[bool]]]:
+    """n continuations of each prompt: one batched prefill, then one batched step per new token.
+
+    Prompts of different lengths are padded on the left, with an attention mask and position ids
+    that make each row see exactly its own prompt. Returns, per prompt, the token ids of its n
+    continuations and whether each ended with the end token. `min_new_tokens` forbids the end
+    token until that many tokens exist (benchmarks use it to make every path write the same length).
+    """
+    model, eos, device = writer.model, writer.eos_id, writer.device
+    cache, logits, mask, position = _prefill(writer, prompts, n)
+    rows = len(prompts) * n
+    written = torch.full((rows, settings.max_new_tokens), eos, dtype=torch.long, device=device)
+    active = torch.arange(rows, device=device)  # the rows still writing, as indices into `written`
+    finished = torch.zeros(rows, dtype=torch.bool, device=device)  # per active row
+    for step in range(settings.max_new_tokens):
+        if step < min_new_tokens:
+            logits[:, eos] = float("-inf")
+        probs = _filter_logits(logits, settings).softmax(-1)
+        token = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (active,)
+        token = torch.where(finished, torch.full_like(token, eos), token)
+        written[active, step] = token
+        finished |= token == eos
+        if bool(finished.all()) or step == settings.max_new_tokens - 1:
+            written = written[:, : step + 1]
+            break  # no forward pass for logits nobody will sample from
+        if int(finished.sum()) * PRUNE_SHARE >= len(active):
+            # Drop the finished rows from the batch (and their KV cache), so that a batch of many
+            # requests costs what its drafts' own lengths cost, not the longest draft's times their number.
+            keep = (~finished).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            active, token, mask, position = active[keep], token[keep], mask[keep], position[keep]
+            finished = finished[keep]
+        mask = torch.cat([mask, torch.ones(len(active), 1, dtype=mask.dtype, device=device)], dim=1)
+        out = model(input_ids=token[:, None], attention_mask=mask, position_ids=position[:, None],
+                    past_key_values=cache, use_cache=True)
+        cache, logits, position = out.past_key_values, out.logits[:, -1, :].float(), position + 1
+    tokens = written.tolist()  # (P*n, steps)
+    cut = [row[: row.index(eos)] if eos in row else row for row in tokens]
+    ended = [eos in row for row in tokens]
+    return [(cut[i * n : (i + 1) * n], ended[i * n : (i + 1) * n]) for i in range(len(prompts))]
+
+
+def sample_batched(writer: Writer, prompt_ids: list[int], n: int, settings: SamplingSettings,
+                   generator: torch.Generator, min_new_tokens: int = 0) -> tuple[list[list[int]], list[bool]]:
+    """n continuations of one prompt from a single prefill (see `sample_many`)."""
+    return sample_many(writer, [prompt_ids], n, settings, generator, min_new_tokens)[0]

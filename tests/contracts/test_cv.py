@@ -1,0 +1,42 @@
+"""The CV format: sections, completeness, rendering."""
+from __future__ import annotations
+
+import pytest
+
+from contracts.cv import parse_cv, render_cv
+
+BODY = """## Profile
+I am a data scientist with 6 years of experience.
+
+## Skills
+- interpret statistical data
+- manage data
+- apply statistical analysis techniques
+
+## Experience
+- Senior Data Scientist, Acme Ltd (2021-present). Built forecasting models.
+
+## Education
+- MSc in Statistics, University of Leeds (2019)"""
+
+
+def test_a_complete_cv_parses_into_every_section() -> None:
+    sections = parse_cv(BODY)
+    assert sections is not None
+    assert list(sections) == ["Profile", "Skills", "Experience", "Education"]
+    assert sections["Education"].startswith("- MSc")
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        BODY.replace("## Education\n- MSc in Statistics, University of Leeds (2019)", ""),  # section missing
+        BODY.replace("- manage data\n- apply statistical analysis techniques\n", ""),  # one skill only
+        BODY.replace("(2021-present)", "(recently)"),  # a role without years
+        BODY.replace("## Profile\nI am a data scientist with 6 years of experience.\n", "## Profile\n"),  # empty
+    ],
+)
+def test_incomplete_cvs_do_not_parse(broken: str) -> None:
+    assert parse_cv(broken) is None
+
+def test_render_cv_puts_name_and_title_first() -> None:
+    assert render_cv("Ada", "Analyst", BODY).startswith("# Ada\n**Analyst**\n\n## Profile")

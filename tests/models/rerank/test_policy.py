@@ -1,0 +1,66 @@
+"""The reranking policy, as a pure function of the scores."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.errors import InputError
+from models.rerank.policy import RerankPolicy, choose, near_duplicates
+
+POLICY = RerankPolicy(threshold=0.9, min_chars=10, max_chars=200)
+A = "I have planned many launches and would start with the budget review."
+B = "Happy to help: I ran the same audit at Acme last year and can start Monday."
+C = "Count me in. I know the supplier and can draft the tender by Friday."
+
+
+def test_realistic_drafts_are_ranked_by_quality() -> None:
+    ranked = choose([A, B, C], p_real=[0.95, 0.99, 0.92], quality=[3.0, 2.0, 4.5], policy=POLICY)
+    assert ranked.index == 2 and ranked.text == C and not ranked.low_confidence
+    assert ranked.candidates[2].chosen and ranked.candidates[2].reason.startswith("chosen")
+    assert "lower expected quality than #3" in ranked.candidates[0].reason
+
+
+def test_the_threshold_keeps_unrealistic_drafts_out() -> None:
+    ranked = choose([A, B], p_real=[0.95, 0.5], quality=[1.0, 5.0], policy=POLICY)
+    assert ranked.index == 0
+    assert ranked.candidates[1].reason == "P(real) 0.50 < 0.90"
+    assert choose([A, B], [0.95, 0.5], [1.0, 5.0], RerankPolicy(threshold=0.4, min_chars=10)).index == 1
+
+
+def test_when_none_pass_the_most_realistic_is_chosen_with_low_confidence() -> None:
+    ranked = choose([A, B, C], p_real=[0.3, 0.6, 0.5], quality=[5.0, 1.0, 4.0], policy=POLICY)
+    assert ranked.index == 1 and ranked.low_confidence
+    assert "low confidence" in ranked.candidates[1].reason
+
+
+def test_duplicates_count_once() -> None:
+    long = f"{A} {B} {C}"  # about the length of a real reply
+    near_copy = long.replace("would start", "would begin")  # one word changed
+    assert near_duplicates([long, A, near_copy, long], 0.8) == {2: 0, 3: 0}
+    ranked = choose([long, near_copy, B], p_real=[0.95, 0.99, 0.91], quality=[3.0, 5.0, 2.0],
+                    policy=RerankPolicy(threshold=0.9, min_chars=10, max_chars=1000))
+    assert ranked.index == 0  # the copy's higher score does not count twice
+    assert ranked.candidates[1].reason == "duplicate of #1"
+    assert choose([A, A], [0.95, 0.95], [3.0, 3.0], POLICY).candidates[1].reason == "duplicate of #1"
+
+
+def test_ties_go_to_the_more_realistic_then_the_earlier() -> None:
+    assert choose([A, B, C], [0.91, 0.97, 0.97], [4.0, 4.0, 4.0], POLICY).index == 1
+    assert choose([A, B], [0.95, 0.95], [4.0, 4.0], POLICY).index == 0
+
+
+def test_insane_lengths_are_out() -> None:
+    ranked = choose(["Hi.", A, "x" * 500], [0.99, 0.91, 0.99], [5.0, 1.0, 5.0], POLICY)
+    assert ranked.index == 1
+    assert ranked.candidates[0].reason.startswith("too short")
+    assert ranked.candidates[2].reason.startswith("too long")
+
+
+def test_the_table_lists_every_candidate() -> None:
+    table = choose([A, B], [0.95, 0.99], [3.0, 4.0], POLICY).table()
+    assert table.count("\n") == 3 and "*" in table.splitlines()[3]
+
+
+def test_no_drafts_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        choose([], [], [], POLICY)

@@ -1,0 +1,40 @@
+"""The reranker: both heads on one encoder, and the sampling check."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+
+from models.common.encoder import SentenceEncoder
+from models.rerank.examples import PairExamples
+from models.rerank.head import HeadConfig
+from models.rerank.reranker import Reranker, sampling_mismatch
+from models.rerank.train import HeadTrainConfig, train_head
+from models.writer.model import LiveSampling, SamplingSettings
+
+
+def test_mismatched_sampling_settings_are_detected(caplog: pytest.LogCaptureFixture) -> None:
+    trained = LiveSampling().to_dict()
+    assert sampling_mismatch(trained, LiveSampling()) == []
+    hotter = LiveSampling(reply=SamplingSettings(temperature=1.0))
+    assert sampling_mismatch(trained, hotter) == ["reply.temperature: trained on 0.7, live 1.0"]
+    assert sampling_mismatch(None, LiveSampling())  # unknown settings are a mismatch too
+
+def test_the_reranker_warns_about_a_sampling_mismatch(
+        bert: SentenceEncoder, head_config: Callable[..., HeadConfig], realism_data: PairExamples,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    realism, _ = train_head(bert, head_config(bert), realism_data, HeadTrainConfig(epochs=1, device="cpu"),
+                            progress=False)
+    quality, _ = train_head(bert, head_config(bert, "quality"), realism_data, HeadTrainConfig(epochs=1, device="cpu"),
+                            progress=False)
+    realism.card = {"sampling": LiveSampling().to_dict()}
+    reranker = Reranker(realism, quality)
+    assert reranker.shared  # one encoder pass serves both heads
+    with caplog.at_level(logging.WARNING):
+        reranker.check_sampling(LiveSampling(cv=SamplingSettings(top_k=0, max_new_tokens=480)))
+    assert "cv.top_k: trained on 40, live 0" in caplog.text
+    ranked = reranker.rerank("Ada, Analyst", ["## Profile\nI analyse data for a living, mostly sales figures.",
+                                              "## Profile\nI build bridges and inspect them every spring."])
+    assert len(ranked.candidates) == 2 and all(1.0 <= c.quality <= 5.0 for c in ranked.candidates)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from contracts.errors import InputError
+from models.writer.drafts import (
+    MAX_PROMPT_CHARS,
+    clean,
+    draft_cv,
+    draft_replies,
+    generate_candidates,
+    neutralise_mentions,
+    trim_to_sentence,
+)
+from models.writer.model import SamplingSettings, Writer
+from models.writer.prompts import reply_prompt
+
+REQUEST = "Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd."
+
+
+@pytest.fixture(scope="module")
+def writer(tiny_writer_dir: Path) -> Writer:
+    return Writer.load(tiny_writer_dir, "cpu")
+
+
+
+
+
+
+def test_candidates_are_distinct_clean_and_reproducible(writer: Writer) -> None:
+    drafts = draft_replies(writer, REQUEST, n=5, seed=3)
+    assert len(drafts) == 5 and len(set(drafts)) == 5
+    assert all(d == d.strip() and d for d in drafts)
+    assert draft_replies(writer, REQUEST, n=5, seed=3) == drafts
+    assert draft_replies(writer, REQUEST, n=5, seed=4) != drafts
+
+
+def test_cv_drafts_use_the_cv_settings(writer: Writer) -> None:
+    drafts = draft_cv(writer, "Ada Lovelace", "Data Scientist", n=2, seed=0,
+                      settings=SamplingSettings(max_new_tokens=40))
+    assert len(drafts) == 2
+
+
+def test_generated_text_never_carries_mentions(writer: Writer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the model writes, mention syntax does not survive into a candidate."""
+    real_decode = writer.tokenizer.decode
+
+    def decode_with_mentions(ids, **kwargs):  # type: ignore[no-untyped-def]
+        return "@everyone <@123456> look @here <@!42> <@&7> <#99>. " + real_decode(ids, **kwargs)
+
+    monkeypatch.setattr(writer.tokenizer, "decode", decode_with_mentions)
+    for draft in draft_replies(writer, REQUEST, n=3, seed=0):
+        assert "@everyone" not in draft and "@here" not in draft
+        assert "<@" not in draft and "<#" not in draft
+
+
+def test_neutralise_mentions_keeps_ordinary_text() -> None:
+    assert neutralise_mentions("ping @everyone and @ here, mail ada@example.com") == \
+        "ping everyone and here, mail ada@example.com"
+    assert neutralise_mentions("thanks <@123> and <@!9>") == "thanks  and "
+
+
+def test_drafts_that_ran_out_end_on_a_sentence() -> None:
+    assert trim_to_sentence("First one. Second one is cut") == "First one."
+    assert trim_to_sentence("- BSc in Art (2010)\n- MSc in") == "- BSc in Art (2010)"
+    assert clean("Done. And a half", finished=True) == "Done. And a half"
+    assert clean("Done. And a half", finished=False) == "Done."
+
+
+def test_long_prompts_are_cut_from_the_left(writer: Writer, caplog: pytest.LogCaptureFixture) -> None:
+    long_request = "please help " * 400
+    with caplog.at_level(logging.WARNING):
+        drafts = draft_replies(writer, long_request + "with the budget", n=2, seed=0,
+                               settings=SamplingSettings(max_new_tokens=16))
+    assert drafts
+    assert "keeping its last" in caplog.text
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t "])
+def test_empty_prompts_are_refused(writer: Writer, bad: str) -> None:
+    with pytest.raises(InputError, match="empty"):
+        draft_replies(writer, bad)
+    with pytest.raises(InputError, match="empty"):
+        draft_cv(writer, bad, "Analyst")
+
+
+def test_absurd_inputs_are_refused(writer: Writer) -> None:
+    with pytest.raises(InputError, match="characters"):
+        draft_replies(writer, "x" * (MAX_PROMPT_CHARS + 1))
+    with pytest.raises(InputError, match="n must be"):
+        generate_candidates(writer, reply_prompt(REQUEST), 0, SamplingSettings())
+    with pytest.raises(InputError, match="no room"):
+        generate_candidates(writer, reply_prompt(REQUEST), 1, SamplingSettings(max_new_tokens=writer.context))
+
+
+
+

@@ -1,0 +1,82 @@
+"""Sampling in PyTorch: one prefill, batched steps, rows leaving the batch, parity with generate."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.writer.model import SamplingSettings, Writer
+from models.writer.prompts import reply_prompt
+from models.writer.sampling import sample_batched
+
+REQUEST = "Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd."
+
+
+@pytest.fixture(scope="module")
+def writer(tiny_writer_dir: Path) -> Writer:
+    return Writer.load(tiny_writer_dir, "cpu")
+
+
+def test_greedy_batched_sampling_matches_transformers_generate(writer: Writer) -> None:
+    """Parity with the reference: with top-k 1, every row must be the greedy continuation."""
+    ids = writer.tokenizer(reply_prompt(REQUEST))["input_ids"]
+    settings = SamplingSettings(top_k=1, max_new_tokens=24)
+    rows, _ = sample_batched(writer, ids, 3, settings, torch.Generator().manual_seed(0))
+    prompt = torch.tensor([ids])
+    with torch.inference_mode():
+        reference = writer.model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
+                                          max_new_tokens=24, pad_token_id=writer.eos_id)[0, len(ids):].tolist()
+    reference = reference[: reference.index(writer.eos_id)] if writer.eos_id in reference else reference
+    assert rows == [reference] * 3
+
+def test_the_prompt_is_prefilled_once(writer: Writer) -> None:
+    lengths: list[tuple[int, int]] = []
+
+    def record(_module, args, kwargs):  # type: ignore[no-untyped-def]
+        lengths.append(tuple(kwargs["input_ids"].shape))
+
+    handle = writer.model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        ids = writer.tokenizer(reply_prompt(REQUEST))["input_ids"]
+        sample_batched(writer, ids, 8, SamplingSettings(max_new_tokens=10), torch.Generator().manual_seed(1),
+                       min_new_tokens=10)
+    finally:
+        handle.remove()
+    assert lengths[0] == (1, len(ids))  # one prefill, batch of one
+    assert lengths[1:] == [(8, 1)] * 9  # then one batched step per new token
+
+def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) -> None:
+    """Left padding with a mask and position ids: each row continues exactly as it would alone."""
+    from models.writer.sampling import sample_many
+
+    short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
+    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
+    greedy = SamplingSettings(top_k=1, max_new_tokens=20)
+    together = sample_many(writer, [short, long], 2, greedy, torch.Generator().manual_seed(0))
+    for ids, (rows, _) in zip([short, long], together, strict=True):
+        alone, _ = sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0))
+        assert rows == alone * 2
+
+def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
+    """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged.
+
+    On the bundled writer: the tiny test model never stops under greedy decoding."""
+    from models.writer.sampling import sample_many
+
+    writer = Writer.load(None, "cpu")
+    short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
+    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
+    greedy = SamplingSettings(top_k=1, max_new_tokens=writer.context - len(long))
+    batch_sizes: list[int] = []
+    handle = writer.model.register_forward_pre_hook(
+        lambda _m, _a, kwargs: batch_sizes.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
+    try:
+        together = sample_many(writer, [short, long], 2, greedy, torch.Generator().manual_seed(0))
+    finally:
+        handle.remove()
+    alone = [sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0)) for ids in (short, long)]
+    assert [(rows, ended) for rows, ended in together] == [(rows * 2, ended * 2) for rows, ended in alone]
+    assert all(ended for _, flags in together for ended in flags)  # both prompts' rows did finish ...
+    assert len({len(rows[0]) for rows, _ in together}) == 2  # ... at different steps
+    assert batch_sizes[1] == 4 and batch_sizes[-1] == 2  # so the last steps ran on the unfinished rows only
