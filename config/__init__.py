@@ -1,6 +1,7 @@
-"""Settings, logging set-up and the project's exception tree.
+"""Settings (`IMPLEMENTOR_*`, pydantic-settings) and logging set-up, for every process.
 
-Everything else in the Implementor may import from here; this package imports nothing of ours.
+May import: `contracts` (the exception tree, re-exported here for convenience). Everything else in
+the Implementor may import from here.
 """
 
 from __future__ import annotations

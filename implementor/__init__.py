@@ -1,3 +1,4 @@
-"""The Implementor's command line. The product itself lives in config/, models/, workers/ and bot/."""
+"""The Implementor's command line. Each command parses its options and calls one function of the product, which lives in contracts/,
+config/, models/, workers/ and bot/."""
 
 __version__ = "0.1.0"

@@ -1,1 +1,14 @@
-"""Celery workers: the app, thin tasks, the model cache and micro-batching (issue "Workers")."""
+"""Celery workers: the app, thin tasks, batch admission, the job ledger, and the client that submits jobs.
+
+    app.py          creates the Celery app from settings: JSON only, late acks, time limits, routes
+    tasks.py        the batched tasks: decode, admit, call `models.pipeline`, encode
+    admission.py    a batch sorted into known results and jobs to run; results recorded once
+    ledger.py       attempts and the one recorded result per job (Redis, or memory when embedded)
+    client.py       submit, follow and withdraw jobs (the bot and the command line use it)
+    embedded.py     the embedded default: a worker thread on an in-memory broker
+    autoscale.py    grow the pool only when the GPU has room for another model set
+    local_stack.py  a redis-server and a worker process on this machine (tests, benchmarks)
+    worker.py       the module `celery -A workers.worker worker` starts from
+
+May import: `contracts`, `config`, `models` (the tasks load models lazily, in the worker process).
+"""
