@@ -35,6 +35,8 @@ test: lint typecheck  ## what CI runs: lint, types, then the test suite
 bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench face
 	$(BIN)/implementor bench text
+	$(BIN)/implementor bench decode
+	$(BIN)/implementor bench e2e
 	$(BIN)/implementor bench rerank
 	$(BIN)/implementor bench queue
 

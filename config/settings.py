@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         None,
         description="Writer checkpoint directory (GPT-2). Empty: the bundled tiny model.",
     )
+    writer_engine: Literal["auto", "torch", "ctranslate2"] = Field(
+        "auto", description="How the writer samples drafts: `auto` is CTranslate2 when it is installed and the "
+        "checkpoint has its converted copy, else PyTorch.",
+    )
     encoder: str = Field(
         "all-MiniLM-L6-v2",
         description="BERT encoder for the reranking heads: a hub name, a directory, or the shipped all-MiniLM-L6-v2.",

@@ -12,13 +12,17 @@
     implementor bench face               generator throughput, batch 1 against batch 64
     implementor corpus build             the writer's corpus of CVs and request/reply pairs, from ESCO
     implementor train text               train the GPT-2 writer, from scratch or from a pretrained base
+    implementor train adversarial        fine-tune the writer against its judge, in rounds
     implementor cv / reply               a CV for a name and title / a reply to a project request
     implementor eval text                perplexity, CV completeness, novelty, distinctness, topicality
-    implementor bench text               single-prefill batched drafting against naive generation
+    implementor bench text               drafting against HF generate, CTranslate2 used plainly, the torch loop
+    implementor bench decode             a batch-1 decode step of a gpt2-size model against the bandwidth floor
+    implementor bench e2e                introduce and project through the embedded worker, p50 and p95
     implementor train realism / quality  the BERT heads that pick the best draft
     implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
     implementor bench queue              queue overhead, batching, latency, memory and cold start
+    implementor export ctranslate2       a writer checkpoint's int8 copy for the CTranslate2 engine
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
 into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
@@ -45,6 +49,7 @@ train_app = typer.Typer(help="Train a model and write a checkpoint directory.", 
 eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_help=True)
 feedback_app = typer.Typer(help="Members' ratings of the colleague's work.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build the writer's training corpus.", no_args_is_help=True)
+export_app = typer.Typer(help="Convert a checkpoint for a serving engine.", no_args_is_help=True)
 bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                         no_args_is_help=True)
 
@@ -54,6 +59,7 @@ app.add_typer(feedback_app, name="feedback")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+app.add_typer(export_app, name="export")
 
 app.command("face")(face_commands.face)
 faces_app.command("prepare")(face_commands.prepare)
@@ -61,8 +67,11 @@ train_app.command("face")(face_commands.train)
 eval_app.command("face")(face_commands.evaluate)
 bench_app.command("face")(face_commands.bench)
 bench_app.command("text")(text_commands.bench)
+bench_app.command("decode")(text_commands.bench_decode)
+bench_app.command("e2e")(text_commands.bench_e2e)
 corpus_app.command("build")(text_commands.corpus_build)
 train_app.command("text")(text_commands.train)
+train_app.command("adversarial")(text_commands.train_adversarial)
 eval_app.command("text")(text_commands.evaluate)
 train_app.command("realism")(rerank_commands.train_realism)
 train_app.command("quality")(rerank_commands.train_quality)
@@ -75,6 +84,7 @@ app.command("project")(worker_commands.project)
 app.command("worker")(worker_commands.worker)
 app.command("bot")(bot_commands.bot)
 feedback_app.command("export")(bot_commands.export)
+export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 app.command("reply")(text_commands.reply)
 
 

@@ -37,10 +37,12 @@ def train_realism(
     encoder: EncoderOpt = None,
     finetune: FinetuneOpt = False,
     epochs: Annotated[int, typer.Option(help="At most this many epochs.")] = 80,
+    false_rejection: Annotated[float, typer.Option(help="Share of held-out real texts the calibrated threshold "
+                                                        "may reject.")] = 0.1,
     seed: Annotated[int, typer.Option(help="Seed for prompts, drafts, split and initialisation.")] = 0,
     device: DeviceOpt = None,
 ) -> None:
-    """Train the realism discriminator on corpus texts against the writer's drafts (live sampling)."""
+    """Train the realism discriminator on corpus texts against the writer's drafts (live sampling), calibrated."""
     from models.corpus.splits import BUNDLED_CORPUS
     from models.rerank.train import RealismTrainSpec, run_realism_training
 
@@ -48,7 +50,8 @@ def train_realism(
     card = run_realism_training(RealismTrainSpec(
         out=out, corpus=data or BUNDLED_CORPUS, encoder=encoder or settings.encoder, finetune=finetune,
         epochs=epochs, seed=seed, device=device or settings.device, command=command_line(),
-        writer=writer or settings.writer_model, split=split, prompts=prompts, fakes_per_prompt=fakes_per_prompt))
+        writer=writer or settings.writer_model, split=split, prompts=prompts, fakes_per_prompt=fakes_per_prompt,
+        engine=settings.writer_engine, threshold=settings.realism_threshold, false_rejection=false_rejection))
     typer.echo(json.dumps(card["metrics"]["validation"], indent=2))
     done("realism discriminator written", out)
 

@@ -72,6 +72,47 @@ def train(
     done("writer checkpoint written", out)
 
 
+def train_adversarial(
+    writer: Annotated[Path, typer.Option(help="The writer to start from (a checkpoint directory).")],
+    out: Annotated[Path, typer.Option(help="Run directory: rounds, the final writer/ and realism/.")],
+    realism: Annotated[Path | None, typer.Option(help="The judge of round 1's drafts. Default: a fresh "
+                                                      "discriminator against the starting writer.")] = None,
+    quality: Annotated[Path | None, typer.Option(help="Quality head. Default: IMPLEMENTOR_QUALITY_MODEL.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Corpus directory. Default: the bundled one.")] = None,
+    rounds: Annotated[int, typer.Option(help="At most this many rounds.")] = 4,
+    prompts: Annotated[int, typer.Option(help="Training prompts per task drafted each round.")] = 200,
+    target_auc: Annotated[float, typer.Option(help="Stop when a fresh discriminator's AUC is at most this.")] = 0.75,
+    lr: Annotated[float, typer.Option(help="Learning rate of each round's fine-tuning.")] = 1e-4,
+    seed: Annotated[int, typer.Option(help="Seed for prompts, drafts and discriminators.")] = 0,
+    device: DeviceOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out after its last finished round.")] = False,
+) -> None:
+    """Fine-tune the writer against its judge in rounds until a fresh BERT discriminator can no longer tell."""
+    from models.adversarial.rounds import AdversarialSpec, run_adversarial
+    from models.corpus.splits import BUNDLED_CORPUS
+
+    settings = get_settings()
+    spec = AdversarialSpec(writer=writer, out=out, realism=realism, quality=quality or settings.quality_model,
+                           corpus=data or BUNDLED_CORPUS, rounds=rounds, prompts_per_task=prompts,
+                           target_auc=target_auc, lr=lr, seed=seed, device=device or settings.device,
+                           encoder=settings.encoder, resume=resume, command=command_line())
+    record = run_adversarial(spec)
+    typer.echo(json.dumps(record["rounds"], indent=2))
+    done("adversarial rounds written (rounds.jsonl, rounds.png; the final writer/ and realism/)", out)
+
+
+def export_ctranslate2(
+    checkpoint: Annotated[Path, typer.Argument(help="Writer checkpoint directory (trained here or elsewhere).")],
+    force: Annotated[bool, typer.Option(help="Convert again if a converted copy exists.")] = False,
+) -> None:
+    """Add the int8 copy CTranslate2 runs (CPU int8, CUDA int8_float16) to a writer checkpoint."""
+    from models.writer.export import export_ctranslate2 as export
+
+    record = export(checkpoint, force=force)
+    typer.echo(json.dumps(record, indent=2))
+    done("converted copy written (the card records its sha256)", checkpoint / "ctranslate2")
+
+
 TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature. Default: the model card's.")]
 TopKOpt = Annotated[int | None, typer.Option(help="Sample from the k likeliest tokens. Default: the card's.")]
 
@@ -183,8 +224,12 @@ def evaluate(
     checkpoint = checkpoint or BUNDLED_WRITER
     writer = Writer.load(checkpoint, device or get_settings().device)
     corpus = data or BUNDLED_CORPUS
+    from models.writer.engine import load_engine
+
     spec = TextEvalSpec(cv_prompts=cv_prompts, reply_prompts=reply_prompts)
-    report = {"checkpoint": str(checkpoint), "corpus": str(corpus), **evaluate_writer(writer, corpus, spec)}
+    engine = load_engine(writer, get_settings().writer_engine)
+    report = {"checkpoint": str(checkpoint), "corpus": str(corpus),
+              **evaluate_writer(writer, corpus, spec, engine=engine)}
     out = out or checkpoint / "eval_text.json"
     write_json(out, report)
     if record:
@@ -196,6 +241,34 @@ def evaluate(
     done(f"evaluation written ({'meets' if report['passed'] else 'misses'} the bundled-model bars)", out)
 
 
+def bench_decode(
+    repeats: Annotated[int, typer.Option(help="Timed repetitions.")] = 5,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/decode_latency.json"),
+) -> None:
+    """A batch-1 decode step of a `gpt2`-size model, PyTorch against the engine, as a share of the bandwidth floor."""
+    from bench.decode_latency import run_benchmark
+
+    if repeats < 1:
+        raise InputError("--repeats must be positive")
+    result = run_benchmark(get_settings().device, repeats, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)
+
+
+def bench_e2e(
+    jobs: Annotated[int, typer.Option(help="Jobs of each kind per path.")] = 10,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/end_to_end.json"),
+) -> None:
+    """`introduce` and `project` through the embedded worker, the PyTorch loop against the engine: p50, p95."""
+    from bench.end_to_end import run_benchmark
+
+    if jobs < 2:
+        raise InputError("--jobs must be at least 2")
+    result = run_benchmark(jobs, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)
+
+
 def bench(
     model: WriterOpt = None,
     device: DeviceOpt = None,
@@ -203,7 +276,7 @@ def bench(
     new_tokens: Annotated[int, typer.Option(help="Tokens each candidate writes.")] = 64,
     out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/text_generation.json"),
 ) -> None:
-    """8 candidates from one prefill against 8 generate calls and 8 pipeline calls, as ratios."""
+    """Drafting the project's way against HF generate, CTranslate2 used plainly and the PyTorch loop, as ratios."""
     from bench.text_generation import run_benchmark
 
     if repeats < 1 or new_tokens < 1:

@@ -12,6 +12,7 @@ names (if the writer was trained to read a persona).
 
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 import time
@@ -27,9 +28,11 @@ from models.face.generator import FaceGenerator, png_bytes, to_uint8
 from models.rerank.policy import Ranked, RerankPolicy
 from models.rerank.reranker import Reranker
 from models.writer.drafts import generate_many, reply_prompt_for
+from models.writer.engine import Engine, TorchEngine, load_engine
 from models.writer.model import Writer
 from models.writer.prompts import cv_prompt, judge_prompt_cv
 
+log = logging.getLogger(__name__)
 NAME_LOCALES = ("en_GB", "en_US", "en_IE", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT")
 
 
@@ -43,6 +46,7 @@ class PipelineSpec:
     quality: Path | None = None
     encoder: str = "all-MiniLM-L6-v2"
     device: str = "auto"
+    engine: str = "auto"  # how drafts are sampled: auto, torch or ctranslate2 (models/writer/engine.py)
     threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
     candidates: int = 8  # drafts per CV or reply
     png_size: int = 256
@@ -84,21 +88,26 @@ class ColleaguePipeline:
     """The three models a worker process holds: face, writer and reranker."""
 
     def __init__(self, face: FaceGenerator, writer: Writer, reranker: Reranker, candidates: int = 8,
-                 png_size: int = 256) -> None:
+                 png_size: int = 256, engine: Engine | None = None) -> None:
         self.face, self.writer, self.reranker = face, writer, reranker
         self.candidates, self.png_size = candidates, png_size
+        self.engine = engine or TorchEngine(writer)
         self.reranker.check_sampling(writer.sampling)
 
     @classmethod
     def load(cls, spec: PipelineSpec) -> ColleaguePipeline:
         """Everything the spec names (or the bundled models), on its device."""
+        writer = Writer.load(spec.writer, spec.device)
+        engine = load_engine(writer, spec.engine)
+        log.info("drafting with %s", engine.name)
         return cls(
             FaceGenerator.load(spec.face, spec.device),
-            Writer.load(spec.writer, spec.device),
+            writer,
             Reranker.load(spec.realism, spec.quality, spec.encoder, spec.device,
                           RerankPolicy(threshold=spec.threshold)),
             spec.candidates,
             spec.png_size,
+            engine,
         )
 
     def persona(self, request: PersonaRequest) -> tuple[str, str, int]:
@@ -116,12 +125,14 @@ class ColleaguePipeline:
         with timed(timings, "face_ms"):
             faces = to_uint8(self.face.faces([seed for _, _, seed in personas]))
             pngs = [png_bytes(face, self.png_size) for face in faces]
+        # Drafts are reproducible when every job named its seed (`introduce --seed 7`); a bot's jobs do not.
+        seeded = all(r.seed is not None for r in requests)
         with timed(timings, "draft_ms"):
             drafts = generate_many(self.writer, [cv_prompt(n, t) for n, t, _ in personas], self.candidates,
-                                   self.writer.sampling.cv, personas[0][2])
+                                   self.writer.sampling.cv, personas[0][2] if seeded else None, engine=self.engine)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t, _), d in
-                                                zip(personas, drafts, strict=True)])
+                                                zip(personas, drafts, strict=True)], "cv")
         return [Introduction(n, t, s, r.text, png, r)
                 for (n, t, s), png, r in zip(personas, pngs, ranked, strict=True)]
 
@@ -130,7 +141,9 @@ class ColleaguePipeline:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone."""
         with timed(timings, "draft_ms"):
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
-            drafts = generate_many(self.writer, prompts, self.candidates, self.writer.sampling.reply, seed)
+            drafts = generate_many(self.writer, prompts, self.candidates, self.writer.sampling.reply, seed,
+                                   engine=self.engine)
         with timed(timings, "rerank_ms"):
-            ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)])
+            ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],
+                                               "reply")
         return [Answer(r.text, r) for r in ranked]

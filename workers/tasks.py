@@ -46,6 +46,7 @@ def pipeline_spec(settings: Settings) -> Any:
 
     return PipelineSpec(face=settings.face_model, writer=settings.writer_model, realism=settings.realism_model,
                         quality=settings.quality_model, encoder=settings.encoder, device=settings.device,
+                        engine=settings.writer_engine,
                         threshold=settings.realism_threshold, candidates=settings.candidates,
                         png_size=settings.face_png_size)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,7 @@ class Panel:
     title: str
     xlabel: str
     ylabel: str
-    series: dict[str, tuple[Sequence[float], Sequence[float]]] = field(default_factory=dict)  # name -> (x, y)
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]] = field(default_factory=dict)  # name -> (x, y)
     ylim: tuple[float, float] | None = None
 
 

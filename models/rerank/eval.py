@@ -19,14 +19,14 @@ from typing import Any
 
 import torch
 
-from contracts.records import Record
+from contracts.records import CVRecord, Record
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import load_split
-from models.rerank.examples import prompt_for_judge
+from models.rerank.examples import PairExamples, prompt_for_judge
 from models.rerank.head import PairScorer
 from models.rerank.quality_data import Feedback, bootstrap_examples
 from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
-from models.rerank.reranker import Reranker
+from models.rerank.reranker import Reranker, calibration_shift
 from models.writer.model import Writer
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def _lift(reranker: Reranker, judge: PairScorer, prompts: list[Record], drafts: 
         texts = by_prompt.get(prompt, [])
         if len(texts) < 2:
             continue
-        ranked = reranker.rerank(prompt, texts)
+        ranked = reranker.rerank(prompt, texts, "cv" if isinstance(record, CVRecord) else "reply")
         low_confidence += ranked.low_confidence
         chosen.append((prompt, ranked.text))
         random_pick.append((prompt, texts[rng.randrange(len(texts))]))
@@ -78,6 +78,28 @@ def _lift(reranker: Reranker, judge: PairScorer, prompts: list[Record], drafts: 
     }
 
 
+def _pass_rate(logits: list[float], shift: float, threshold: float) -> float:
+    probabilities = torch.sigmoid(torch.tensor(logits) + shift)
+    return round(float((probabilities >= threshold).float().mean()), 4)
+
+
+def _per_task(reranker: Reranker, held: PairExamples, logits: list[float]) -> dict[str, Any]:
+    """Per task: the head's AUC, and the share of real texts and of drafts over the live threshold."""
+    threshold = reranker.policy.threshold
+    out: dict[str, Any] = {}
+    for task in ("cv", "reply"):
+        rows = [(v, t) for v, t, g in zip(logits, held.targets, held.groups, strict=True) if g.startswith(f"{task}:")]
+        real = [v for v, t in rows if t == 1.0]
+        fake = [v for v, t in rows if t == 0.0]
+        if not real or not fake:
+            continue
+        shift = calibration_shift(reranker.realism.card, task)
+        out[task] = {"auc": round(roc_auc([v for v, _ in rows], [int(t) for _, t in rows]), 4),
+                     "real_pass_rate": _pass_rate(real, shift, threshold),
+                     "draft_pass_rate": _pass_rate(fake, shift, threshold), "threshold": threshold}
+    return out
+
+
 def evaluate_reranker(writer: Writer, reranker: Reranker, judge: PairScorer, corpus: Path, spec: RerankEvalSpec,
                       drafts_cache: Path | None = None, feedback: list[Feedback] | None = None,
                       progress: bool = True) -> dict[str, Any]:
@@ -86,14 +108,17 @@ def evaluate_reranker(writer: Writer, reranker: Reranker, judge: PairScorer, cor
     drafts = generate_fakes(writer, prompts, spec.candidates, spec.seed, drafts_cache, progress)
 
     held_out = realism_examples(test, drafts)
-    realism_auc = roc_auc(reranker.realism.logits(held_out.prompts, held_out.texts), [int(t) for t in held_out.targets])
+    realism_logits = reranker.realism.logits(held_out.prompts, held_out.texts)
+    realism_auc = roc_auc(realism_logits, [int(t) for t in held_out.targets])
     matched = bootstrap_examples(test, spec.seed)
     quality_auc = roc_auc(reranker.quality.logits(matched.prompts, matched.texts), [int(t) for t in matched.targets])
 
     lift = _lift(reranker, judge, prompts, drafts, spec)
+    per_task = _per_task(reranker, held_out, realism_logits.tolist())
     report: dict[str, Any] = {
         "realism_auc": round(realism_auc, 4),
         "realism_examples": {"real": int(sum(held_out.targets)), "drafts": len(drafts)},
+        "realism_per_task": per_task,
         "quality_auc": round(quality_auc, 4),
         "quality_examples": len(matched),
         "lift": lift,

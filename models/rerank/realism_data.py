@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from tqdm import tqdm
 
 from contracts.records import CVRecord, PairRecord, Record
 from models.rerank.examples import PairExamples, group_of, prompt_for_judge, text_of
-from models.writer.drafts import draft_cv, draft_replies
+from models.writer.drafts import generate_many, reply_prompt_for
+from models.writer.engine import Engine
 from models.writer.model import Writer
+from models.writer.prompts import cv_prompt
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +43,32 @@ def writer_identity(writer: Writer) -> dict[str, Any]:
     return {"sha256": writer.card.get("sha256", {}).get("model.safetensors"), "sampling": writer.sampling.to_dict()}
 
 
-def draft_for(writer: Writer, record: Record, n: int, seed: int) -> list[str]:
-    """n drafts for a record's prompt, with the writer's live settings for its task."""
+def model_prompt(writer: Writer, record: Record) -> str:
+    """The prompt the writer drafts from for a record (its persona too, for a writer that reads one)."""
     if isinstance(record, CVRecord):
-        return draft_cv(writer, record.name, record.title, n, seed)
-    return draft_replies(writer, record.request, n, seed)
+        return cv_prompt(record.name, record.title)
+    return reply_prompt_for(writer, record.request, record.persona)
+
+
+def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int | None, engine: Engine | None = None,
+                  batch: int = 16, progress: bool = False) -> list[list[str]]:
+    """n drafts for every record's prompt, with the live settings for its task, `batch` prompts per call."""
+    out: list[list[str]] = [[] for _ in records]
+    for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
+        index = [i for i, r in enumerate(records) if isinstance(r, kind)]
+        bar = tqdm(range(0, len(index), batch), desc=f"drafting {task}s", unit="batch", disable=not progress)
+        for start in bar:
+            chunk = index[start : start + batch]
+            drafts = generate_many(writer, [model_prompt(writer, records[i]) for i in chunk], n,
+                                   writer.sampling.for_task(task), None if seed is None else seed + start,
+                                   engine=engine)
+            for i, texts in zip(chunk, drafts, strict=True):
+                out[i] = texts
+    return out
 
 
 def generate_fakes(writer: Writer, records: list[Record], per_prompt: int, seed: int, cache: Path | None = None,
-                   progress: bool = True) -> list[dict[str, str]]:
+                   progress: bool = True, engine: Engine | None = None) -> list[dict[str, str]]:
     """Drafts for every record's prompt: [{"group", "prompt", "text"}]; cached in `cache` if given."""
     identity = writer_identity(writer)
     key = {"writer": identity, "per_prompt": per_prompt, "seed": seed, "prompts": len(records)}
@@ -58,10 +78,9 @@ def generate_fakes(writer: Writer, records: list[Record], per_prompt: int, seed:
             log.info("reusing %d cached drafts from %s", len(lines) - 1, cache)
             return [json.loads(line) for line in lines[1:]]
         log.info("%s was made by another writer or with other settings; drafting again", cache)
-    fakes = []
-    for i, record in enumerate(tqdm(records, desc="drafting fakes", unit="prompt", disable=not progress)):
-        for text in draft_for(writer, record, per_prompt, seed + i):
-            fakes.append({"group": group_of(record), "prompt": prompt_for_judge(record), "text": text})
+    drafts = draft_records(writer, records, per_prompt, seed, engine, progress=progress)
+    fakes = [{"group": group_of(record), "prompt": prompt_for_judge(record), "text": text}
+             for record, texts in zip(records, drafts, strict=True) for text in texts]
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text("\n".join(json.dumps(x) for x in [key, *fakes]) + "\n", encoding="utf-8")

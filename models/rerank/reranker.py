@@ -2,7 +2,9 @@
 
 `Reranker` scores drafts with the realism and quality heads, sharing one encoder pass when both sit
 on the same frozen encoder, and warns when the writer samples differently from the drafts the
-realism discriminator was trained against (`sampling_mismatch`).
+realism discriminator was trained against (`sampling_mismatch`). A realism head calibrated on
+held-out real texts (its card's `calibration`, per task) has its logits shifted so that the live
+threshold means what the card says: a known share of real texts falls below it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from models import BUNDLED
 from models.common.encoder import SentenceEncoder
 from models.rerank.head import PairScorer
 from models.rerank.policy import Ranked, RerankPolicy, choose
-from models.writer.model import LiveSampling
+from models.writer.model import LiveSampling, SamplingSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +54,31 @@ class Reranker:
                         "on, so its P(real) may be off: %s", "; ".join(problems))
         return problems
 
-    def scores(self, prompt: str, texts: list[str]) -> tuple[list[float], list[float]]:
+    def scores(self, prompt: str, texts: list[str], task: str | None = None) -> tuple[list[float], list[float]]:
         """P(real) and expected rating (1-5) of each draft of one prompt, in one batch."""
-        return self.scores_for([prompt] * len(texts), texts)
+        return self.scores_for([prompt] * len(texts), texts, task)
 
-    def scores_for(self, prompts: list[str], texts: list[str]) -> tuple[list[float], list[float]]:
-        """P(real) and expected rating (1-5) of (prompt, draft) rows, in one batch per head."""
+    def scores_for(self, prompts: list[str], texts: list[str], task: str | None = None
+                   ) -> tuple[list[float], list[float]]:
+        """P(real) (calibrated for `task`, "cv" or "reply", when the head's card says how) and expected
+        rating (1-5) of (prompt, draft) rows, in one batch per head."""
         if self.shared:
             features = self.realism.features(prompts, texts)
             real_logits = self.realism.logits_from_features(features)
             quality_logits = self.quality.logits_from_features(features)
         else:
             real_logits, quality_logits = self.realism.logits(prompts, texts), self.quality.logits(prompts, texts)
+        real_logits = real_logits + calibration_shift(self.realism.card, task)
         return torch.sigmoid(real_logits).tolist(), (1.0 + 4.0 * torch.sigmoid(quality_logits)).tolist()
 
-    def rerank(self, prompt: str, texts: list[str]) -> Ranked:
-        return self.rerank_many([(prompt, texts)])[0]
+    def rerank(self, prompt: str, texts: list[str], task: str | None = None) -> Ranked:
+        return self.rerank_many([(prompt, texts)], task)[0]
 
-    def rerank_many(self, groups: list[tuple[str, list[str]]]) -> list[Ranked]:
-        """Rerank the drafts of several prompts, scoring all of them in one batch."""
+    def rerank_many(self, groups: list[tuple[str, list[str]]], task: str | None = None) -> list[Ranked]:
+        """Rerank the drafts of several prompts of one task, scoring all of them in one batch."""
         prompts = [prompt for prompt, texts in groups for _ in texts]
         texts = [text for _, group in groups for text in group]
-        p_real, quality = self.scores_for(prompts, texts)
+        p_real, quality = self.scores_for(prompts, texts, task)
         ranked, start = [], 0
         for _, group in groups:
             end = start + len(group)
@@ -82,13 +87,20 @@ class Reranker:
         return ranked
 
 
+def calibration_shift(card: dict[str, Any], task: str | None) -> float:
+    """The logit shift a realism head's card records for a task (see `calibration.py`); 0 if none."""
+    entry = (card.get("calibration") or {}).get(task or "", {})
+    return float(entry.get("shift", 0.0)) if isinstance(entry, dict) else 0.0
+
+
 def sampling_mismatch(trained_on: dict[str, Any] | None, live: LiveSampling) -> list[str]:
     """Human-readable differences between the settings a discriminator saw and the live ones."""
     if not trained_on:
         return ["the discriminator's card does not say which sampling settings its fakes used"]
     problems = []
+    defaults = SamplingSettings().to_dict()  # a card older than a setting was sampled with its default
     for task, settings in live.to_dict().items():
-        seen = trained_on.get(task, {})
+        seen = {**defaults, "max_new_tokens": None, **trained_on.get(task, {})}
         for name, value in settings.items():
             if seen.get(name) != value:
                 problems.append(f"{task}.{name}: trained on {seen.get(name)!r}, live {value!r}")

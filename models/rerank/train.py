@@ -28,6 +28,7 @@ from contracts.errors import InputError
 from models.common.encoder import SentenceEncoder
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import BUNDLED_CORPUS, load_split
+from models.rerank.calibration import calibrate
 from models.rerank.examples import PairExamples, split_by_group
 from models.rerank.head import HeadConfig, PairHead, PairScorer
 
@@ -181,6 +182,9 @@ class RealismTrainSpec(HeadRunSpec):
     split: str = "train"
     prompts: int = 400  # per task (CVs, replies)
     fakes_per_prompt: int = 1
+    engine: str = "auto"  # how the writer drafts them (the live engine, so the fakes are what is posted)
+    threshold: float = 0.9  # the live threshold the calibration is for
+    false_rejection: float = 0.1  # the share of held-out real texts allowed below it
 
 
 @dataclass(frozen=True)
@@ -201,23 +205,41 @@ def head_config(task: str, encoder: SentenceEncoder, finetune: bool) -> HeadConf
 def run_realism_training(spec: RealismTrainSpec) -> dict[str, Any]:
     """The realism discriminator: corpus texts against the writer's drafts (live sampling); returns its card."""
     from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
+    from models.writer.engine import load_engine
     from models.writer.model import Writer
 
     if spec.prompts < 2 or spec.fakes_per_prompt < 1 or spec.epochs < 1:
         raise InputError("--prompts must be at least 2, --fakes-per-prompt and --epochs positive")
     writer = Writer.load(spec.writer, spec.device)
     records = pick_prompts(load_split(spec.corpus, spec.split), spec.prompts, spec.seed)
-    fakes = generate_fakes(writer, records, spec.fakes_per_prompt, spec.seed, spec.out / "fakes.jsonl")
+    fakes = generate_fakes(writer, records, spec.fakes_per_prompt, spec.seed, spec.out / "fakes.jsonl",
+                           engine=load_engine(writer, spec.engine))
     bert = SentenceEncoder.load(spec.encoder, spec.device)
-    scorer, report = train_head(bert, head_config("realism", bert, spec.finetune), realism_examples(records, fakes),
-                                HeadTrainConfig(epochs=spec.epochs, finetune=spec.finetune, seed=spec.seed,
-                                                device=spec.device))
+    examples = realism_examples(records, fakes)
+    config = HeadTrainConfig(epochs=spec.epochs, finetune=spec.finetune, seed=spec.seed, device=spec.device)
+    scorer, report = train_head(bert, head_config("realism", bert, spec.finetune), examples, config)
+    _, held = split_by_group(examples, config.validation_fraction, config.seed)  # the prompts it did not learn
     return scorer.save(spec.out, {
         "model": "realism-head", "command": spec.command,
         "writer": {"path": str(writer.path), **writer_identity(writer)}, "sampling": writer.sampling.to_dict(),
         "data": {"corpus": str(spec.corpus), "split": spec.split, "prompts": len(records), "fakes": len(fakes)},
+        "calibration": calibrate_per_task(scorer, examples.subset(held), spec.threshold, spec.false_rejection),
         "metrics": {k: v for k, v in report.items() if k != "history"}, "history": report["history"],
     })
+
+
+def calibrate_per_task(scorer: PairScorer, held: PairExamples, threshold: float, false_rejection: float
+                       ) -> dict[str, Any]:
+    """Per task, the shift that lets `false_rejection` of held-out real texts fall below `threshold`."""
+    logits = scorer.logits(held.prompts, held.texts).tolist()
+    out: dict[str, Any] = {}
+    for task in ("cv", "reply"):
+        rows = [(value, target) for value, target, group in zip(logits, held.targets, held.groups, strict=True)
+                if group.startswith(f"{task}:")]
+        real = [v for v, t in rows if t == 1.0]
+        if real:
+            out[task] = calibrate(real, [v for v, t in rows if t == 0.0], threshold, false_rejection)
+    return out
 
 
 def run_quality_training(spec: QualityTrainSpec) -> dict[str, Any]:

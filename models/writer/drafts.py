@@ -13,14 +13,12 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import torch
-
 from contracts.errors import InputError
 from contracts.persona import Persona
 from contracts.text_safety import neutralise_mentions
+from models.writer.engine import Engine, TorchEngine
 from models.writer.model import SamplingSettings, Writer
 from models.writer.prompts import cv_prompt, reply_prompt
-from models.writer.sampling import sample_many
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +56,30 @@ def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[
 
 
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
-                  seed: int | None = None, max_rounds: int = 4) -> list[list[str]]:
+                  seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
-    All prompts are drafted together (see `sample_many`), which is how a worker batches jobs that
-    arrive together. Duplicates are dropped and more drafts sampled for the prompts that need them,
-    up to `max_rounds` rounds; a model that keeps repeating itself yields fewer than n, with a
-    warning, rather than looping.
+    All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
+    worker batches jobs that arrive together. Duplicates are dropped and more drafts sampled for the
+    prompts that need them, up to `max_rounds` rounds; a model that keeps repeating itself yields
+    fewer than n, with a warning, rather than looping.
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
     if not prompts:
         raise InputError("there are no prompts to draft for")
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
-    generator = torch.Generator(device=writer.device)
-    generator.manual_seed(seed if seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
+    engine = engine or TorchEngine(writer)
     drafts: list[list[str]] = [[] for _ in prompts]
     seen: list[set[str]] = [set() for _ in prompts]
-    for _ in range(max_rounds):
+    for round_ in range(max_rounds):
         short = [i for i in range(len(prompts)) if len(drafts[i]) < n]
         if not short:
             break
         missing = max(n - len(drafts[i]) for i in short)
-        for i, (rows, ended) in zip(short, sample_many(writer, [ids[i] for i in short], missing, settings,
-                                                       generator), strict=True):
+        round_seed = None if seed is None else seed + round_
+        for i, (rows, ended) in zip(short, engine.sample([ids[i] for i in short], missing, settings, round_seed),
+                                    strict=True):
             for row, finished in zip(rows, ended, strict=True):
                 text = clean(writer.tokenizer.decode(row, skip_special_tokens=True), finished)
                 key = " ".join(text.lower().split())
@@ -94,9 +92,9 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
 
 
 def generate_candidates(writer: Writer, prompt: str, n: int, settings: SamplingSettings,
-                        seed: int | None = None, max_rounds: int = 4) -> list[str]:
+                        seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None) -> list[str]:
     """n distinct, cleaned drafts continuing one prompt (see `generate_many`)."""
-    return generate_many(writer, [prompt], n, settings, seed, max_rounds)[0]
+    return generate_many(writer, [prompt], n, settings, seed, max_rounds, engine)[0]
 
 
 def _required(value: str, what: str) -> str:
@@ -107,10 +105,10 @@ def _required(value: str, what: str) -> str:
 
 
 def draft_cv(writer: Writer, name: str, title: str, n: int = 1, seed: int | None = None,
-             settings: SamplingSettings | None = None) -> list[str]:
+             settings: SamplingSettings | None = None, engine: Engine | None = None) -> list[str]:
     """CV bodies (Markdown sections) for a named colleague with a job title."""
     prompt = cv_prompt(_required(name, "the name"), _required(title, "the title"))
-    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed, engine=engine)
 
 
 def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = None) -> str:
@@ -119,10 +117,11 @@ def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = Non
 
 
 def draft_replies(writer: Writer, request: str, n: int = 1, seed: int | None = None,
-                  settings: SamplingSettings | None = None, persona: Persona | None = None) -> list[str]:
+                  settings: SamplingSettings | None = None, persona: Persona | None = None,
+                  engine: Engine | None = None) -> list[str]:
     """Replies to a colleague's project request, in the voice of `persona` if given."""
     prompt = reply_prompt_for(writer, request, persona)
-    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed, engine=engine)
 
 
 def with_overrides(settings: SamplingSettings, **changes: Any) -> SamplingSettings:

@@ -7,7 +7,9 @@
 - novelty: the share of generated word 8-grams that never occur in the training corpus;
 - distinctness among the candidates of one prompt (distinct bigrams over all bigrams, and the share
   of candidates that are not exact repeats);
-- topicality: the share of replies that mention the request's subject (most of its content words).
+- topicality: the share of replies that mention the request's subject (most of its content words);
+- character (`character.py`): skills that fit the title, replies that sound like their colleague's CV,
+  and how often a CV repeats a skill.
 
 The prompts come from the test split, whose occupations and tasks the model never trained on.
 """
@@ -27,8 +29,11 @@ from tqdm import tqdm
 
 from contracts.cv import parse_cv
 from contracts.records import CVRecord, PairRecord
+from models.common.encoder import MINILM, SentenceEncoder
 from models.corpus.splits import load_split
+from models.writer.character import persona_consistency, repeated_bullet_rate, skills_fit
 from models.writer.drafts import draft_cv, draft_replies
+from models.writer.engine import Engine, TorchEngine
 from models.writer.model import Writer
 from models.writer.train import encode, mean_loss, pack
 
@@ -94,10 +99,11 @@ def novelty(generated: list[str], training_texts: Iterable[str], n: int = 8) -> 
     return sum(g not in seen for g in grams) / max(1, len(grams))
 
 
-def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: bool = True) -> dict[str, Any]:
+def _draft_all(writer: Writer, test: list[Any], spec: TextEvalSpec, engine: Engine | None, progress: bool
+               ) -> tuple[list[tuple[str, str, str]], list[tuple[PairRecord, list[str]]]]:
+    """CVs for test titles under made-up names, and replies to test requests in their persona's voice."""
     from faker import Faker
 
-    test = load_split(corpus, "test")
     cv_titles = list(dict.fromkeys(r.title for r in test if isinstance(r, CVRecord)))
     pairs = [r for r in test if isinstance(r, PairRecord) and r.subject][: spec.reply_prompts]
     fake = Faker("en_GB")
@@ -106,13 +112,38 @@ def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: 
     cvs: list[tuple[str, str, str]] = []
     for i in range(spec.cv_prompts):
         name, title = fake.name(), cv_titles[i % len(cv_titles)]
-        cvs += [(name, title, body) for body in draft_cv(writer, name, title, spec.cv_candidates, spec.seed + i)]
+        cvs += [(name, title, body) for body in draft_cv(writer, name, title, spec.cv_candidates, spec.seed + i,
+                                                         engine=engine)]
         bar.update()
     replies: list[tuple[PairRecord, list[str]]] = []
     for i, pair in enumerate(pairs):
-        replies.append((pair, draft_replies(writer, pair.request, spec.reply_candidates, spec.seed + i)))
+        drafts = draft_replies(writer, pair.request, spec.reply_candidates, spec.seed + i, persona=pair.persona,
+                               engine=engine)
+        replies.append((pair, drafts))
         bar.update()
     bar.close()
+    return cvs, replies
+
+
+def _in_character(test: list[Any], cvs: list[tuple[str, str, str]], replies: list[tuple[PairRecord, list[str]]],
+                  encoder: SentenceEncoder) -> dict[str, Any]:
+    real_cvs = [r for r in test if isinstance(r, CVRecord)]
+    out: dict[str, Any] = {"repeated_skill_rate": round(repeated_bullet_rate([b for *_, b in cvs]), 3)}
+    with_persona = [(p, d[0]) for p, d in replies if d and p.persona is not None]
+    for name, measure in (("skills_fit", lambda: skills_fit(encoder, real_cvs, [(t, b) for _, t, b in cvs])),
+                          ("persona_consistency", lambda: persona_consistency(encoder, with_persona, real_cvs))):
+        try:
+            out[name] = measure()
+        except ValueError as exc:  # too few prompts for this measure: say so rather than guess
+            out[name] = {"skipped": str(exc)}
+    return out
+
+
+def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: bool = True,
+                    engine: Engine | None = None, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
+    """Every measure of the module docstring, on the test split; drafts come from `engine` (the live one)."""
+    test = load_split(corpus, "test")
+    cvs, replies = _draft_all(writer, test, spec, engine, progress)
     all_replies = [(pair, text) for pair, drafts in replies for text in drafts]
     per_prompt = [distinctness(drafts) for _, drafts in replies if len(drafts) > 1]
     training = [r.body if isinstance(r, CVRecord) else f"{r.request} {r.reply}" for r in load_split(corpus, "train")]
@@ -127,10 +158,13 @@ def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: 
         "subject_mention_rate": round(sum(mentions_subject(t, p.subject or "") for p, t in all_replies)
                                       / max(1, len(all_replies)), 3),
         "replies_generated": len(all_replies),
+        **_in_character(test, cvs, replies, encoder or SentenceEncoder.load(MINILM, str(writer.device))),
+        "engine": (engine or TorchEngine(writer)).name,
         "sampling": writer.sampling.to_dict(),
         "examples": {
             "cvs": [{"name": n, "title": t, "body": b} for n, t, b in cvs[:: max(1, len(cvs) // 3)][:3]],
-            "replies": [{"request": p.request, "reply": d[0]} for p, d in replies[:3]],
+            "replies": [{"request": p.request, "persona": p.persona.model_dump() if p.persona else None,
+                         "reply": d[0]} for p, d in replies[:3]],
         },
     }
     passes = {

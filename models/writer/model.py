@@ -57,18 +57,29 @@ SIZES = {
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How candidates are drawn. The reddit bot's settings: temperature 0.7, top-k 40."""
+    """How candidates are drawn. The reddit bot's settings: temperature 0.7, top-k 40.
+
+    Repetition control, on the tokens a draft has written so far (not its prompt), as CTranslate2
+    applies it, so that every engine samples alike:
+    - `repetition_penalty` > 1 makes every token already written less likely (CTRL's rule: a
+      positive logit is divided by it, a negative one multiplied);
+    - `no_repeat_ngram_size` n > 0 forbids writing any n tokens in a row a second time.
+    """
 
     temperature: float = 0.7
     top_k: int = 40
     top_p: float = 1.0
     max_new_tokens: int = 160
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.temperature <= 5.0:
             raise ValueError(f"temperature must be in (0, 5], got {self.temperature}")
         if self.top_k < 0 or not 0.0 < self.top_p <= 1.0 or self.max_new_tokens < 1:
             raise ValueError("top_k must be >= 0, top_p in (0, 1] and max_new_tokens >= 1")
+        if not 1.0 <= self.repetition_penalty <= 3.0 or not 0 <= self.no_repeat_ngram_size <= 64:
+            raise ValueError("repetition_penalty must be in [1, 3] and no_repeat_ngram_size in [0, 64]")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

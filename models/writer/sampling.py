@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from models.writer.model import SamplingSettings, Writer
+from models.writer.repetition import Repetition
 
 PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
 
@@ -70,13 +71,17 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
     written = torch.full((rows, settings.max_new_tokens), eos, dtype=torch.long, device=device)
     active = torch.arange(rows, device=device)  # the rows still writing, as indices into `written`
     finished = torch.zeros(rows, dtype=torch.bool, device=device)  # per active row
+    repetition = Repetition(rows, logits.shape[-1], settings.repetition_penalty, settings.no_repeat_ngram_size,
+                            device)
     for step in range(settings.max_new_tokens):
+        logits = repetition.apply(logits)
         if step < min_new_tokens:
             logits[:, eos] = float("-inf")
         probs = _filter_logits(logits, settings).softmax(-1)
         token = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (active,)
         token = torch.where(finished, torch.full_like(token, eos), token)
         written[active, step] = token
+        repetition.record(token)
         finished |= token == eos
         if bool(finished.all()) or step == settings.max_new_tokens - 1:
             written = written[:, : step + 1]
@@ -86,6 +91,7 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
             # requests costs what its drafts' own lengths cost, not the longest draft's times their number.
             keep = (~finished).nonzero().squeeze(1)
             cache.batch_select_indices(keep)
+            repetition.keep(keep)
             active, token, mask, position = active[keep], token[keep], mask[keep], position[keep]
             finished = finished[keep]
         mask = torch.cat([mask, torch.ones(len(active), 1, dtype=mask.dtype, device=device)], dim=1)

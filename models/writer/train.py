@@ -245,10 +245,21 @@ def run_writer_training(spec: WriterTrainSpec) -> dict[str, Any]:
                          device=spec.train.device)
         model, tokenizer = load_pretrained(spec.out)  # the architecture; the run's weights come from its state
         corpus = Path(card.get("data", {}).get("corpus", spec.corpus))
-        return train_text(corpus, spec.out, model, tokenizer, config, {"command": spec.command}, resume=True)
+        return _with_fast_copy(spec.out, train_text(corpus, spec.out, model, tokenizer, config,
+                                                    {"command": spec.command}, resume=True))
     if (spec.size is None) == (spec.base is None):
         raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
     model, tokenizer, init = _start(spec)
     card = {"model": "writer-gpt2", "command": spec.command, "init": init,
             "parameters": sum(p.numel() for p in model.parameters())}
-    return train_text(spec.corpus, spec.out, model, tokenizer, spec.train, card)
+    return _with_fast_copy(spec.out, train_text(spec.corpus, spec.out, model, tokenizer, spec.train, card))
+
+
+def _with_fast_copy(out: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """The best epoch, converted for CTranslate2 too, when it is installed (the card records its sha256)."""
+    from models.writer.engine import ct2_available
+    from models.writer.export import export_ctranslate2
+
+    if ct2_available():
+        card = {**card, "ctranslate2": export_ctranslate2(out, force=True)}
+    return card

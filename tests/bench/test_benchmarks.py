@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from bench import face_generator, rerank, text_generation
 
@@ -14,12 +17,45 @@ def test_the_face_benchmark_times_both_batch_sizes_and_writes_json(tiny_checkpoi
     assert result["ratio_batch64_over_batch1"] > 0 and result["machine"]["device"] == "cpu"
 
 
-def test_the_text_benchmark_compares_the_three_paths(tiny_writer_dir: Path, tmp_path: Path) -> None:
-    result = text_generation.run_benchmark(tiny_writer_dir, "cpu", 1, 8, tmp_path / "text.json", gpt2_size=False)
+@pytest.fixture(scope="module")
+def converted_writer(tiny_writer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from models.writer.export import export_ctranslate2
+
+    folder = tmp_path_factory.mktemp("bench") / "writer"
+    shutil.copytree(tiny_writer_dir, folder)
+    export_ctranslate2(folder)
+    return folder
+
+
+def test_the_text_benchmark_compares_the_four_paths_and_the_cross_request_batch(converted_writer: Path,
+                                                                                tmp_path: Path) -> None:
+    result = text_generation.run_benchmark(converted_writer, "cpu", 1, 8, tmp_path / "text.json", gpt2_size=False)
     measured = result["models"]["writer"]
-    assert measured["speedup_batched_over_generate"] > 0 and measured["speedup_batched_over_pipeline"] > 0
-    assert set(measured["tokens_per_s"]) == {"batched", "generate", "pipeline"}
+    assert measured["engine"] == "ctranslate2"
+    assert set(measured["tokens_per_s"]) == {"project", "hf_generate", "ct2_plain", "torch_path", "batched_16",
+                                             "one_at_a_time_16"}
+    assert all(measured[k] > 0 for k in ("project_over_hf_generate", "project_over_ct2_plain",
+                                         "project_over_torch_path", "cross_request_batched_over_one_at_a_time"))
     assert json.loads((tmp_path / "text.json").read_text())["candidates"] == 8
+
+
+def test_the_decode_benchmark_reports_steps_against_the_bandwidth_floor(converted_writer: Path,
+                                                                        tmp_path: Path) -> None:
+    from bench import decode_latency
+
+    result = decode_latency.run_benchmark("cpu", 1, tmp_path / "decode.json", steps=4, writer_path=converted_writer,
+                                          gpt2_size=False)
+    assert result["stream_bandwidth_gb_s"] > 0 and set(result["floor_ms"]) == {"float32", "int8"}
+    assert len(result["ms_per_step"]) == 2 and result["engine_over_torch_path"] != 0
+
+
+def test_the_end_to_end_benchmark_times_both_paths(tiny_env: dict[str, str], tmp_path: Path) -> None:
+    from bench import end_to_end
+
+    models = {k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in tiny_env.items()}
+    result = end_to_end.run_benchmark(2, tmp_path / "e2e.json", models)
+    assert set(result["latency"]) == {"torch", "auto"} and set(result["speedup_p50"]) == {"introduce", "project"}
+    assert all(v["p95_s"] >= v["p50_s"] > 0 for path in result["latency"].values() for v in path.values())
 
 
 def test_the_rerank_benchmark_reports_ms_per_candidate(tiny_heads: dict[str, Path], tiny_bert_dir: Path,

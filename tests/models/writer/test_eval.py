@@ -37,13 +37,50 @@ def test_distinctness_and_novelty() -> None:
     assert novelty(["eight seven six five four three two one"], training) == 1.0
 
 
-def test_the_evaluation_reports_every_measure(tiny_writer_dir: Path, mini_corpus: Path) -> None:
+def test_the_evaluation_reports_every_measure(tiny_writer_dir: Path, mini_corpus: Path, minilm) -> None:  # type: ignore[no-untyped-def]
     writer = Writer.load(tiny_writer_dir, "cpu")
     spec = TextEvalSpec(cv_prompts=2, cv_candidates=2, reply_prompts=2, reply_candidates=3)
-    report = evaluate_writer(writer, mini_corpus, spec, progress=False)
+    report = evaluate_writer(writer, mini_corpus, spec, progress=False, encoder=minilm)
     assert report["cvs_generated"] == 4 and report["replies_generated"] <= 6
     ppl = report["perplexity"]
     assert ppl["model"] < ppl["unigram"]  # even two epochs of a micro model beat token counts
     assert 0.0 <= report["cv_parse_rate"] <= 1.0 and 0.0 <= report["novelty_8gram"] <= 1.0
     assert set(report["passes"]) == {"perplexity_ratio", "cv_parse_rate", "subject_mention_rate"}
     assert len(report["examples"]["replies"]) == 2
+    assert 0.0 <= report["repeated_skill_rate"] <= 1.0 and report["skills_fit"]["cvs"] == 4
+    assert report["engine"] == "torch"
+
+
+def test_repeated_skills_are_counted_per_cv() -> None:
+    from models.writer.character import repeated_bullet_rate
+
+    looping = "## Skills\n- create digital images\n- Create  digital images\n- edit video"
+    clean = "## Skills\n- create digital images\n- edit video\n- write copy"
+    assert repeated_bullet_rate([looping, clean, clean, clean]) == 0.25
+
+
+def test_skills_fit_is_one_for_real_cvs_and_near_zero_for_other_titles(mini_corpus: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+    from contracts.records import CVRecord
+    from models.corpus.splits import load_split
+    from models.writer.character import skills_fit
+
+    real = [r for r in load_split(mini_corpus, "train") if isinstance(r, CVRecord)]
+    firsts = {}
+    for record in real:
+        firsts.setdefault(record.title, record)
+    own = [(r.title, r.body) for r in firsts.values()]
+    assert skills_fit(minilm, real, own)["normalised"] == 1.0  # the real CVs themselves
+    shifted = [(t, b) for (t, _), (_, b) in zip(own, own[1:] + own[:1], strict=True)]
+    assert skills_fit(minilm, real, shifted)["normalised"] < 0.3  # another title's skills
+
+
+def test_persona_consistency_prefers_the_colleagues_own_trade(mini_corpus: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+    from contracts.persona import Persona
+    from contracts.records import CVRecord, PairRecord
+    from models.corpus.splits import load_split
+    from models.writer.character import persona_consistency
+
+    cvs = [r for r in load_split(mini_corpus, "train") if isinstance(r, CVRecord)][:12]
+    replies = [(PairRecord(request="Can you help?", reply="-", persona=Persona(name="A", title=c.title)),
+                f"As a {c.title.lower()} I often {c.body.split('## Skills')[1][3:60]}.") for c in cvs]
+    assert persona_consistency(minilm, replies, cvs)["rate"] >= 0.8

@@ -24,3 +24,19 @@ def test_a_reply_prompt_carries_the_persona_that_answers() -> None:
     record = PairRecord(request="Can you help?", reply="Yes.", persona=ada)
     assert training_text(record).startswith("<|persona|> Ada Lovelace, Data Scientist;")
     assert PairRecord.model_validate_json(record.model_dump_json()).persona == ada
+
+
+def test_a_writer_that_reads_personas_gets_one_and_an_older_writer_does_not(tiny_writer_dir) -> None:  # type: ignore[no-untyped-def]
+    from contracts.persona import Persona
+    from models.writer.drafts import reply_prompt_for
+    from models.writer.model import Writer
+
+    ada = Persona(name="Ada Lovelace", title="Data Scientist", skills=("manage data",))
+    trained = Writer.load(tiny_writer_dir, "cpu")
+    assert trained.knows_persona
+    assert reply_prompt_for(trained, "Help us plan the launch?", ada).startswith(
+        "<|persona|> Ada Lovelace, Data Scientist; manage data<|request|>")
+    older = Writer.load(None, "cpu")  # the bundled writer learnt its prompts before personas existed
+    if not older.knows_persona:
+        expected = "<|request|> Help us plan the launch?<|reply|>"
+        assert reply_prompt_for(older, "Help us plan the launch?", ada) == expected

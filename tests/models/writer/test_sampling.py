@@ -8,7 +8,7 @@ import torch
 
 from models.writer.model import SamplingSettings, Writer
 from models.writer.prompts import reply_prompt
-from models.writer.sampling import sample_batched
+from models.writer.sampling import sample_batched, sample_many
 
 REQUEST = "Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd."
 
@@ -80,3 +80,26 @@ def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
     assert all(ended for _, flags in together for ended in flags)  # both prompts' rows did finish ...
     assert len({len(rows[0]) for rows, _ in together}) == 2  # ... at different steps
     assert batch_sizes[1] == 4 and batch_sizes[-1] == 2  # so the last steps ran on the unfinished rows only
+
+
+def test_repetition_control_reaches_the_torch_sampler(writer: Writer) -> None:
+    """A 2-gram ban: no pair of tokens written twice; a strong penalty: fewer repeated tokens than without."""
+    ids = writer.tokenizer(reply_prompt(REQUEST))["input_ids"]
+    greedy = SamplingSettings(top_k=1, max_new_tokens=80)
+    [([plain], _)] = sample_many(writer, [ids], 1, greedy, torch.Generator().manual_seed(0))
+    banned = SamplingSettings(top_k=1, max_new_tokens=80, no_repeat_ngram_size=2)
+    [([row], _)] = sample_many(writer, [ids], 1, banned, torch.Generator().manual_seed(0))
+    pairs = list(zip(row, row[1:], strict=False))
+    assert len(pairs) == len(set(pairs))
+    penalised = SamplingSettings(top_k=1, max_new_tokens=80, repetition_penalty=2.0)
+    [([kinder], _)] = sample_many(writer, [ids], 1, penalised, torch.Generator().manual_seed(0))
+    assert len(set(kinder)) / max(1, len(kinder)) > len(set(plain)) / max(1, len(plain))
+
+
+def test_the_live_settings_carry_repetition_control_into_the_card(writer: Writer) -> None:
+    from models.writer.model import LiveSampling
+
+    live = LiveSampling.from_dict({"cv": {"repetition_penalty": 1.2, "no_repeat_ngram_size": 6}, "reply": {}})
+    assert live.to_dict()["cv"]["repetition_penalty"] == 1.2 and live.cv.no_repeat_ngram_size == 6
+    assert LiveSampling.from_dict({"cv": {"temperature": 0.7}}).cv.repetition_penalty == 1.0  # an older card
+    assert {"repetition_penalty", "no_repeat_ngram_size"} <= set(writer.card["sampling"]["reply"])

@@ -1,0 +1,148 @@
+"""How drafts are sampled: the PyTorch loop (`sampling.py`) or CTranslate2, behind one interface.
+
+`Engine.sample(prompts, n, settings, seed)` returns, per prompt, n continuations (token ids) and
+whether each ended with the end token, with the live sampling settings (temperature, top-k, top-p,
+repetition control) and one prefill per prompt however many drafts it gets. The same seed gives the
+same drafts; no seed (a bot's job) gives fresh ones.
+
+- `TorchEngine` is the reference: training, evaluation and the parity tests use it, and it needs
+  nothing beyond the checkpoint.
+- `CTranslate2Engine` runs the checkpoint's converted copy (`ctranslate2/`, int8 weights, made by
+  `implementor export ctranslate2` or at the end of `train text`): int8 on the CPU, int8_float16 on
+  CUDA. Prompts of different lengths in one call are padded on the left with end tokens (the
+  boundary a document sits behind in training), so that CTranslate2 runs every prompt in one
+  forward pass and its repetition control sees each draft alone. CTranslate2 seeds a sampling
+  thread's random generator once, when the thread first samples: a seeded call therefore runs on a
+  generator of its own, loaded from the weights kept in memory (tens of milliseconds), and unseeded
+  calls share one.
+
+`load_engine(writer, name)` picks one: `auto` is CTranslate2 when it is installed and the
+checkpoint has a converted copy, else PyTorch.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from contracts.errors import CheckpointError, ConfigError
+from models.common.checkpoint import sha256_file
+from models.writer.model import SamplingSettings, Writer
+from models.writer.sampling import sample_many
+
+log = logging.getLogger(__name__)
+
+CT2_DIR = "ctranslate2"
+Samples = list[tuple[list[list[int]], list[bool]]]  # per prompt: n drafts' token ids, and whether each ended
+
+
+class Engine(Protocol):
+    name: str
+
+    def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
+               min_new_tokens: int = 0) -> Samples: ...
+
+
+class TorchEngine:
+    name = "torch"
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
+               min_new_tokens: int = 0) -> Samples:
+        if seed is None:
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+        generator = torch.Generator(device=self.writer.device).manual_seed(seed)
+        return sample_many(self.writer, prompts, n, settings, generator, min_new_tokens)
+
+
+def ct2_available() -> bool:
+    try:
+        import ctranslate2  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def compute_type(device: torch.device) -> str:
+    """int8 weights everywhere; on a GPU the activations in float16 (CTranslate2 converts at load)."""
+    return "int8_float16" if device.type == "cuda" else "int8"
+
+
+class CTranslate2Engine:
+    name = "ctranslate2"
+
+    def __init__(self, writer: Writer, threads: int | None = None, compute: str | None = None) -> None:
+        """`compute` overrides the compute type (float32 for the parity tests; default: by device)."""
+        import ctranslate2
+
+        if writer.path is None or not (writer.path / CT2_DIR / "model.bin").exists():
+            raise ConfigError(f"{writer.path} has no converted copy for CTranslate2; make one with "
+                              f"`implementor export ctranslate2 {writer.path}`, or set IMPLEMENTOR_WRITER_ENGINE=torch")
+        folder = writer.path / CT2_DIR
+        expected = writer.card.get("ctranslate2", {}).get("sha256")
+        if expected and sha256_file(folder / "model.bin") != expected:
+            raise CheckpointError(f"{folder / 'model.bin'} does not match the sha256 in the card: corrupt or replaced")
+        self.writer, self._ctranslate2 = writer, ctranslate2
+        self.compute_type = compute or compute_type(writer.device)
+        self._files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        self._options = {"device": "cuda" if writer.device.type == "cuda" else "cpu",
+                         "device_index": writer.device.index or 0, "compute_type": self.compute_type,
+                         "intra_threads": threads or torch.get_num_threads()}
+        self.generator = self._new_generator()
+
+    def _new_generator(self) -> Any:
+        return self._ctranslate2.Generator("writer", files=self._files, **self._options)
+
+    def _tokens(self, ids: list[int]) -> list[str]:
+        tokens: list[str] = self.writer.tokenizer.convert_ids_to_tokens(ids)
+        return tokens
+
+    def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
+               min_new_tokens: int = 0) -> Samples:
+        eos = self.writer.eos_id
+        width = max(map(len, prompts))
+        padded = [self._tokens([eos] * (width - len(p)) + p) for p in prompts]
+        generator = self.generator
+        if seed is not None:  # a generator whose sampling thread starts from this seed
+            self._ctranslate2.set_random_seed(seed % 2**32)
+            generator = self._new_generator()
+        results = generator.generate_batch(
+            padded, max_length=settings.max_new_tokens, min_length=min_new_tokens, include_prompt_in_result=False,
+            num_hypotheses=n, beam_size=1, sampling_topk=settings.top_k or 0, sampling_topp=settings.top_p,
+            sampling_temperature=settings.temperature, repetition_penalty=settings.repetition_penalty,
+            no_repeat_ngram_size=settings.no_repeat_ngram_size, end_token=self.writer.tokenizer.eos_token,
+            return_end_token=True)
+        out: Samples = []
+        for result in results:
+            rows = [list(ids) for ids in result.sequences_ids]
+            ended = [bool(row) and row[-1] == eos for row in rows]
+            out.append(([row[:-1] if done else row for row, done in zip(rows, ended, strict=True)], ended))
+        return out
+
+
+def load_engine(writer: Writer, name: str = "auto", threads: int | None = None) -> Any:
+    """The engine a setting names (`auto`, `torch` or `ctranslate2`) for a loaded writer."""
+    if name == "torch":
+        return TorchEngine(writer)
+    converted = writer.path is not None and (writer.path / CT2_DIR / "model.bin").exists()
+    if name == "ctranslate2":
+        if not ct2_available():
+            raise ConfigError("IMPLEMENTOR_WRITER_ENGINE=ctranslate2, but CTranslate2 is not installed "
+                              "(pip install ctranslate2), or set it to torch")
+        return CTranslate2Engine(writer, threads)
+    if name != "auto":
+        raise ConfigError(f"unknown writer engine {name!r}: use auto, torch or ctranslate2")
+    if ct2_available() and converted:
+        return CTranslate2Engine(writer, threads)
+    log.info("drafting with PyTorch: %s", "CTranslate2 is not installed" if not ct2_available()
+             else f"{writer.path} has no converted copy (`implementor export ctranslate2`)")
+    return TorchEngine(writer)
+
+
+def converted_path(writer_path: Path) -> Path:
+    return writer_path / CT2_DIR

@@ -1,0 +1,58 @@
+"""Repetition control while sampling in PyTorch, with CTranslate2's semantics (see `SamplingSettings`).
+
+Per row of a batch it remembers which tokens the row has written (for the penalty) and, for every
+(n-1) tokens in a row it has written, which tokens followed them (for the n-gram ban). Both look at
+the draft only, never at its prompt, and both follow the batch when finished rows leave it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class Repetition:
+    def __init__(self, rows: int, vocab: int, penalty: float, ngram: int, device: torch.device) -> None:
+        self.penalty, self.ngram = penalty, ngram
+        self.seen = torch.zeros(rows, vocab, dtype=torch.bool, device=device) if penalty != 1.0 else None
+        self.history: list[list[int]] = [[] for _ in range(rows)] if ngram > 0 else []
+        self.follows: list[dict[tuple[int, ...], set[int]]] = [{} for _ in range(rows)] if ngram > 0 else []
+
+    @property
+    def active(self) -> bool:
+        return self.seen is not None or self.ngram > 0
+
+    def apply(self, logits: torch.Tensor) -> torch.Tensor:
+        """(B, V) logits with the penalty applied and banned n-gram endings masked out."""
+        if self.seen is not None:
+            penalised = torch.where(logits > 0, logits / self.penalty, logits * self.penalty)
+            logits = torch.where(self.seen, penalised, logits)
+        if self.ngram > 0:
+            banned = [(row, token) for row, history in enumerate(self.history) if len(history) >= self.ngram - 1
+                      for token in self.follows[row].get(tuple(history[len(history) - self.ngram + 1 :]), ())]
+            if banned:
+                rows, tokens = zip(*banned, strict=True)
+                index = (torch.tensor(rows, device=logits.device), torch.tensor(tokens, device=logits.device))
+                logits = logits.index_put(index,
+                                          torch.tensor(float("-inf"), device=logits.device))
+        return logits
+
+    def record(self, tokens: torch.Tensor) -> None:
+        """The tokens (B,) the rows have just written."""
+        if self.seen is not None:
+            self.seen[torch.arange(len(tokens), device=tokens.device), tokens] = True
+        if self.ngram > 0:
+            n = self.ngram
+            for row, token in enumerate(tokens.tolist()):
+                history = self.history[row]
+                if len(history) >= n - 1:
+                    self.follows[row].setdefault(tuple(history[len(history) - n + 1 :]), set()).add(token)
+                history.append(token)
+
+    def keep(self, rows: torch.Tensor) -> None:
+        """Follow the batch when only `rows` stay in it."""
+        if self.seen is not None:
+            self.seen = self.seen[rows]
+        if self.ngram > 0:
+            kept = rows.tolist()
+            self.history = [self.history[i] for i in kept]
+            self.follows = [self.follows[i] for i in kept]

@@ -1,0 +1,64 @@
+"""Adversarial rounds on tiny models and data: the writer changes, guards roll back, and runs resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models.adversarial.rounds import AdversarialSpec, run_adversarial
+from models.common.checkpoint import sha256_file
+
+pytest.importorskip("ctranslate2")
+
+
+@pytest.fixture
+def spec(tiny_writer_dir: Path, tiny_heads: dict[str, Path], tiny_bert_dir: Path, mini_corpus: Path,
+         tmp_path: Path) -> AdversarialSpec:
+    writer = tmp_path / "start"
+    shutil.copytree(tiny_writer_dir, writer)
+    return AdversarialSpec(writer=writer, out=tmp_path / "run", quality=tiny_heads["quality"], corpus=mini_corpus,
+                           rounds=1, prompts_per_task=4, probe_per_task=4, candidates=2, target_auc=0.0,
+                           patience=5, lr=5e-3, encoder=str(tiny_bert_dir), device="cpu", command="test")
+
+
+def rounds_of(run: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in (run / "rounds.jsonl").read_text().splitlines()]
+
+
+def test_one_round_changes_the_writer_and_logs_it(spec: AdversarialSpec) -> None:
+    record = run_adversarial(spec)
+    rows = rounds_of(spec.out)
+    assert [r["round"] for r in rows] == [0, 1] and rows[1]["accepted"]
+    for key in ("auc", "held_out_perplexity", "distinct_2", "repeated_skill_rate"):
+        assert key in rows[1], key
+    assert (spec.out / "rounds.png").exists() and record["rounds"] == rows
+    final = spec.out / "writer" / "model.safetensors"
+    assert sha256_file(final) != sha256_file(spec.writer / "model.safetensors")  # it learnt something
+    card = json.loads((spec.out / "writer" / "card.json").read_text())
+    assert "rejection-sampling" in card["adversarial"]["method"] and card["init"]["base"] == str(spec.writer)
+    assert (spec.out / "realism" / "model.safetensors").exists()
+
+
+def test_a_round_that_collapses_variety_is_rolled_back(spec: AdversarialSpec) -> None:
+    from dataclasses import replace
+
+    run_adversarial(replace(spec, min_distinct=1.01))  # no real draft set can be this varied
+    [_, rolled] = rounds_of(spec.out)
+    assert not rolled["accepted"] and rolled["rolled_back"].startswith("mode collapse")
+    final = spec.out / "writer" / "model.safetensors"
+    assert sha256_file(final) == sha256_file(spec.writer / "model.safetensors")  # the starting writer stays
+
+
+def test_resume_continues_the_round_count(spec: AdversarialSpec) -> None:
+    from dataclasses import replace
+
+    run_adversarial(spec)
+    run_adversarial(replace(spec, rounds=2, resume=True))
+    assert [r["round"] for r in rounds_of(spec.out)] == [0, 1, 2]
+    from contracts.errors import InputError
+
+    with pytest.raises(InputError, match="--resume"):
+        run_adversarial(spec)  # a second fresh run into the same folder is refused, not mixed in
