@@ -1,17 +1,21 @@
 # The Implementor: set-up and everyday targets. Every target installs what it needs into .venv first.
-# CPU torch is installed before the project so that pip never pulls the multi-GB CUDA build.
+# CPU torch is installed before the project so that pip never pulls the multi-GB CUDA build: from
+# PyTorch's CPU index, or, where that index cannot be reached (a mirror of PyPI only), the same
+# version from pip's own configured index. On a GPU host: make TORCH_INDEX=https://download.pytorch.org/whl/cu126
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: install introduce face test lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet --timeout 20 --retries 1 --index-url $(TORCH_INDEX) $(TORCH) \
+	  || $(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 

@@ -1,13 +1,17 @@
 """The discord.py bot: it checks and queues requests and posts the results; it never imports torch or `models`.
 
-    app.py      the `commands.Bot` subclass, and `wire`, which builds each part below with what it uses
-    cogs/       one cog per feature: introduce, team, project, feedback
-    views.py    the persistent buttons, bound to the actions they take
-    runner.py   one job, from its slot in the limits to its one posted result
-    render.py   results as Discord messages, within Discord's limits, pinging nobody
-    errors.py   our errors as private, friendly replies
-    limits.py   per-member and global request limits, in Redis
-    store.py    the roster, the ratings and the job ledger, in SQLite
+    app.py         the `commands.Bot` subclass, and `wire`, which builds each part below with what it uses
+    cogs/          one cog per feature: introduce, team, project, feedback
+    views.py       the persistent buttons (rate, why, delete, cancel, regenerate), bound to their actions
+    runner.py      the front door: a slot in the limits, the job in the book, on the queue, a status at once
+    jobbook.py     every accepted job and how far it got, in SQLite: the truth the reconciler works from
+    reconciler.py  drives each job in the book to one end: queued again if lost, posted once, or ended honestly
+    poster.py      where messages go: the interaction's webhook while its token lives, else the channel
+    results.py     a finished job's result as the message(s) that answer it
+    render.py      results as Discord messages, within Discord's limits, pinging nobody
+    errors.py      our errors as private, friendly replies
+    limits.py      per-member and global request limits, in Redis
+    store.py       the roster and the ratings in SQLite (and the book's table, migrated in place)
 
 It imports `config` and `contracts` from the rest of the project, nothing else.
 """

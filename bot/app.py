@@ -1,13 +1,17 @@
 """The bot: a `commands.Bot` subclass with its dependencies injected, built by `create_bot`; and `wire`,
 the one place that decides which part gets what.
 
-    ImplementorBot(settings=, jobs=, store=, limits=)          setup_hook calls wire(), then registers:
-      Buttons(ButtonActions(store, cancel, regenerate))       the five button classes, bound
-      JobRunner(jobs, store, limits, wait_timeout_s, status_view=buttons.status_view)
-      Introduce(store, runner, result_view, me)   Team(store)   Feedback(store)
-      Project(store, runner, result_view)                     its run_project is the buttons' regenerate
+    ImplementorBot(settings=, jobs=, store=, limits=)   setup_hook calls wire(), then registers:
+      Buttons(ButtonActions(store, cancel, regenerate))  the five button classes, bound
+      Poster(client, ResultRenderer(store, result_view), status_view)   a job's messages on Discord
+      Reconciler(jobs, book, limits, poster, ...)        drives every accepted job to one end; runs
+                                                          from start-up until the bot closes
+      JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
+      Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
 
-No part holds the bot, and no part looks another up.
+No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
+small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
+healthcheck (`implementor health bot`).
 
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
 bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
@@ -15,6 +19,8 @@ bot carries its content anyway. Everything it sends is sent with `AllowedMention
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +35,11 @@ from bot.cogs.project import Project
 from bot.cogs.team import Team
 from bot.errors import ImplementorTree
 from bot.limits import Limits
+from bot.poster import Poster
+from bot.reconciler import Jobs, PassReport, Reconciler
 from bot.render import NO_PINGS
-from bot.runner import JobRunner, Jobs
+from bot.results import ResultRenderer
+from bot.runner import JobRunner
 from bot.store import Store
 from bot.views import ButtonActions, Buttons
 from config.settings import Settings
@@ -54,6 +63,7 @@ class Wiring:
     """The bot's parts, each built with what it uses."""
 
     runner: JobRunner
+    reconciler: Reconciler
     buttons: Buttons
     introduce: Introduce
     team: Team
@@ -65,25 +75,29 @@ class Wiring:
         return self.introduce, self.team, self.project, self.feedback
 
 
-def wire(*, jobs: Jobs, store: Store, limits: Limits, wait_timeout_s: float,
-         me: Callable[[], discord.abc.Snowflake | None]) -> Wiring:
-    """Build the runner, the buttons and the cogs, and connect them."""
+def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
+         on_pass: Callable[[PassReport], None] | None = None) -> Wiring:
+    """Build the reconciler, the runner, the buttons and the cogs, and connect them."""
 
     # The buttons and the work they start need each other: the runner puts a Cancel button on every
-    # status message, and a Regenerate button runs the Project cog, which posts a result with buttons.
+    # status message, and a Regenerate button runs the Project cog, which queues a job with buttons.
     # These two functions close the loop: they reach the runner and the cog when a member clicks.
     async def cancel(job_id: str) -> bool:
         return await runner.cancel(job_id)
 
     async def regenerate(interaction: discord.Interaction, request: str) -> None:
-        await project.run_project(interaction, request)
+        await project.regenerate(interaction, request)
 
     buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate))
-    runner = JobRunner(jobs=jobs, store=store, limits=limits, wait_timeout_s=wait_timeout_s,
+    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view)
+    reconciler = Reconciler(jobs=jobs, book=store.jobs, limits=limits, poster=poster,
+                            interval_s=settings.reconcile_interval_s, expire_after_s=settings.result_ttl_s,
+                            on_pass=on_pass)
+    runner = JobRunner(jobs=jobs, book=store.jobs, limits=limits, poster=poster, reconciler=reconciler,
                        status_view=buttons.status_view)
-    project = Project(store=store, runner=runner, result_view=buttons.result_view)
-    introduce = Introduce(store=store, runner=runner, result_view=buttons.result_view, me=me)
-    return Wiring(runner, buttons, introduce, Team(store=store), project, Feedback(store=store))
+    project = Project(store=store, runner=runner)
+    introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
+    return Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store))
 
 
 class ImplementorBot(commands.Bot):
@@ -92,11 +106,12 @@ class ImplementorBot(commands.Bot):
                          allowed_mentions=NO_PINGS, help_command=None, **options)
         self.settings, self.jobs, self.store, self.limits = settings, jobs, store, limits
         self.wiring: Wiring | None = None  # built in setup_hook
+        self._reconciling: asyncio.Task[None] | None = None
         self.dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()  # the button classes registered
 
     async def setup_hook(self) -> None:
-        self.wiring = wire(jobs=self.jobs, store=self.store, limits=self.limits,
-                           wait_timeout_s=self.settings.task_time_limit_s * 3, me=lambda: self.user)
+        self.wiring = wire(client=self, jobs=self.jobs, store=self.store, limits=self.limits, settings=self.settings,
+                           on_pass=self.report_health)
         for cog in self.wiring.cogs:
             try:
                 await self.add_cog(cog)
@@ -109,14 +124,29 @@ class ImplementorBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to the development server %s", len(synced), guild.id)
+        # Start-up is the first reconciliation: jobs accepted before a restart are followed again.
+        self._reconciling = asyncio.create_task(self.wiring.reconciler.run(), name="reconciler")
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+        if self.wiring is not None:
+            self.wiring.reconciler.wake.set()  # after a reconnect, check every open job at once
+
+    def report_health(self, report: PassReport) -> None:
+        """The healthcheck's view: the gateway, and when the reconciler last went round."""
+        health = {"time": report.finished_at, "gateway_ready": self.is_ready() and not self.is_closed(),
+                  "open_jobs": report.open_jobs, "broker_ok": report.broker_ok}
+        path = self.settings.bot_health_path
+        try:
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(json.dumps(health), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            log.debug("could not write the health file %s: %s", path, exc)
 
     async def close(self) -> None:
-        if self.wiring is not None:
-            for task in list(self.wiring.runner.running.values()):
-                task.cancel()
+        if self._reconciling is not None:
+            self._reconciling.cancel()
         await super().close()
         await self.store.close()
 

@@ -20,10 +20,12 @@ from typing import Any
 from contracts.errors import RateLimited
 
 # KEYS: cooldown, member's in-flight set, global in-flight set
-# ARGV: job id, cooldown ms, max per member, global cap, now ms, slot lifetime ms
+# ARGV: job id, cooldown ms, max per member, global cap, now ms, slot lifetime ms, check the cooldown (1/0)
 _TAKE = """
-local cooldown = redis.call('PTTL', KEYS[1])
-if cooldown > 0 then return {'cooldown', cooldown} end
+if ARGV[7] == '1' then
+  local cooldown = redis.call('PTTL', KEYS[1])
+  if cooldown > 0 then return {'cooldown', cooldown} end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[5])
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
@@ -36,7 +38,7 @@ redis.call('ZADD', KEYS[2], expires, ARGV[1])
 redis.call('ZADD', KEYS[3], expires, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
-if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+if ARGV[7] == '1' and tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 return {'ok', 0}
 """
 
@@ -46,7 +48,9 @@ class LimitConfig:
     cooldown_s: int
     max_in_flight: int
     queue_cap: int
-    slot_lifetime_s: int = 1800  # longer than any job; a slot a crashed bot never gave back ends here
+    # Longer than a job may wait and run (the bot gives every slot back when its job ends); a backstop
+    # for a slot whose give-back was lost with the whole bot store.
+    slot_lifetime_s: int = 86400
 
 
 class Limits:
@@ -57,12 +61,17 @@ class Limits:
     def _keys(self, user_id: int) -> list[str]:
         return [f"{self.prefix}:cooldown:{user_id}", f"{self.prefix}:inflight:{user_id}", f"{self.prefix}:inflight"]
 
-    async def take(self, user_id: int, job_id: str) -> None:
-        """Take a slot for a job, or raise RateLimited with a friendly message and a retry time."""
+    async def take(self, user_id: int, job_id: str, cooldown: bool = True) -> None:
+        """Take a slot for a job, or raise RateLimited with a friendly message and a retry time.
+
+        `cooldown=False` (Regenerate on a result just delivered) skips the cooldown and starts none;
+        the member's in-flight cap and the global queue cap still apply.
+        """
         now_ms = int((await self.redis.time())[0] * 1000)
         c = self.config
         verdict, value = await self._take(keys=self._keys(user_id), args=[
-            job_id, c.cooldown_s * 1000, c.max_in_flight, c.queue_cap, now_ms, c.slot_lifetime_s * 1000])
+            job_id, c.cooldown_s * 1000, c.max_in_flight, c.queue_cap, now_ms, c.slot_lifetime_s * 1000,
+            "1" if cooldown else "0"])
         verdict = verdict.decode() if isinstance(verdict, bytes) else verdict
         if verdict == "ok":
             return

@@ -110,12 +110,22 @@ def reply_embed(colleague: str, title: str, reply: str, thumbnail_url: str | Non
     return Rendered(embed, [c for text in chunks[1:] for c in split_text(text, MESSAGE_LIMIT)])
 
 
-def status_line(stage: str, position: int | None = None, eta_s: float | None = None) -> str:
-    """The one status message a job keeps while it waits and runs."""
+def status_line(stage: str, position: int | None = None, eta_s: float | None = None, as_of: float | None = None,
+                reason: str | None = None) -> str:
+    """The one status message a job keeps while it waits and runs.
+
+    An estimate says when it was made (`as_of`, shown in each reader's own time zone), so a message
+    that could not be updated for a while never passes an old estimate off as current.
+    """
+    when = f" (as of <t:{int(as_of)}:T>)" if as_of is not None else ""
     if stage == "queued":
         where = f"number {position} in the queue" if position else "in the queue"
         eta = f", about {max(1, round(eta_s))} s" if eta_s else ""
-        return f"⏳ Queued: {where}{eta}."
+        return f"⏳ Queued: {where}{eta}{when}."
+    if stage == "reserved":
+        return f"⏳ Next up: a worker has taken it{when}."
+    if stage == "unreachable":
+        return f"⏳ Queued; the queue cannot be reached right now, so there is no estimate{when}."
     if stage == "loading models":
         return "⚙️ Waking up (loading the models)..."
     if stage == "generating":
@@ -123,7 +133,9 @@ def status_line(stage: str, position: int | None = None, eta_s: float | None = N
     if stage == "cancelled":
         return "✖️ Cancelled."
     if stage == "failed":
-        return "⚠️ That did not work; please try again."
+        return f"⚠️ That did not work{': ' + safe(reason)[:300] if reason else ''}; please try again."
+    if stage == "expired":
+        return "⌛ Nothing came back in time, so I stopped waiting; please ask again."
     return "✅ Done."
 
 

@@ -1,152 +1,126 @@
-"""Running one job for Discord: take a slot, queue it, keep a status message, post the result once.
+"""Taking a member's request: check the limits, write the job down, answer within Discord's 3 s, queue it.
 
-The command handlers defer (Discord wants an answer within 3 s), then hand the job here and return.
-A background task waits for the result without blocking the event loop, edits the status message
-as the job moves (queued with its position and an estimate, generating, done), and posts the
-result: as a follow-up to the interaction while its token lives (15 minutes), as a plain channel
-message after that. The job ledger makes sure a result is posted once.
+`accept` is the whole front door, in this order:
+1. the member's slot is taken (cooldown, their jobs in flight, the global cap): a refusal raises
+   `RateLimited` before anything has been said, so the command's error handler answers privately;
+2. the job is written to the book with where its answer goes (the interaction's token, the channel);
+3. the job is submitted to the broker (steps 1 to 3 one request at a time, so that places in line
+   and the queue's order are the order members asked in);
+4. the member gets a status message at once, as the interaction's response, with their place in
+   line and an estimate, and a Cancel button.
 
-The runner is given what it uses (the queue, the store, the limits, how long to wait, and the status
-message's Cancel button) by whoever wires the bot; it knows nothing of the bot itself.
+From then on the reconciler follows the job from the book; if step 3 or 4 fails (the broker gone,
+Discord refusing), it submits the job or sends the status on a later pass. `cancel` withdraws a job
+that no worker has admitted, for good.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
 
 import discord
 
+from bot.jobbook import JobBook
 from bot.limits import Limits
-from bot.render import NO_PINGS, Rendered, status_line
-from bot.store import Store
-from contracts.jobs import IntroduceJob, ProjectJob, Result
+from bot.poster import Poster, StatusView
+from bot.reconciler import Jobs, Reconciler
+from bot.render import NO_PINGS, status_line
+from contracts.errors import RateLimited
+from contracts.jobs import Job
 
 log = logging.getLogger(__name__)
 
-TOKEN_LIFETIME_S = 15 * 60 - 30  # an interaction token lasts 15 minutes; leave a margin
-DEFAULT_JOB_S = 15.0  # the estimate before any job has finished
-
-
-class Jobs(Protocol):
-    """What the bot needs from the queue (workers.client.JobClient, or a test double)."""
-
-    def submit(self, job: IntroduceJob | ProjectJob) -> str: ...
-
-    async def wait(self, job_id: str, timeout: float, on_progress: Callable[[str], None] | None = None,
-                   poll: float = 0.5) -> Result: ...
-
-    def queue_length(self) -> int: ...
-
-    def revoke(self, job_id: str) -> None: ...
-
-
-@dataclass
-class Destination:
-    """Where a job's messages go: the interaction (while its token lives) or the channel."""
-
-    channel: discord.abc.Messageable
-    interaction: discord.Interaction | None = None
-    started: float = 0.0
-
-    async def send(self, content: str | None = None, **kwargs: Any) -> discord.Message:
-        kwargs.setdefault("allowed_mentions", NO_PINGS)
-        if self.interaction is not None and time.monotonic() - self.started < TOKEN_LIFETIME_S:
-            sent: discord.Message = await self.interaction.followup.send(content or discord.utils.MISSING,
-                                                                         wait=True, **kwargs)
-            return sent
-        return await self.channel.send(content, **kwargs)
-
-
-Post = Callable[[Result], Awaitable[tuple[Rendered, list[discord.File], discord.ui.View | None]]]
-StatusView = Callable[[str], discord.ui.View]  # a job id -> the buttons its status message carries (Cancel)
+TOKEN_LIFETIME_S = 15 * 60  # an interaction's token lives 15 minutes
 
 
 class JobRunner:
-    def __init__(self, *, jobs: Jobs, store: Store, limits: Limits, wait_timeout_s: float,
-                 status_view: StatusView) -> None:
-        self.jobs, self.store, self.limits = jobs, store, limits
-        self.wait_timeout_s = wait_timeout_s  # how long to wait for a result before calling the job failed
-        self.status_view = status_view
-        self.running: dict[str, asyncio.Task[None]] = {}
+    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, reconciler: Reconciler,
+                 status_view: StatusView, clock: Callable[[], float] = time.time) -> None:
+        self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+        self.reconciler, self.status_view, self.clock = reconciler, status_view, clock
+        # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
+        # gets places in line in the order they asked.
+        self._intake = asyncio.Lock()
 
-    async def estimate(self) -> tuple[int, float]:
-        """Position the next job will take in the queue, and seconds until it is done."""
-        waiting = await asyncio.to_thread(self.jobs.queue_length)
-        durations = await self.store.recent_durations()
-        typical = statistics.median(durations) if durations else DEFAULT_JOB_S
-        return waiting + 1, (waiting + 1) * typical
-
-    async def start(self, job: IntroduceJob | ProjectJob, user_id: int, guild_id: int | None,
-                    destination: Destination, post: Post) -> None:
-        """Take a slot, queue the job and follow it in the background (raises RateLimited)."""
-        await self.limits.take(user_id, job.job_id)
+    async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
+                     interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
+                     colleague_id: int | None = None, cooldown: bool = True) -> None:
+        """Take the request (see the module docstring); raises RateLimited, having said nothing yet."""
+        async with self._intake:
+            await self._take_slot(user_id, job.job_id, cooldown)
+            token = interaction.token if interaction is not None else None
+            await self.book.add(job, guild_id, channel_id, user_id, token, self.clock() + TOKEN_LIFETIME_S,
+                                colleague_id)
+            position = await self.book.position(job.job_id)
+            await self._submit(job)  # in the same order as the places in line (it fails fast: no retries)
+        text = status_line("queued", position, await self.reconciler.estimate(position), as_of=self.clock())
         try:
-            request = job.request if isinstance(job, ProjectJob) else None
-            await self.store.add_job(job.job_id, job.kind, guild_id, getattr(destination.channel, "id", 0),
-                                     user_id, request)
-            position, eta = await self.estimate()
+            message_id = await self._first_status(text, job.job_id, interaction, reply_to, channel_id)
+            await self.book.set_status_message(job.job_id, message_id, text)
+        except discord.HTTPException as exc:
+            log.warning("could not answer for job %s (%s); its status and result will follow", job.job_id, exc)
+        else:
+            await self._close_if_over(job.job_id)
+        self.reconciler.wake.set()
+
+    async def _close_if_over(self, job_id: str) -> None:
+        """A job that ended while its first status was on its way (a fast worker): that status says so too."""
+        record = await self.book.get(job_id)
+        stage = {"posted": "done", "failed": "failed", "expired": "expired", "cancelled": "cancelled"}.get(
+            record.status if record else "")
+        if record is not None and stage is not None:
+            try:
+                await self.poster.edit_status(record, status_line(stage), final=True)
+            except discord.HTTPException as exc:
+                log.info("could not close the status of job %s (%s)", job_id, exc)
+
+    async def _submit(self, job: Job) -> None:
+        try:
             await asyncio.to_thread(self.jobs.submit, job)
-        except Exception:
-            await self.limits.give_back(user_id, job.job_id)
-            raise
-        status = await destination.send(status_line("queued", position, eta), view=self.status_view(job.job_id))
-        task = asyncio.create_task(self._follow(job.job_id, user_id, destination, status, post))
-        self.running[job.job_id] = task
-        task.add_done_callback(lambda _: self.running.pop(job.job_id, None))
+        except Exception as exc:  # noqa: BLE001 - the broker is away: the reconciler submits it later
+            log.warning("could not queue job %s yet (%s); the reconciler will", job.job_id, exc)
+            return
+        await self.book.mark_submitted(job.job_id)
 
-    async def _follow(self, job_id: str, user_id: int, destination: Destination, status: discord.Message,
-                      post: Post) -> None:
-        def on_progress(stage: str) -> None:
-            if stage in ("loading models", "generating"):
-                asyncio.get_running_loop().create_task(self._edit(status, status_line(stage)))
-
+    async def _take_slot(self, user_id: int, job_id: str, cooldown: bool) -> None:
         try:
-            result = await self.jobs.wait(job_id, timeout=self.wait_timeout_s, on_progress=on_progress)
-            await self.store.finish_job(job_id, "done" if result.status == "ok" else "failed",
-                                        result.model_dump(mode="json"))
-            if result.status != "ok":
-                log.warning("job %s failed: %s", job_id, result.error)
-                await self._edit(status, status_line("failed"))
-                return
-            rendered, files, view = await post(result)
-            message = await destination.send(embed=rendered.embed, files=files, view=view or discord.utils.MISSING)
-            if not await self.store.mark_posted(job_id, message.id):
-                await message.delete()  # a second delivery of the same result: keep the first post
-                return
-            for extra in rendered.follow_ups:
-                await destination.send(extra)
-            await self._edit(status, status_line("done"))
-        except asyncio.CancelledError:
-            await self._edit(status, status_line("cancelled"))
+            await self.limits.take(user_id, job_id, cooldown=cooldown)
+        except RateLimited:
             raise
-        except Exception:
-            log.exception("following job %s failed", job_id)
-            await self._edit(status, status_line("failed"))
-        finally:
-            await self.limits.give_back(user_id, job_id)
+        except Exception as exc:  # noqa: BLE001 - the limits live in Redis: no Redis, no new work, said kindly
+            log.warning("cannot check the limits (%s); refusing a request for now", exc)
+            raise RateLimited("I cannot take requests right now: the queue is out of reach. Try again in a minute.",
+                              60) from None
+
+    async def _first_status(self, text: str, job_id: str, interaction: discord.Interaction | None,
+                            reply_to: discord.Message | None, channel_id: int) -> int:
+        view = self.status_view(job_id)
+        if interaction is not None:
+            response = await interaction.response.send_message(text, view=view, allowed_mentions=NO_PINGS)
+            if response.message_id is not None:
+                return response.message_id
+            return (await interaction.original_response()).id
+        if reply_to is not None:
+            return (await reply_to.reply(text, view=view, allowed_mentions=NO_PINGS)).id
+        record = await self.book.get(job_id)
+        assert record is not None
+        return (await self.poster.send(record, text, view=view)).id
 
     async def cancel(self, job_id: str) -> bool:
-        """Withdraw a job that has not started; True if there was one to withdraw."""
-        task = self.running.get(job_id)
-        if task is None:
+        """Withdraw a job no worker has admitted: it will never run. False if it is running or over."""
+        record = await self.book.get(job_id)
+        if record is None or record.status not in ("accepted", "queued"):
             return False
-        await asyncio.to_thread(self.jobs.revoke, job_id)
-        await self.store.set_status(job_id, "cancelled")
-        task.cancel()
-        return True
-
-    @staticmethod
-    async def _edit(message: discord.Message, content: str) -> None:
         try:
-            final = content.startswith(("✅", "✖", "⚠"))  # no more Cancel button once it is over
-            await message.edit(content=content, view=None if final else discord.utils.MISSING,
-                               allowed_mentions=NO_PINGS)
-        except discord.HTTPException as exc:
-            log.debug("could not edit status message %s: %s", message.id, exc)
-
+            withdrawn = await asyncio.to_thread(self.jobs.withdraw, job_id, record.kind)
+        except Exception as exc:  # noqa: BLE001 - say so rather than pretend
+            log.warning("could not withdraw job %s (%s)", job_id, exc)
+            raise RateLimited("I cannot reach the queue to cancel that right now; try again in a moment.", 10) \
+                from None
+        if withdrawn and await self.book.end(job_id, "cancelled"):
+            await self.reconciler.close(record, "cancelled")
+            return True
+        return False

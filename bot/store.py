@@ -1,12 +1,13 @@
-"""The bot's durable memory, in SQLite: each server's roster, members' ratings, and a job ledger.
+"""The bot's durable memory, in SQLite: each server's roster, members' ratings, and the book of jobs.
 
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when), one rating per member per result, exported as the
   JSONL that `implementor train quality` reads;
-- jobs: every job the bot queued, where its result goes, and whether it has been posted, so a
-  result is posted once even if a worker delivers it twice or the bot restarts mid-job.
+- jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
+  got, so that a result is posted once even if a worker delivers it twice or the bot restarts.
 
-aiosqlite runs SQLite in a thread, so the event loop never waits on the disk.
+A store made by an older version gains the new columns when it is opened. aiosqlite runs SQLite in a
+thread, so the event loop never waits on the disk.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.jobbook import COLUMNS, JobBook
 from contracts.errors import DataError
 
 SCHEMA = """
@@ -59,6 +61,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+MIGRATIONS = {"colleagues": {"job_id": "TEXT"}, "jobs": COLUMNS}
+INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS colleagues_by_job ON colleagues (job_id) WHERE job_id IS NOT NULL;"
+
+
 @dataclass(frozen=True)
 class Colleague:
     guild_id: int
@@ -69,27 +75,14 @@ class Colleague:
     png: bytes  # the face, kept so that showing a colleague again needs no worker
     hired_by: int
     position: int  # 1 for the first hire in the server
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    job_id: str
-    kind: str
-    guild_id: int | None
-    channel_id: int
-    user_id: int
-    request: str | None
-    status: str  # queued, done, posted, cancelled, failed, deleted
-    result: dict[str, Any] | None
-    message_id: int | None
-    created_at: float
-    finished_at: float | None
+    id: int = 0  # the roster's own id, which a project job records as the colleague who answers
 
 
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._db: aiosqlite.Connection | None = None
+        self._jobs: JobBook | None = None
 
     async def open(self) -> Store:
         if self.path != ":memory:":
@@ -100,10 +93,28 @@ class Store:
         try:
             self._db = await aiosqlite.connect(self.path)
             await self._db.executescript(SCHEMA)
+            await self._migrate()
+            await self._db.executescript(INDEXES)
             await self._db.commit()
         except aiosqlite.Error as exc:
             raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
+        self._jobs = JobBook(self._db)
         return self
+
+    async def _migrate(self) -> None:
+        """Add the columns a store made by an older version lacks."""
+        for table, columns in MIGRATIONS.items():
+            async with self.db.execute(f"PRAGMA table_info({table})") as cursor:
+                have = {row[1] for row in await cursor.fetchall()}
+            for name, kind in columns.items():
+                if name not in have:
+                    await self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+
+    @property
+    def jobs(self) -> JobBook:
+        if self._jobs is None:
+            raise RuntimeError("the store is not open; call `await store.open()` first")
+        return self._jobs
 
     async def close(self) -> None:
         if self._db is not None:
@@ -119,10 +130,12 @@ class Store:
     # --- roster ---------------------------------------------------------------------------------
 
     async def hire(self, guild_id: int, name: str, title: str, seed: int, cv: str, png: bytes,
-                   hired_by: int) -> Colleague:
+                   hired_by: int, job_id: str | None = None) -> Colleague:
+        """Add a colleague to a server's roster; a job's hire happens once, however often it is posted."""
         await self.db.execute(
-            "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at) "
-            "VALUES (?,?,?,?,?,?,?,?)", (guild_id, name, title, seed, cv, png, hired_by, time.time()))
+            "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at, job_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (guild_id, name, title, seed, cv, png, hired_by, time.time(), job_id))
         await self.db.commit()
         current = await self.colleague(guild_id)
         assert current is not None
@@ -130,59 +143,18 @@ class Store:
 
     async def roster(self, guild_id: int) -> list[Colleague]:
         async with self.db.execute(
-            "SELECT guild_id, name, title, seed, cv, png, hired_by FROM colleagues WHERE guild_id = ? ORDER BY id",
+            "SELECT guild_id, name, title, seed, cv, png, hired_by, id FROM colleagues WHERE guild_id = ? ORDER BY id",
             (guild_id,)) as cursor:
             rows = await cursor.fetchall()
-        return [Colleague(guild_id=r[0], name=r[1], title=r[2], seed=r[3], cv=r[4], png=r[5], hired_by=r[6], position=i)
-                for i, r in enumerate(rows, 1)]
+        return [Colleague(guild_id=r[0], name=r[1], title=r[2], seed=r[3], cv=r[4], png=r[5], hired_by=r[6],
+                          position=i, id=r[7]) for i, r in enumerate(rows, 1)]
 
-    async def colleague(self, guild_id: int) -> Colleague | None:
-        """The server's newest colleague, who answers its requests."""
+    async def colleague(self, guild_id: int, colleague_id: int | None = None) -> Colleague | None:
+        """The server's newest colleague, who answers its requests (or the one with that roster id)."""
         team = await self.roster(guild_id)
+        if colleague_id is not None:
+            return next((c for c in team if c.id == colleague_id), team[-1] if team else None)
         return team[-1] if team else None
-
-    # --- jobs -----------------------------------------------------------------------------------
-
-    async def add_job(self, job_id: str, kind: str, guild_id: int | None, channel_id: int, user_id: int,
-                      request: str | None) -> None:
-        await self.db.execute(
-            "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at) "
-            "VALUES (?,?,?,?,?,?,'queued',?)", (job_id, kind, guild_id, channel_id, user_id, request, time.time()))
-        await self.db.commit()
-
-    async def job(self, job_id: str) -> JobRecord | None:
-        async with self.db.execute(
-            "SELECT job_id, kind, guild_id, channel_id, user_id, request, status, result, message_id, created_at, "
-            "finished_at FROM jobs WHERE job_id = ?", (job_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        values[7] = json.loads(values[7]) if values[7] else None
-        return JobRecord(*values)
-
-    async def finish_job(self, job_id: str, status: str, result: dict[str, Any] | None) -> None:
-        await self.db.execute("UPDATE jobs SET status = ?, result = ?, finished_at = ? WHERE job_id = ?",
-                              (status, json.dumps(result) if result is not None else None, time.time(), job_id))
-        await self.db.commit()
-
-    async def mark_posted(self, job_id: str, message_id: int) -> bool:
-        """Record where a result was posted; False if it had been posted already (post it once)."""
-        cursor = await self.db.execute(
-            "UPDATE jobs SET status = 'posted', message_id = ? WHERE job_id = ? AND status != 'posted'",
-            (message_id, job_id))
-        await self.db.commit()
-        return cursor.rowcount == 1
-
-    async def set_status(self, job_id: str, status: str) -> None:
-        await self.db.execute("UPDATE jobs SET status = ? WHERE job_id = ?", (status, job_id))
-        await self.db.commit()
-
-    async def recent_durations(self, limit: int = 20) -> list[float]:
-        async with self.db.execute(
-            "SELECT finished_at - created_at FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC "
-            "LIMIT ?", (limit,)) as cursor:
-            return [float(row[0]) for row in await cursor.fetchall()]
 
     # --- feedback -------------------------------------------------------------------------------
 

@@ -37,11 +37,11 @@ class ButtonActions:
 
     store: Store
     cancel: Callable[[str], Awaitable[bool]]  # withdraw a job that has not started: True if there was one
-    regenerate: Callable[[discord.Interaction, str], Awaitable[None]]  # run a project request again, deferred
+    regenerate: Callable[[discord.Interaction, str], Awaitable[None]]  # ask a project request again (answers)
 
 
 async def _job(store: Store, job_id: str) -> Any:
-    record = await store.job(job_id)
+    record = await store.jobs.get(job_id)
     if record is None or record.result is None:
         raise InputError("I no longer have that job on record.")
     return record
@@ -61,11 +61,12 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await self.actions.store.job(self.job_id)
+        record = await self.actions.store.jobs.get(self.job_id)
         if record is None or record.user_id != interaction.user.id:
             raise InputError("Only the member who asked can cancel this.")
         cancelled = await self.actions.cancel(self.job_id)
-        text = "Cancelled." if cancelled else "Too late to cancel: it is already done or running."
+        text = ("Cancelled: it will not run." if cancelled
+                else "Too late to cancel: it is already running, or over.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -127,13 +128,13 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
 
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
-        record = await self.actions.store.job(self.job_id)
+        record = await self.actions.store.jobs.get(self.job_id)
         if not may_delete(interaction, record.user_id if record else None):
             raise InputError("Only the member who asked, or someone who can manage messages, can delete this.")
         await interaction.response.defer(ephemeral=True)
         if interaction.message is not None:
             await interaction.message.delete()
-        await self.actions.store.set_status(self.job_id, "deleted")
+        await self.actions.store.jobs.set_status(self.job_id, "deleted")
 
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:regen:{JOB}"):
@@ -154,8 +155,7 @@ class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         record = await _job(self.actions.store, self.job_id)
         if record.kind != "project" or not record.request:
             raise InputError("Only project replies can be regenerated.")
-        await interaction.response.defer(thinking=True)
-        await self.actions.regenerate(interaction, record.request)
+        await self.actions.regenerate(interaction, record.request)  # answers, or refuses privately
 
 
 def may_delete(interaction: discord.Interaction, requester_id: int | None) -> bool:

@@ -78,10 +78,11 @@ class Settings(BaseSettings):
     task_soft_time_limit_s: int = Field(
         270, ge=5, description="A job running longer is asked to stop and reports an error (soft limit)."
     )
-    visibility_timeout_s: int = Field(
-        3600,
+    visibility_timeout_s: int | None = Field(
+        None,
         ge=30,
-        description="An unacknowledged job is handed to another worker after this long; must exceed the time limit.",
+        description="An unacknowledged job is handed to another worker after this long (how soon a dead "
+        "worker's jobs come back); must exceed twice the time limit, as a job may wait out one batch first.",
     )
     result_ttl_s: int = Field(86400, ge=60, description="How long results and ledger entries are kept.")
     max_attempts: int = Field(3, ge=1, le=10, description="A job that kills its worker this many times fails.")
@@ -112,6 +113,9 @@ class Settings(BaseSettings):
     user_cooldown_s: int = Field(20, ge=0, le=3600, description="Seconds a member waits between two requests.")
     user_max_in_flight: int = Field(2, ge=1, le=20, description="Jobs one member may have queued or running.")
     queue_cap: int = Field(50, ge=1, le=10_000, description="Jobs queued or running across all servers at most.")
+    reconcile_interval_s: float = Field(
+        1.0, gt=0, le=60, description="How often the bot checks its open jobs on the broker, and posts finished ones."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -154,10 +158,50 @@ class Settings(BaseSettings):
     def _limits_fit(self) -> Settings:
         if self.task_soft_time_limit_s >= self.task_time_limit_s:
             raise ValueError("IMPLEMENTOR_TASK_SOFT_TIME_LIMIT_S must be below IMPLEMENTOR_TASK_TIME_LIMIT_S")
-        if self.visibility_timeout_s <= self.task_time_limit_s:
-            # Otherwise Redis hands a job that is still running to a second worker.
-            raise ValueError("IMPLEMENTOR_VISIBILITY_TIMEOUT_S must exceed IMPLEMENTOR_TASK_TIME_LIMIT_S")
+        if self.visibility_timeout_s is not None and self.visibility_timeout_s <= 2 * self.task_time_limit_s:
+            # Otherwise Redis hands a job that is still running (or waiting for its batch) to a second worker.
+            raise ValueError("IMPLEMENTOR_VISIBILITY_TIMEOUT_S must exceed twice IMPLEMENTOR_TASK_TIME_LIMIT_S")
         return self
+
+    @property
+    def bot_health_path(self) -> Path:
+        """Where the bot writes its health (beside its store), for `implementor health bot`."""
+        return self.bot_store_path.with_name(self.bot_store_path.name + ".health.json")
+
+    def check_model_paths(self) -> None:
+        """Raise a ConfigError naming the setting if a configured model directory is not a checkpoint."""
+        for name in ("face_model", "writer_model", "realism_model", "quality_model"):
+            path: Path | None = getattr(self, name)
+            if path is None:
+                continue
+            path = path.expanduser()
+            if not path.is_dir():
+                why = "is a file, not a checkpoint directory" if path.exists() else "does not exist"
+                raise ConfigError(f"IMPLEMENTOR_{name.upper()}={path}: no checkpoint there ({why})")
+            if not (path / "config.json").exists():
+                raise ConfigError(f"IMPLEMENTOR_{name.upper()}={path}: not a checkpoint directory (no config.json)")
+
+    @property
+    def visibility_timeout(self) -> int:
+        """Seconds before Redis hands an unacknowledged job to another worker.
+
+        A job a worker has taken may wait for the batch before it (up to one time limit), then run
+        (up to another): twice the hard limit plus a minute is the shortest safe bound, and the
+        default, so a dead worker's jobs come back in minutes, not in an hour.
+        """
+        return self.visibility_timeout_s or 2 * self.task_time_limit_s + 60
+
+
+def redacted_url(url: str) -> str:
+    """A URL as it may be shown or logged: any password replaced by `***`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    netloc = f"{user}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def get_settings() -> Settings:
@@ -193,5 +237,7 @@ def settings_table() -> str:
         shown = "(unset)" if default is None else f"`{default}`"
         if name == "broker_url":
             shown = "(unset: embedded)"
+        if name == "visibility_timeout_s":
+            shown = "(unset: 2 x time limit + 60)"
         rows.append(f"| `IMPLEMENTOR_{name.upper()}` | {shown} | {field.description} |")
     return "\n".join(rows)

@@ -101,3 +101,21 @@ class ProjectResult(ResultBase):
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]
+
+
+class JobView(BaseModel):
+    """Where a job stands on the broker, as the bot's reconciler sees it in one snapshot.
+
+    - queued: waiting in the queue; `position` 1 is the next to start;
+    - reserved: taken by a worker, waiting for its batch to start;
+    - running: a worker is on it (`stage` says what it is doing);
+    - done: it has a result (ok, error or cancelled);
+    - unknown: nowhere to be seen (not queued, taken, running or finished): lost, or just expired.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    job_id: str
+    state: Literal["queued", "reserved", "running", "done", "unknown"]
+    position: int | None = None
+    stage: str | None = None
+    result: IntroduceResult | ProjectResult | None = Field(None, discriminator="kind")

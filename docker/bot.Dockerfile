@@ -9,6 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
+COPY contracts ./contracts
 COPY config ./config
 COPY models ./models
 COPY workers ./workers
@@ -17,9 +18,9 @@ COPY implementor ./implementor
 COPY bench ./bench
 # --no-deps keeps torch and the model stack out; the bot's own needs are listed here instead.
 RUN pip install --no-deps . \
- && pip install "discord.py>=2.4,<3" "aiosqlite>=0.20" "celery[redis]>=5.4,<6" "celery-batches>=0.9" "redis>=5" \
+ && pip install "discord.py>=2.4,<3" "aiosqlite>=0.20" "celery[redis]>=5.4,<6" "celery-batches>=0.9,<0.12" "redis>=5" \
                 "pydantic>=2.6" "pydantic-settings>=2.2" "typer>=0.12" \
- && python -c "import bot.app, sys; assert 'torch' not in sys.modules"
+ && python -c "import bot.app, implementor.bot_commands, sys; assert 'torch' not in sys.modules"
 
 RUN useradd --create-home --uid 10001 implementor && mkdir /data && chown implementor /data
 USER implementor

@@ -1,6 +1,7 @@
 # GPU worker: CUDA-enabled PyTorch, the models, and a Celery worker on the `gpu` queue.
 # Build: docker build -f docker/worker.Dockerfile -t implementor-worker .
-FROM pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime
+# The project's transformers (5.x) disables itself below PyTorch 2.6, so the base image is 2.7.
+FROM pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,15 +10,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_DISABLE_PROGRESS_BARS=1
 
 WORKDIR /app
-# The image's torch (with CUDA) satisfies the project's loose torch requirement, so pip keeps it.
+# The image's torch (with CUDA) satisfies the project's `torch>=2.6`, so pip keeps it.
 COPY pyproject.toml README.md LICENSE ./
+COPY contracts ./contracts
 COPY config ./config
 COPY models ./models
 COPY workers ./workers
 COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
-RUN pip install . && python -c "import torch, workers.worker"
+RUN pip install .
+# The build fails here, not at the first job, if transformers refuses this torch or a bundled model
+# does not load (on the CPU: no GPU is visible while an image builds).
+RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, workers.worker; \
+from models.pipeline import ColleaguePipeline, PipelineSpec; \
+ColleaguePipeline.load(PipelineSpec(device='cpu')); print('torch', torch.__version__, 'transformers', transformers.__version__)"
 
 RUN useradd --create-home --uid 10001 implementor
 USER implementor

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from config import get_settings
+from config.settings import Settings
 from contracts.errors import ConfigError
 from implementor.console import done
 
@@ -20,6 +21,14 @@ def bot() -> None:
         raise ConfigError("set IMPLEMENTOR_DISCORD_TOKEN to the bot's token (see the README's Discord section)")
     if settings.broker_url is None:
         raise ConfigError("the bot queues jobs for the workers: set IMPLEMENTOR_BROKER_URL (redis://...)")
+    from workers.client import check_redis
+
+    check_redis(settings.broker_url.get_secret_value())
+    asyncio.run(run_bot(settings))
+
+
+async def run_bot(settings: Settings) -> None:
+    """The bot with its real dependencies: the SQLite store, limits in Redis, the job client."""
     import redis.asyncio as aioredis
 
     from bot.app import create_bot
@@ -28,15 +37,14 @@ def bot() -> None:
     from workers.app import create_app
     from workers.client import JobClient
 
-    async def main() -> None:
-        store = await Store(settings.bot_store_path).open()
-        limits = Limits(aioredis.Redis.from_url(settings.broker_url.get_secret_value()),  # type: ignore[union-attr]
-                        LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap))
-        client = create_bot(settings, JobClient(create_app(settings)), store, limits)
-        async with client:
-            await client.start(settings.discord_token.get_secret_value())  # type: ignore[union-attr]
-
-    asyncio.run(main())
+    assert settings.broker_url is not None and settings.discord_token is not None
+    store = await Store(settings.bot_store_path).open()
+    limits = Limits(aioredis.Redis.from_url(settings.broker_url.get_secret_value()),
+                    LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap,
+                                slot_lifetime_s=settings.result_ttl_s))
+    client = create_bot(settings, JobClient(create_app(settings)), store, limits)
+    async with client:
+        await client.start(settings.discord_token.get_secret_value())
 
 
 def export(

@@ -22,6 +22,7 @@
     implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
     implementor bench queue              queue overhead, batching, latency, memory and cold start
+    implementor health bot|worker        healthchecks for the stack's containers
     implementor export ctranslate2       a writer checkpoint's int8 copy for the CTranslate2 engine
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
@@ -34,7 +35,7 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import bot_commands, face_commands, rerank_commands, text_commands, worker_commands
+from implementor import bot_commands, face_commands, health_commands, rerank_commands, text_commands, worker_commands
 
 app = typer.Typer(
     name="implementor",
@@ -50,6 +51,7 @@ eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_
 feedback_app = typer.Typer(help="Members' ratings of the colleague's work.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build the writer's training corpus.", no_args_is_help=True)
 export_app = typer.Typer(help="Convert a checkpoint for a serving engine.", no_args_is_help=True)
+health_app = typer.Typer(help="Healthchecks for the stack: one line, exit 0 when healthy.", no_args_is_help=True)
 bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                         no_args_is_help=True)
 
@@ -59,6 +61,7 @@ app.add_typer(feedback_app, name="feedback")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
+app.add_typer(health_app, name="health")
 app.add_typer(export_app, name="export")
 
 app.command("face")(face_commands.face)
@@ -85,6 +88,8 @@ app.command("worker")(worker_commands.worker)
 app.command("bot")(bot_commands.bot)
 feedback_app.command("export")(bot_commands.export)
 export_app.command("ctranslate2")(text_commands.export_ctranslate2)
+health_app.command("bot")(health_commands.bot)
+health_app.command("worker")(health_commands.worker)
 app.command("reply")(text_commands.reply)
 
 

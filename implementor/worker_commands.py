@@ -31,17 +31,27 @@ def job_client(settings: Settings) -> Iterator[JobClient]:
     from workers.embedded import embedded_worker
 
     if settings.broker_url is None:
+        settings.check_model_paths()  # a wrong path is named now, not after the job was queued
         with embedded_worker(settings) as client:
             yield client
     else:
-        yield JobClient(create_app(settings))
+        client = JobClient(create_app(settings))
+        client.check_broker()  # one line naming the URL, not minutes of retries and a traceback
+        yield client
 
 
 def _run(job: IntroduceJob | ProjectJob, label: str, timeout: float) -> Result:
+    import redis
+
     progress = ProgressLine(label)
-    progress("starting")
-    with job_client(get_settings()) as client:
-        result = client.result(client.submit(job), timeout, on_progress=progress)
+    settings = get_settings()
+    try:
+        with job_client(settings) as client:  # checks the broker or the model paths first: errors come alone
+            progress("starting")
+            result = client.result(client.submit(job), timeout, on_progress=progress)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise ConfigError(f"lost the broker while waiting for job {job.job_id} ({exc}); it is still queued and "
+                          "its result is kept for IMPLEMENTOR_RESULT_TTL_S") from None
     progress.finish()
     if result.status != "ok":
         raise ImplementorError(f"the job failed: {result.error}")
@@ -105,6 +115,10 @@ def worker(
     settings = get_settings()
     if settings.broker_url is None:
         raise ConfigError("a worker needs a broker: set IMPLEMENTOR_BROKER_URL (e.g. redis://localhost:6379/0)")
+    from workers.client import check_redis
+
+    settings.check_model_paths()
+    check_redis(settings.broker_url.get_secret_value())
     from workers.worker import app
 
     argv = ["worker", "-Q", queues, "-P", pool, "-n", f"{queues.split(',')[0]}@%h", "--loglevel",

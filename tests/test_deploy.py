@@ -110,3 +110,22 @@ def test_the_bot_image_installs_what_the_bot_imports_and_no_torch() -> None:
         assert f'"{package}' in text, package
     compose_bot = compose()["services"]["bot"]
     assert compose_bot["command"] == ["implementor", "bot"] and "bot-data:/data" in compose_bot["volumes"]
+
+
+def test_the_worker_image_has_a_torch_transformers_accepts_and_checks_it_at_build() -> None:
+    text = (ROOT / "docker" / "worker.Dockerfile").read_text()
+    version = re.search(r"^FROM pytorch/pytorch:(\d+)\.(\d+)", text, re.MULTILINE)
+    assert version and (int(version[1]), int(version[2])) >= (2, 6)  # transformers 5 disables older torch
+    check = text[text.index("RUN HF_HUB_OFFLINE=1 python -c"):]
+    assert "import torch, transformers" in check and "ColleaguePipeline.load" in check
+    floor = re.search(r'"torch>=(\d+)\.(\d+)"', (ROOT / "pyproject.toml").read_text())
+    assert floor and (int(floor[1]), int(floor[2])) >= (2, 6)
+
+
+def test_the_bot_and_the_workers_have_healthchecks_that_are_real_commands() -> None:
+    services = compose()["services"]
+    for name in ("bot", "worker-gpu", "worker-cpu"):
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] == "CMD" and test[1] == "implementor", name
+        result = CliRunner().invoke(app, [*test[2:], "--help"])
+        assert result.exit_code == 0, (name, result.output)

@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from billiard.exceptions import SoftTimeLimitExceeded
 from pydantic import ValidationError
 
+from contracts.errors import ImplementorError
 from contracts.jobs import IntroduceJob, ProjectJob, ResultBase
 from workers.ledger import Ledger
 
@@ -90,6 +92,13 @@ def run_safely(jobs: list[Any], result_cls: type[ResultBase], run: Run) -> list[
         return []
     try:
         return run(jobs)
+    except SoftTimeLimitExceeded:  # no time left to retry job by job: the hard limit is near
+        log.error("a batch of %d jobs ran past the soft time limit", len(jobs))
+        return [result_cls(job_id=job.job_id, status="error", error="it took longer than the time limit "
+                           "(IMPLEMENTOR_TASK_SOFT_TIME_LIMIT_S)") for job in jobs]
+    except ImplementorError as exc:  # ours, with an actionable message (a model that will not load): say it
+        log.error("a batch of %d jobs failed: %s", len(jobs), exc)
+        return [result_cls(job_id=job.job_id, status="error", error=str(exc)) for job in jobs]
     except Exception:
         if len(jobs) == 1:
             log.exception("job %s failed", jobs[0].job_id)

@@ -8,9 +8,10 @@ Reliability, for jobs that hold a GPU for seconds to minutes:
   worker process died goes back to the queue (the job ledger stops it after `max_attempts`);
 - prefetch: a worker holds at most one batch of unacknowledged jobs (`batch_max_size`, or 1 without
   batching), so idle workers are not starved by a busy one;
-- hard and soft time limits, and a visibility timeout above the hard limit, set in all three places
-  Celery and kombu read it (app config, broker and result-backend transport options), so Redis never
-  hands a running job to a second worker;
+- hard and soft time limits, and a visibility timeout above twice the hard limit (a taken job may
+  wait for one batch, then run), set in all three places Celery and kombu read it (app config,
+  broker and result-backend transport options), so Redis never hands a running job to a second
+  worker, yet a dead worker's jobs come back within the timeout plus `RESTORE_INTERVAL_S`;
 - JSON only, in and out; results expire.
 
 With no broker configured, the same app runs on kombu's in-memory transport (the embedded default).
@@ -28,6 +29,7 @@ from workers.ledger import Ledger, MemoryLedger
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
 TASKS = ("implementor.introduce", "implementor.project")
+RESTORE_INTERVAL_S = 10
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -35,7 +37,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     # The embedded broker is named with a host: kombu warns about a URL without one.
     broker = settings.broker_url.get_secret_value() if settings.broker_url else "memory://localhost/"
     backend = settings.broker_url.get_secret_value() if settings.broker_url else "cache+memory://"
-    visibility = {"visibility_timeout": settings.visibility_timeout_s}
+    visibility = {"visibility_timeout": settings.visibility_timeout}
     return {
         "broker_url": broker,
         "result_backend": backend,
@@ -51,8 +53,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_prefetch_multiplier": settings.batch_max_size,
         "task_time_limit": settings.task_time_limit_s,
         "task_soft_time_limit": settings.task_soft_time_limit_s,
-        "visibility_timeout": settings.visibility_timeout_s,
-        "broker_transport_options": dict(visibility),
+        "visibility_timeout": settings.visibility_timeout,
+        # kombu looks for jobs whose visibility timeout has passed every interval x throttle seconds
+        # (100 s by default); every 10 s bounds a dead worker's jobs by the timeout plus 10 s.
+        "broker_transport_options": {**visibility, "unacked_restore_interval": RESTORE_INTERVAL_S,
+                                     "unacked_restore_throttle": 1},
         "result_backend_transport_options": dict(visibility),
         "result_expires": settings.result_ttl_s,
         "task_track_started": True,

@@ -1,26 +1,45 @@
-"""Submitting jobs and collecting results, for the bot and the command line; never imports torch.
+"""Submitting, following and withdrawing jobs, for the bot and the command line; never imports torch.
 
 The caller makes the job (and so its id); `submit` sends it to the `gpu` queue under that id, so a
-resubmission of the same job is recognised by the workers' ledger. `wait` polls without blocking an
-asyncio event loop (the bot's); `result` blocks (the command line's).
+resubmission of the same job is recognised by the workers' ledger.
+- The command line blocks on `result`.
+- The bot's reconciler asks for a `snapshot` of every open job at once: its place in the queue (read
+  from the broker's own list, oldest first), whether a worker holds or runs it, and its result.
+- `withdraw` cancels a job for good if no worker has admitted it yet (see `workers/ledger.py`).
+- `check_broker` turns an unreachable broker into one clear line before anything is queued.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from celery import Celery
 from celery.result import AsyncResult
 from pydantic import TypeAdapter
 
-from contracts.errors import ImplementorError, JobTimeout
-from contracts.jobs import IntroduceJob, ProjectJob, Result
+from config.settings import redacted_url
+from contracts.errors import ConfigError, ImplementorError, JobTimeout
+from contracts.jobs import IntroduceJob, IntroduceResult, JobView, ProjectJob, ProjectResult, Result
 from workers.app import GPU_QUEUE
+from workers.ledger import RedisLedger
 
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
 Progress = Callable[[str], None]
+UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key] of taken jobs
+_RESULTS: dict[str, type[IntroduceResult] | type[ProjectResult]] = {"introduce": IntroduceResult,
+                                                                     "project": ProjectResult}
+
+
+def _task_id(message: bytes | str) -> str | None:
+    try:
+        data = json.loads(message)
+        data = data[0] if isinstance(data, list) else data  # unacked entries wrap the message
+        return str(data["headers"]["id"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
 
 
 class JobClient:
@@ -28,8 +47,9 @@ class JobClient:
         self.app = app
 
     def submit(self, job: IntroduceJob | ProjectJob) -> str:
+        """Queue a job under its own id; raises at once if the broker is away (callers retry, not kombu)."""
         self.app.send_task(f"implementor.{job.kind}", kwargs={"job": job.model_dump(mode="json")},
-                           task_id=job.job_id, queue=GPU_QUEUE)
+                           task_id=job.job_id, queue=GPU_QUEUE, retry=False)
         return job.job_id
 
     def stage(self, job_id: str) -> str:
@@ -49,7 +69,7 @@ class JobClient:
         return None
 
     def result(self, job_id: str, timeout: float, on_progress: Progress | None = None, poll: float = 0.1) -> Result:
-        """Block until the job's result arrives (command line only; the bot uses `wait`)."""
+        """Block until the job's result arrives (the command line)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             finished = self._finished(job_id)
@@ -60,30 +80,50 @@ class JobClient:
             time.sleep(poll)
         raise JobTimeout(f"job {job_id} did not finish within {timeout:.0f} s")
 
-    async def wait(self, job_id: str, timeout: float, on_progress: Progress | None = None,
-                   poll: float = 0.5) -> Result:
-        """Await the job's result without blocking the event loop (backend calls run in a thread)."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            finished = await asyncio.to_thread(self._finished, job_id)
-            if finished is not None:
-                return finished
-            if on_progress is not None:
-                stage = await asyncio.to_thread(self.stage, job_id)
-                if stage != last:
-                    on_progress(stage)
-                    last = stage
-            await asyncio.sleep(poll)
-        raise JobTimeout(f"job {job_id} did not finish within {timeout:.0f} s")
+    # --- the bot's view: every open job at once, from the broker's own state ----------------------------
 
-    def queue_length(self) -> int:
-        """Jobs waiting in the `gpu` queue (not yet taken by a worker)."""
+    def _broker_state(self) -> tuple[list[str], set[str]]:
+        """Ids of the jobs waiting in the queue (oldest first) and of those a worker has taken."""
         with self.app.connection_for_read() as connection:
-            try:
-                return int(connection.default_channel.queue_declare(GPU_QUEUE, passive=True).message_count)
-            except connection.channel_errors:
-                return 0  # the queue exists once the first job arrives; until then nothing waits
+            client = connection.default_channel.client
+            waiting = [i for i in map(_task_id, client.lrange(GPU_QUEUE, 0, -1)) if i]  # newest first (LPUSH)
+            taken = {i for i in map(_task_id, client.hvals(UNACKED)) if i}
+        return list(reversed(waiting)), taken
+
+    def _view(self, job_id: str, waiting: list[str], taken: set[str]) -> JobView:
+        meta = self.app.backend.get_task_meta(job_id)
+        status, value = meta.get("status"), meta.get("result")
+        if status == "SUCCESS":
+            return JobView(job_id=job_id, state="done", result=_RESULT.validate_python(value))
+        if status == "FAILURE":  # the task itself crashed (our tasks record errors as results instead)
+            return JobView(job_id=job_id, state="done", result=None, stage=f"failed in the worker: {value!r}"[:300])
+        if status in ("PROGRESS", "STARTED"):
+            stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
+            return JobView(job_id=job_id, state="running", stage=str(stage))
+        if job_id in taken:
+            return JobView(job_id=job_id, state="reserved", position=1)
+        if job_id in waiting:
+            # Behind every job a worker has taken and every older one in the queue.
+            return JobView(job_id=job_id, state="queued", position=len(taken) + waiting.index(job_id) + 1)
+        return JobView(job_id=job_id, state="unknown")
+
+    def snapshot(self, job_ids: Sequence[str]) -> dict[str, JobView]:
+        """Where each job stands; raises the broker's connection errors (the caller retries later)."""
+        if not job_ids:
+            return {}
+        waiting, taken = self._broker_state()
+        return {job_id: self._view(job_id, waiting, taken) for job_id in job_ids}
+
+    def withdraw(self, job_id: str, kind: str) -> bool:
+        """Cancel a job for good if no worker has admitted it; False if it is running or done already."""
+        settings = self.app.conf.implementor_settings
+        ledger = RedisLedger.from_url(settings.broker_url.get_secret_value(), settings.result_ttl_s)
+        cancelled = _RESULTS[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
+        return ledger.withdraw(job_id, cancelled.model_dump_json())
+
+    def check_broker(self, timeout: float = 3.0) -> None:
+        """Raise a one-line ConfigError, naming the URL (password hidden), if the broker does not answer."""
+        check_redis(self.app.conf.implementor_settings.broker_url.get_secret_value(), timeout)
 
     def close(self) -> None:
         """Stop listening for results and release connections (before the broker goes away)."""
@@ -95,6 +135,19 @@ class JobClient:
             consumer._pubsub = None
         self.app.close()
 
-    def revoke(self, job_id: str) -> None:
-        """Withdraw a job that has not started; one already running finishes."""
-        self.app.control.revoke(job_id)
+
+def check_redis(url: str, timeout: float = 3.0) -> None:
+    """Ping a Redis URL once, quickly; a ConfigError in one line if it does not answer."""
+    import redis
+
+    try:
+        client: Any = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client.ping()
+        client.close()
+    except redis.AuthenticationError as exc:  # a ConnectionError too, so first
+        raise ConfigError(f"the broker at {redacted_url(url)} refused the password ({exc}); "
+                          "fix the password in IMPLEMENTOR_BROKER_URL") from None
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"the broker at {redacted_url(url)} does not answer ({reason}); start Redis there or "
+                          "set IMPLEMENTOR_BROKER_URL to one that runs") from None

@@ -31,11 +31,13 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A throwaway redis-server bound to 127.0.0.1, without persistence."""
+    """A throwaway redis-server bound to 127.0.0.1; with `appendonly`, it keeps its data across restarts
+    (an append-only file in `workdir`, synced every write, as the stack's compose file has it)."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, appendonly: bool = False) -> None:
         self.port = port or free_port()
         self.workdir = workdir
+        self.appendonly = appendonly
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -45,8 +47,9 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         import redis
 
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.appendonly else ["--appendonly", "no"]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence,
              "--dir", str(self.workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + timeout
@@ -89,15 +92,33 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def start_worker(broker_url: str, env: dict[str, str], log_path: Path, concurrency: int = 1,
+                 name: str | None = None) -> subprocess.Popen[bytes]:
+    """A prefork worker process on the `gpu` queue, started like the stack starts it (its own process group)."""
+    full_env = {**os.environ, **env, "IMPLEMENTOR_BROKER_URL": broker_url}
+    with log_path.open("ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-Q", "gpu",
+                                 "-P", "prefork", "-c", str(concurrency), "-n", name or f"local{os.getpid()}@%h",
+                                 "--loglevel", "INFO"], env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def kill_process_tree(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process's children, then the process: a dead machine, not a shutdown."""
+    for child in children(process.pid):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.kill()
+    process.wait(timeout=10)
+
+
 @contextmanager
 def worker_process(broker_url: str, env: dict[str, str], log_path: Path, concurrency: int = 1,
                    start_timeout: float = 60.0) -> Iterator[tuple[JobClient, subprocess.Popen[bytes]]]:
     """A prefork worker on the `gpu` queue, started like the stack starts it, and a client for it."""
-    full_env = {**os.environ, **env, "IMPLEMENTOR_BROKER_URL": broker_url}
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-Q", "gpu",
-                                   "-P", "prefork", "-c", str(concurrency), "-n", f"local{os.getpid()}@%h",
-                                   "--loglevel", "INFO"], env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    worker = start_worker(broker_url, env, log_path, concurrency)
     fields = {k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in env.items() if k.startswith("IMPLEMENTOR_")}
     client = JobClient(create_app(Settings.model_validate({**fields, "broker_url": SecretStr(broker_url)})))
     try:

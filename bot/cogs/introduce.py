@@ -1,15 +1,14 @@
 """/introduce, and "@Implementor introduce yourself": the server's colleague shows who it is.
 
-The first call hires a colleague (a job for the workers: a face and a CV) and stores it; later calls
-show the same colleague from the store, with no job at all. `new: True` hires another one.
+The first call hires a colleague (a job for the workers: a face and a CV; the roster gains them
+when the result is posted) and later calls show the same colleague from the store, with no job at
+all. `new: True` hires another one.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
-import time
 from collections.abc import Callable
 
 import discord
@@ -17,20 +16,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render import NO_PINGS, Rendered, cv_embed, face_file
-from bot.runner import Destination, JobRunner
-from bot.store import Store
-from bot.views import ResultView
+from bot.runner import JobRunner
+from bot.store import Colleague, Store
 from contracts.errors import InputError, RateLimited
-from contracts.jobs import IntroduceJob, IntroduceResult, Result
+from contracts.jobs import IntroduceJob
 
 log = logging.getLogger(__name__)
 TRIGGER = re.compile(r"\bintroduce\s+yourself\b", re.IGNORECASE)
 
 
+def introduction(colleague: Colleague) -> Rendered:
+    return cv_embed(colleague.name, colleague.title, colleague.cv, image_url="attachment://face.png")
+
+
 class Introduce(commands.Cog):
-    def __init__(self, *, store: Store, runner: JobRunner, result_view: ResultView,
-                 me: Callable[[], discord.abc.Snowflake | None]) -> None:
-        self.store, self.runner, self.result_view = store, runner, result_view
+    def __init__(self, *, store: Store, runner: JobRunner, me: Callable[[], discord.abc.Snowflake | None]) -> None:
+        self.store, self.runner = store, runner
         self.me = me  # the bot's own user, None until it has logged in: a message must mention it
 
     @app_commands.command(name="introduce")
@@ -38,9 +39,18 @@ class Introduce(commands.Cog):
     @app_commands.guild_only()
     async def introduce(self, interaction: discord.Interaction, new: bool = False) -> None:
         """The server's colleague introduces itself: a face and a CV."""
-        await interaction.response.defer(thinking=True)
-        destination = Destination(interaction.channel, interaction, time.monotonic())  # type: ignore[arg-type]
-        await self.run(destination, interaction.user.id, interaction.guild_id, new)
+        if interaction.guild_id is None:
+            raise InputError("I introduce myself in servers, not in direct messages.")
+        current = await self.store.colleague(interaction.guild_id)
+        if current is not None and not new:
+            rendered = introduction(current)
+            await interaction.response.send_message(embed=rendered.embed, file=face_file(png=current.png),
+                                                    allowed_mentions=NO_PINGS)
+            for extra in rendered.follow_ups:
+                await interaction.followup.send(extra, allowed_mentions=NO_PINGS)
+            return
+        await self.runner.accept(IntroduceJob(), interaction.user.id, interaction.guild_id,
+                                 interaction.channel_id or 0, interaction=interaction)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -50,29 +60,16 @@ class Introduce(commands.Cog):
             return
         if not TRIGGER.search(message.content) or message.guild is None:
             return
+        current = await self.store.colleague(message.guild.id)
         try:
-            await self.run(Destination(message.channel), message.author.id, message.guild.id, new=False)
+            if current is not None:
+                rendered = introduction(current)
+                await message.channel.send(embed=rendered.embed, file=face_file(png=current.png),
+                                           allowed_mentions=NO_PINGS)
+                for extra in rendered.follow_ups:
+                    await message.channel.send(extra, allowed_mentions=NO_PINGS)
+                return
+            await self.runner.accept(IntroduceJob(), message.author.id, message.guild.id, message.channel.id,
+                                     reply_to=message)
         except (RateLimited, InputError) as exc:
             await message.reply(str(exc), allowed_mentions=NO_PINGS)
-
-    async def run(self, destination: Destination, user_id: int, guild_id: int | None, new: bool) -> None:
-        if guild_id is None:
-            raise InputError("I introduce myself in servers, not in direct messages.")
-        current = await self.store.colleague(guild_id)
-        if current is not None and not new:
-            rendered = cv_embed(current.name, current.title, current.cv, image_url="attachment://face.png")
-            await destination.send(embed=rendered.embed, files=[face_file(png=current.png)])
-            for extra in rendered.follow_ups:
-                await destination.send(extra)
-            return
-        job = IntroduceJob()
-
-        async def post(result: Result) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
-            assert isinstance(result, IntroduceResult) and result.profile is not None
-            profile = result.profile
-            await self.store.hire(guild_id, profile.name, profile.title, profile.seed, profile.cv,
-                                  base64.b64decode(profile.png_base64), user_id)
-            rendered = cv_embed(profile.name, profile.title, profile.cv, image_url="attachment://face.png")
-            return rendered, [face_file(profile.png_base64)], self.result_view(job.job_id, "introduce")
-
-        await self.runner.start(job, user_id, guild_id, destination, post)

@@ -1,153 +1,35 @@
-"""Doubles for the bot's unit tests (a job queue, Discord interactions and channels that record calls) and
-the bot's parts wired as `bot.app.wire` wires them, on the real store and limits."""
+"""The bot's parts wired as `bot.app.wire` wires them, on the real store (SQLite in tmp_path) and limits
+(fakeredis with Lua), with the doubles of `bot_fake_queue` and `bot_fake_client` for the queue and Discord.
+
+Nothing runs in the background: a test moves jobs on with `await wiring.reconciler.pass_once()`, or
+with `settle()`, which passes until no job is open. `restart()` is the bot started again: a new
+wiring over the same store file, the same queue, the same Redis and the same Discord channels.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import io
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import fakeredis
 import pytest
 import pytest_asyncio
-from PIL import Image
+from bot_fake_client import Ask, Channels, FakeChannel, FakeClient, FakeInteraction, MakeInteraction, Restart, Settle
+from bot_fake_queue import REQUEST, Clock, FakeJobs
 
 from bot.app import ImplementorBot, Wiring, create_bot, wire
 from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
-from contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, Result
-from contracts.scores import CandidateScore
 
-
-def png() -> str:
-    buffer = io.BytesIO()
-    Image.new("L", (32, 32), 128).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
-REQUEST = "Could someone help us plan the spring launch at Acme?"
-CV = "## Profile\nI plan campaigns. @everyone <@123>\n\n## Skills\n- plan\n- write\n- sell\n\n## Experience\n" \
-     "- Lead Planner, Acme (2020-present). Planned things.\n\n## Education\n- BA in Marketing, Leeds (2015)"
-
-
-class FakeJobs:
-    """The queue as the bot sees it; results are made up on the spot, or held until released."""
-
-    def __init__(self) -> None:
-        self.submitted: list[IntroduceJob | ProjectJob] = []
-        self.revoked: list[str] = []
-        self.hold = asyncio.Event()
-        self.hold.set()
-        self.reply = "I can help: I planned the same launch at Acme. Shall we talk on Monday? @here"
-
-    def submit(self, job: IntroduceJob | ProjectJob) -> str:
-        self.submitted.append(job)
-        return job.job_id
-
-    def queue_length(self) -> int:
-        return 2
-
-    def revoke(self, job_id: str) -> None:
-        self.revoked.append(job_id)
-
-    async def wait(self, job_id: str, timeout: float, on_progress: Callable[[str], None] | None = None,
-                   poll: float = 0.5) -> Result:
-        if on_progress:
-            on_progress("generating")
-        await self.hold.wait()
-        job = next(j for j in self.submitted if j.job_id == job_id)
-        scores = [CandidateScore(text=self.reply, p_real=0.95, quality=4.2, chosen=True, reason="chosen"),
-                  CandidateScore(text="No.", p_real=0.2, quality=1.1, chosen=False, reason="too short")]
-        if isinstance(job, IntroduceJob):
-            profile = Profile(name="Ada Lovelace", title="Data Scientist", seed=7, cv=CV, png_base64=png())
-            return IntroduceResult(job_id=job_id, status="ok", profile=profile, candidates=scores)
-        return ProjectResult(job_id=job_id, status="ok", reply=self.reply, candidates=scores)
-
-
-@dataclass
-class Sent:
-    content: str | None
-    kwargs: dict[str, Any]
-    id: int
-    edits: list[dict[str, Any]] = field(default_factory=list)
-    deleted: bool = False
-
-    async def edit(self, **kwargs: Any) -> None:
-        self.edits.append(kwargs)
-
-    async def delete(self) -> None:
-        self.deleted = True
-
-
-class FakeChannel:
-    def __init__(self, channel_id: int = 500) -> None:
-        self.id = channel_id
-        self.sent: list[Sent] = []
-
-    @property
-    def posts(self) -> list[Sent]:
-        """The messages sent with an embed: results, not status lines."""
-        return [m for m in self.sent if "embed" in m.kwargs]
-
-    async def send(self, content: str | None = None, **kwargs: Any) -> Sent:
-        message = Sent(content, kwargs, id=1000 + len(self.sent))
-        self.sent.append(message)
-        return message
-
-
-class FakeResponse:
-    def __init__(self) -> None:
-        self.deferred = False
-        self.messages: list[tuple[str | None, dict[str, Any]]] = []
-
-    def is_done(self) -> bool:
-        return self.deferred or bool(self.messages)
-
-    async def defer(self, **kwargs: Any) -> None:
-        self.deferred = True
-
-    async def send_message(self, content: str | None = None, **kwargs: Any) -> None:
-        self.messages.append((content, kwargs))
-
-
-class FakeFollowup(FakeChannel):
-    pass
-
-
-@dataclass
-class FakeUser:
-    id: int
-
-
-@dataclass
-class FakePermissions:
-    manage_messages: bool = False
-
-
-class FakeInteraction:
-    """No `client`: nothing the bot runs may reach for the bot through an interaction."""
-
-    def __init__(self, user_id: int = 42, guild_id: int = 7, manage_messages: bool = False) -> None:
-        self.user = FakeUser(user_id)
-        self.guild_id = guild_id
-        self.channel = FakeChannel()
-        self.response = FakeResponse()
-        self.followup = FakeFollowup()
-        self.permissions = FakePermissions(manage_messages)
-        self.message: Sent | None = None
-
-
-BOT_USER = FakeUser(900)  # the bot's own user, as a message mentions it
+CHANNEL_ID = 500
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(bot_store_path=tmp_path / "bot.sqlite3", user_cooldown_s=30, user_max_in_flight=2, queue_cap=3)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Tight limits; a test changes them with `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
+    chosen = {"user_cooldown_s": 30, "user_max_in_flight": 2, "queue_cap": 3, **getattr(request, "param", {})}
+    return Settings(bot_store_path=tmp_path / "bot.sqlite3", **chosen)
 
 
 @pytest.fixture
@@ -160,6 +42,22 @@ def jobs() -> FakeJobs:
     return FakeJobs()
 
 
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def channels() -> Channels:
+    return Channels()
+
+
+@pytest.fixture
+def channel(channels: Channels) -> FakeChannel:
+    """The channel every interaction of these tests comes from."""
+    return channels[CHANNEL_ID]
+
+
 @pytest_asyncio.fixture
 async def store(settings: Settings) -> AsyncIterator[Store]:
     opened = await Store(settings.bot_store_path).open()
@@ -167,41 +65,84 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
     await opened.close()
 
 
-@pytest.fixture
-def limits(settings: Settings, redis_server: fakeredis.FakeServer) -> Limits:
-    return Limits(fakeredis.FakeAsyncRedis(server=redis_server),
+def make_limits(settings: Settings, server: fakeredis.FakeServer) -> Limits:
+    return Limits(fakeredis.FakeAsyncRedis(server=server),
                   LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap))
 
 
 @pytest.fixture
-def wiring(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits) -> Wiring:
-    """The runner, the buttons and the cogs, as the bot wires them, without a Discord client."""
-    return wire(jobs=jobs, store=store, limits=limits, wait_timeout_s=settings.task_time_limit_s * 3,
-                me=lambda: BOT_USER)
+def limits(settings: Settings, redis_server: fakeredis.FakeServer) -> Limits:
+    return make_limits(settings, redis_server)
 
 
-@pytest_asyncio.fixture
-async def bot(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits) -> ImplementorBot:
-    client = create_bot(settings, jobs, store, limits)
-    await client.setup_hook()
-    return client
+def make_wiring(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits, channels: Channels,
+                clock: Clock) -> Wiring:
+    wiring = wire(client=FakeClient(channels), jobs=jobs, store=store, limits=limits,  # type: ignore[arg-type]
+                  settings=settings)
+    # `wire` takes no clock; the parts that read one are given the test's, which a test can move on.
+    wiring.reconciler.clock = wiring.runner.clock = wiring.reconciler.poster.clock = clock
+    return wiring
 
 
 @pytest.fixture
-def settle(wiring: Wiring) -> Callable[[], Awaitable[None]]:
-    async def settle() -> None:
-        """Let the background job followers finish."""
-        for _ in range(200):
-            if not wiring.runner.running:
+def wiring(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits, channels: Channels,
+           clock: Clock) -> Wiring:
+    """The reconciler, the runner, the buttons and the cogs, as the bot wires them, with a fake Discord client."""
+    return make_wiring(settings, jobs, store, limits, channels, clock)
+
+
+@pytest_asyncio.fixture
+async def restart(settings: Settings, jobs: FakeJobs, store: Store, redis_server: fakeredis.FakeServer,
+                  channels: Channels, clock: Clock) -> AsyncIterator[Restart]:
+    """The bot dies (its store is closed, its reconciler forgotten) and starts again on the same store file."""
+    opened: list[Store] = []
+
+    async def restart() -> tuple[Wiring, Store]:
+        await store.close()
+        for old in opened:
+            await old.close()
+        reopened = await Store(settings.bot_store_path).open()
+        opened.append(reopened)
+        return make_wiring(settings, jobs, reopened, make_limits(settings, redis_server), channels, clock), reopened
+
+    yield restart
+    for old in opened:
+        await old.close()
+
+
+@pytest_asyncio.fixture
+async def bot(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits) -> AsyncIterator[ImplementorBot]:
+    """The real bot class after its setup_hook (its reconciler runs in the background until it closes)."""
+    client = create_bot(settings, jobs, store, limits)
+    await client.setup_hook()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def settle(wiring: Wiring, store: Store) -> Settle:
+    async def settle(passes: int = 5) -> None:
+        """Reconciler passes until no job is open (a few at most: a finished job is posted in one)."""
+        for _ in range(passes):
+            if not await store.jobs.open_jobs():
                 return
-            await asyncio.sleep(0.01)
-        raise AssertionError("jobs still running")
+            await wiring.reconciler.pass_once()
+        still = await store.jobs.open_jobs()
+        assert not still, f"jobs still open after {passes} passes: {[(r.job_id, r.status) for r in still]}"
 
     return settle
 
 
 @pytest.fixture
-def ask(wiring: Wiring) -> Callable[..., Awaitable[None]]:
+def make_interaction(channel: FakeChannel) -> MakeInteraction:
+    def make(user_id: int = 42, guild_id: int | None = 7, manage_messages: bool = False) -> FakeInteraction:
+        return FakeInteraction(channel, user_id=user_id, guild_id=guild_id, manage_messages=manage_messages)
+
+    return make
+
+
+@pytest.fixture
+def ask(wiring: Wiring) -> Ask:
     """/project, as a member sends it: `await ask(interaction)`, or with another description."""
 
     async def ask(interaction: FakeInteraction, description: str = REQUEST) -> None:
@@ -212,10 +153,11 @@ def ask(wiring: Wiring) -> Callable[..., Awaitable[None]]:
 
 
 @pytest.fixture
-def make_interaction() -> Callable[..., FakeInteraction]:
-    return FakeInteraction
+def introduce(wiring: Wiring) -> Ask:
+    """/introduce, as a member sends it: `await introduce(interaction)` or `introduce(interaction, new=True)`."""
 
+    async def introduce(interaction: FakeInteraction, new: bool = False) -> None:
+        cog = wiring.introduce
+        await cog.introduce.callback(cog, interaction, new=new)  # type: ignore[arg-type, misc]
 
-@pytest.fixture
-def make_channel() -> Callable[..., FakeChannel]:
-    return FakeChannel
+    return introduce

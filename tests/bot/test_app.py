@@ -1,11 +1,17 @@
-"""The bot as a whole: what it imports, the intents it asks for, and what setup_hook wires and registers."""
+"""The bot as a whole: what it imports, the intents it asks for, what setup_hook wires and registers, and
+the health file each reconciler pass leaves for the stack's healthcheck."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+from bot_fake_queue import FakeJobs
+
 from bot.app import ImplementorBot, intents
+from bot.poster import Poster
+from config.settings import Settings
 
 
 def test_the_bot_never_imports_torch_or_the_models() -> None:
@@ -25,3 +31,23 @@ async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: Implementor
     assert len(bot.dynamic_items) == 5  # cancel, why, rate, delete, regenerate
     assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
+
+
+async def test_the_parts_share_one_book_queue_and_poster_and_post_through_the_bot(bot: ImplementorBot,
+                                                                                 jobs: FakeJobs) -> None:
+    wiring = bot.wiring
+    assert wiring is not None
+    runner, reconciler = wiring.runner, wiring.reconciler
+    assert runner.book is reconciler.book is bot.store.jobs and runner.jobs is reconciler.jobs is jobs
+    assert runner.reconciler is reconciler and runner.poster is reconciler.poster
+    assert isinstance(reconciler.poster, Poster) and reconciler.poster.client is bot
+    assert reconciler.interval_s == bot.settings.reconcile_interval_s
+    assert reconciler.expire_after_s == bot.settings.result_ttl_s
+
+
+async def test_each_reconciler_pass_writes_the_health_file(bot: ImplementorBot, settings: Settings) -> None:
+    assert bot.wiring is not None
+    await bot.wiring.reconciler.pass_once()
+    health = json.loads(settings.bot_health_path.read_text(encoding="utf-8"))
+    assert health["open_jobs"] == 0 and health["broker_ok"] is True and health["gateway_ready"] is False
+    assert health["time"] > 0

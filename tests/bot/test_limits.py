@@ -1,9 +1,11 @@
-"""Limits held in Redis (fakeredis with Lua), including across a simulated restart."""
+"""Limits held in Redis (fakeredis with Lua): the cooldown, the caps, a restart, a refusal that takes
+nothing, Regenerate without the cooldown, and an unreachable Redis."""
 
 from __future__ import annotations
 
 import fakeredis
 import pytest
+import redis
 
 from bot.limits import LimitConfig, Limits
 from contracts.errors import RateLimited
@@ -58,3 +60,26 @@ async def test_a_refused_request_takes_nothing() -> None:
     assert await capped.in_flight() == 1
     await capped.give_back(1, "job-0001")
     await capped.take(2, "job-0002")  # member 2 was not put on cooldown by the refusal
+
+
+async def test_without_the_cooldown_a_request_neither_checks_nor_starts_one() -> None:
+    server = fakeredis.FakeServer()
+    regenerate = limits(server)
+    await regenerate.take(1, "job-0001")
+    await regenerate.take(1, "job-0002", cooldown=False)  # Regenerate right after: the cooldown does not apply
+    with pytest.raises(RateLimited, match="already have 2 requests"):
+        await regenerate.take(1, "job-0003", cooldown=False)  # the member's cap still does
+    await regenerate.give_back(1, "job-0001")
+    await regenerate.give_back(1, "job-0002")
+
+    fresh = limits(server)
+    await fresh.take(2, "job-0004", cooldown=False)
+    await fresh.take(2, "job-0005")  # the first started no cooldown for member 2
+
+
+async def test_an_unreachable_redis_is_an_error_not_a_refusal() -> None:
+    server = fakeredis.FakeServer()
+    away = limits(server)
+    server.connected = False
+    with pytest.raises(redis.ConnectionError):  # the runner turns it into a kind, private refusal
+        await away.take(1, "job-0001")

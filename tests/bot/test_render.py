@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from bot_fake_queue import long_cv
 
 from bot.render import (
     DESCRIPTION_LIMIT,
@@ -17,13 +18,6 @@ from bot.render import (
 )
 from contracts.scores import CandidateScore
 from contracts.scores import scores_table as shared_scores_table
-
-
-def long_cv(skills: int = 300) -> str:
-    return ("## Profile\n" + "I plan campaigns and count the results. " * 150 + "\n\n## Skills\n"
-            + "\n".join(f"- skill number {i} with a long descriptive label" for i in range(skills))
-            + "\n\n## Experience\n" + "\n".join(f"- Role {i}, Company {i} (2000-2001). Did work." for i in range(80))
-            + "\n\n## Education\n- BA in Things, University of Leeds (1999)")
 
 
 @pytest.mark.parametrize("limit", [50, 1024, 2000])
@@ -84,3 +78,18 @@ def test_status_lines() -> None:
     assert status_line("queued", 3, 42.4) == "⏳ Queued: number 3 in the queue, about 42 s."
     assert status_line("generating").startswith("✍️")
     assert status_line("done").startswith("✅")
+    assert status_line("cancelled") == "✖️ Cancelled."
+    assert status_line("expired") == "⌛ Nothing came back in time, so I stopped waiting; please ask again."
+
+
+def test_an_estimate_says_when_it_was_made_in_each_readers_time() -> None:
+    assert status_line("queued", 1, 15.0, as_of=1700000000.7) == \
+        "⏳ Queued: number 1 in the queue, about 15 s (as of <t:1700000000:T>)."
+    assert status_line("reserved", as_of=1700000000) == "⏳ Next up: a worker has taken it (as of <t:1700000000:T>)."
+    unreachable = status_line("unreachable", as_of=1700000000)
+    assert "cannot be reached" in unreachable and "no estimate" in unreachable and "<t:1700000000:T>" in unreachable
+
+
+def test_a_failure_reason_is_made_safe_and_short() -> None:
+    text = status_line("failed", reason="@everyone " + "x" * 1000)
+    assert text.startswith("⚠️ That did not work: ") and "@everyone" not in text and len(text) < 400

@@ -10,9 +10,9 @@ from pathlib import Path
 from PIL import Image
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "implementor", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=600)
+                          env={**os.environ, **env}, timeout=timeout)
 
 
 def test_introduce_writes_a_face_and_a_cv(tiny_env: dict[str, str], tmp_path: Path) -> None:
@@ -43,3 +43,25 @@ def test_project_refuses_a_too_short_request(tiny_env: dict[str, str], tmp_path:
 def test_worker_needs_a_broker(tmp_path: Path) -> None:
     result = run(["worker"], {}, tmp_path)
     assert result.returncode == 2 and "IMPLEMENTOR_BROKER_URL" in result.stderr
+
+
+def test_an_unreachable_broker_is_one_clear_line_not_minutes_of_retries(tmp_path: Path) -> None:
+    from workers.local_stack import free_port
+
+    url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"  # nothing listens there
+    for command in (["introduce"], ["project", "Could someone help us plan the spring launch?"], ["worker"]):
+        # One 3 s ping, not Celery's retries (which would hit this hang guard; no timing is asserted).
+        result = run(command, {"IMPLEMENTOR_BROKER_URL": url}, tmp_path, timeout=300)
+        assert result.returncode == 2, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+        assert "IMPLEMENTOR_BROKER_URL" in lines[0] and "127.0.0.1" in lines[0], lines[0]
+        assert "hunter2" not in result.stderr and "***" in lines[0]  # the password never shown
+
+
+def test_a_wrong_model_path_is_named_before_any_job_is_queued(tiny_env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["introduce"], {**tiny_env, "IMPLEMENTOR_WRITER_MODEL": str(tmp_path / "no-such-writer")}, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
+    assert "IMPLEMENTOR_WRITER_MODEL" in result.stderr and "no-such-writer" in result.stderr
+    assert "starting" not in result.stderr  # refused before the embedded worker started

@@ -1,10 +1,13 @@
-"""A small stand-in for Discord's REST API and gateway, on 127.0.0.1, for the bot's end-to-end tests.
+"""A small stand-in for Discord's REST API and gateway, on 127.0.0.1, for the bot's end-to-end and fault tests.
 
 It speaks just enough of API v10 for discord.py to log in, connect, receive interactions and answer
-them: the gateway's HELLO, IDENTIFY/READY, heartbeats, RESUME and RECONNECT; and the REST routes for
-the bot user, interaction callbacks, follow-up messages (webhooks, with attachments) and their edits.
-Every request is recorded for the test to inspect. `rate_limit_next(route)` answers the next matching
-request with a 429 and a `retry_after`, as Discord does.
+them: the gateway's HELLO, IDENTIFY/READY, heartbeats, RESUME and RECONNECT; and the REST routes
+for the bot user, interaction callbacks (with the response message, as `with_response` asks),
+follow-up messages and their edits (webhooks), channel messages (send, edit, delete, history).
+Messages are kept per channel, so a test can read a channel as a member would, and a bot can read
+its history back. Every request is recorded. `rate_limit_next(prefix, times)` answers the next
+matching requests with 429 and a `retry_after`, as Discord does; `expire(token)` makes an
+interaction's token dead (Discord answers 404 Unknown Webhook after 15 minutes).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +25,22 @@ from aiohttp import WSMsgType, web
 APPLICATION_ID = "900000000000000001"
 BOT_USER = {"id": APPLICATION_ID, "username": "Implementor", "discriminator": "0", "bot": True, "global_name": None,
             "avatar": None}
+CHANNEL = {"type": 0, "guild_id": "7", "name": "general", "position": 0, "permission_overwrites": [], "nsfw": False,
+           "parent_id": None, "topic": None, "last_message_id": None, "rate_limit_per_user": 0, "flags": 0,
+           "permissions": "0"}
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     # discord.py parses a body as JSON only if the content type is exactly "application/json".
     return web.Response(body=json.dumps(data).encode(), status=status, headers=headers,
                         content_type="application/json")
+
+
+def member(user_id: str) -> dict[str, Any]:
+    return {"user": {"id": user_id, "username": f"member{user_id}", "discriminator": "0", "global_name": None,
+                     "avatar": None},
+            "roles": [], "permissions": "0", "joined_at": "2026-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+            "flags": 0}
 
 
 @dataclass
@@ -47,7 +61,12 @@ class FakeDiscord:
         self.ids = itertools.count(1_000_000_000_000_000_000)
         self.ready = asyncio.Event()
         self.resumed = asyncio.Event()
+        self.identified = 0
         self._rate_limit: dict[str, int] = {}
+        self.channels: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
+        self.files: dict[str, dict[str, bytes]] = {}  # message id -> its attachments
+        self.interactions: dict[str, dict[str, Any]] = {}  # token -> {"channel", "original", "ephemeral"}
+        self.expired: set[str] = set()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -92,6 +111,7 @@ class FakeDiscord:
             if payload["op"] == 1:  # heartbeat
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif payload["op"] == 2:  # identify
+                self.identified += 1
                 await self.dispatch("READY", {
                     "v": 10, "user": BOT_USER, "guilds": [], "session_id": self.session_id,
                     "resume_gateway_url": self.gateway_url, "application": {"id": APPLICATION_ID, "flags": 0},
@@ -103,35 +123,47 @@ class FakeDiscord:
                 self.resumed.set()
         return ws
 
+    def connected(self) -> bool:
+        return any(not ws.closed for ws in self.sockets)
+
     async def dispatch(self, event: str, data: dict[str, Any], ws: web.WebSocketResponse | None = None) -> None:
-        socket = ws or self.sockets[-1]
+        socket = ws or next(s for s in reversed(self.sockets) if not s.closed)
         await socket.send_json({"op": 0, "t": event, "s": next(self.sequence), "d": data})
 
     async def reconnect(self) -> None:
         """Ask the bot to reconnect (op 7), as Discord does before moving a session."""
         await self.sockets[-1].send_json({"op": 7, "d": None, "s": None, "t": None})
 
+    def _interaction(self, kind: int, data: dict[str, Any], user_id: str, guild_id: str, channel_id: str,
+                     token: str | None, **extra: Any) -> tuple[str, dict[str, Any]]:
+        interaction_id = str(next(self.ids))
+        token = token or f"token-{interaction_id}"
+        self.interactions[token] = {"channel": channel_id, "original": None, "created": time.monotonic()}
+        return token, {
+            "id": interaction_id, "application_id": APPLICATION_ID, "type": kind, "token": token, "version": 1,
+            "guild_id": guild_id, "channel_id": channel_id, "channel": {"id": channel_id, **CHANNEL},
+            "member": member(user_id), "data": data, "app_permissions": "0", "locale": "en-US",
+            "guild_locale": "en-US", "entitlements": [], "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": {"0": guild_id}, "context": 0, **extra,
+        }
+
     async def interaction(self, command: str, options: list[dict[str, Any]], user_id: str = "42",
                           guild_id: str = "7", channel_id: str = "500", token: str | None = None) -> str:
         """Send a slash command through the gateway; returns the interaction token (made up unless given)."""
-        interaction_id = str(next(self.ids))
-        token = token or f"token-{interaction_id}"
-        await self.dispatch("INTERACTION_CREATE", {
-            "id": interaction_id, "application_id": APPLICATION_ID, "type": 2, "token": token, "version": 1,
-            "guild_id": guild_id, "channel_id": channel_id,
-            "channel": {"id": channel_id, "type": 0, "guild_id": guild_id, "name": "general", "position": 0,
-                        "permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None,
-                        "last_message_id": None, "rate_limit_per_user": 0, "flags": 0, "permissions": "0"},
-            "member": {"user": {"id": user_id, "username": f"member{user_id}", "discriminator": "0",
-                                "global_name": None, "avatar": None},
-                       "roles": [], "permissions": "0", "joined_at": "2026-01-01T00:00:00+00:00",
-                       "deaf": False, "mute": False, "flags": 0},
-            "data": {"id": str(next(self.ids)), "name": command, "type": 1, "options": options},
-            "app_permissions": "0", "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
-            "attachment_size_limit": 10 * 1024 * 1024,
-            "authorizing_integration_owners": {"0": guild_id}, "context": 0,
-        })
+        data = {"id": str(next(self.ids)), "name": command, "type": 1, "options": options}
+        token, payload = self._interaction(2, data, user_id, guild_id, channel_id, token)
+        await self.dispatch("INTERACTION_CREATE", payload)
         return token
+
+    async def click(self, message: dict[str, Any], custom_id: str, user_id: str = "51") -> str:
+        """Press a button on a message the bot posted; returns the interaction token."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        token, payload = self._interaction(3, data, user_id, "7", message["channel_id"], None, message=message)
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return token
+
+    def expire(self, token: str) -> None:
+        self.expired.add(token)
 
     # --- REST -----------------------------------------------------------------------------------
 
@@ -152,32 +184,58 @@ class FakeDiscord:
         text = await request.text()
         return (json.loads(text) if text else None), {}
 
-    def message(self, channel_id: str, body: dict[str, Any] | None, files: dict[str, bytes]) -> dict[str, Any]:
+    def message(self, channel_id: str, body: dict[str, Any] | None, files: dict[str, bytes],
+                keep: bool = True) -> dict[str, Any]:
+        """A message as Discord returns it; kept in the channel unless `keep` is False (ephemeral)."""
         body = body or {}
-        return {
+        message = {
             "id": str(next(self.ids)), "channel_id": channel_id, "author": BOT_USER,
             "content": body.get("content") or "", "timestamp": datetime.now(UTC).isoformat(),
             "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
             "attachments": [{"id": str(next(self.ids)), "filename": name, "size": len(data),
                              "url": f"https://cdn.example/{name}", "proxy_url": f"https://cdn.example/{name}"}
                             for name, data in files.items()],
-            "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": 0,
+            "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": body.get("flags") or 0,
             "components": body.get("components") or [], "webhook_id": APPLICATION_ID,
         }
+        if keep:
+            self.channels.setdefault(channel_id, []).append(message)
+            self.files[message["id"]] = files
+        return message
 
-    async def rest(self, request: web.Request) -> web.Response:
-        path = "/" + request.match_info["tail"]
+    def find(self, message_id: str) -> dict[str, Any] | None:
+        return next((m for msgs in self.channels.values() for m in msgs if m["id"] == message_id), None)
+
+    def _edit(self, message_id: str, body: dict[str, Any] | None) -> web.Response:
+        found = self.find(message_id)
+        if found is None:
+            return json_response({"message": "Unknown Message", "code": 10008}, status=404)
+        for key in ("content", "embeds", "components"):
+            if body and key in body:
+                found[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        found["edited_timestamp"] = datetime.now(UTC).isoformat()
+        return json_response(found)
+
+    def _limited(self, request: web.Request, path: str) -> web.Response | None:
         for prefix, remaining in list(self._rate_limit.items()):
             if path.startswith(prefix) and remaining > 0:
                 self._rate_limit[prefix] = remaining - 1
                 self.requests.append(Recorded(request.method, path, None))
                 return json_response({"message": "You are being rate limited.", "retry_after": 0.25,
-                                          "global": False}, status=429,
+                                      "global": False}, status=429,
                                      # Discord's own 429s come through its proxy ("Via"); a 429 without
                                      # it is Cloudflare's, which discord.py does not retry.
                                      headers={"Retry-After": "1", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
+        return None
+
+    async def rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        limited = self._limited(request, path)
+        if limited is not None:
+            return limited
         body, files = await self._read(request)
         self.requests.append(Recorded(request.method, path, body, files))
+        parts = path.strip("/").split("/")
         if path == "/users/@me":
             return json_response(BOT_USER)
         if path == "/oauth2/applications/@me":
@@ -185,24 +243,93 @@ class FakeDiscord:
                                   "bot_public": False, "bot_require_code_grant": False, "verify_key": "0" * 64,
                                   "owner": {**BOT_USER, "id": "800000000000000001", "bot": False}, "flags": 0,
                                   "rpc_origins": [], "team": None, "summary": ""})
-        if path.startswith("/interactions/") and path.endswith("/callback"):
-            kind = (body or {}).get("type", 4)
-            return json_response({"interaction": {"id": path.split("/")[2], "type": 2,
-                                                  "response_message_loading": kind == 5,
-                                                  "response_message_ephemeral": False},
-                                  "resource": {"type": kind}})
-        if path.startswith(f"/webhooks/{APPLICATION_ID}/"):
-            if request.method == "DELETE":
-                return web.Response(status=204)
-            return json_response(self.message("500", body, files))
-        if path.startswith("/channels/") and path.endswith("/messages") and request.method == "POST":
-            return json_response(self.message(path.split("/")[2], body, files))
+        if parts[0] == "interactions" and parts[-1] == "callback":
+            return self._callback(parts[2], body or {}, files)
+        if parts[0] == "webhooks" and parts[1] == APPLICATION_ID:
+            return self._webhook(request.method, parts[2], parts[4] if len(parts) > 4 else None, body, files)
+        if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
+            return self._channel(request, parts[1], parts[3] if len(parts) > 3 else None, body, files)
         if request.method in ("PUT", "PATCH", "DELETE"):
             return json_response([] if request.method == "PUT" else {})
         return json_response({"message": f"no fake for {request.method} {path}", "code": 0}, status=404)
+
+    def _callback(self, token: str, body: dict[str, Any], files: dict[str, bytes]) -> web.Response:
+        kind = body.get("type", 4)
+        state = self.interactions.setdefault(token, {"channel": "500", "original": None, "created": time.monotonic()})
+        if state["original"] is None and time.monotonic() - state["created"] > 3:  # Discord's deadline
+            return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
+        message = None
+        if kind in (4, 5):
+            data = body.get("data") or {}
+            ephemeral = bool((data.get("flags") or 0) & 64)
+            message = self.message(state["channel"], data if kind == 4 else {}, files, keep=not ephemeral)
+            state["original"] = message
+        return json_response({
+            "interaction": {"id": str(next(self.ids)), "type": 2, "response_message_loading": kind == 5,
+                            "response_message_ephemeral": False,
+                            **({"response_message_id": message["id"]} if message else {})},
+            "resource": {"type": kind, **({"message": message} if message else {})},
+        })
+
+    def _webhook(self, method: str, token: str, message_id: str | None, body: dict[str, Any] | None,
+                 files: dict[str, bytes]) -> web.Response:
+        state = self.interactions.get(token)
+        # Discord forgets an interaction that got no first answer within 3 s, and every token after 15 min.
+        unanswered = state is not None and state["original"] is None and time.monotonic() - state["created"] > 3
+        if token in self.expired or state is None or unanswered:
+            return json_response({"message": "Unknown Webhook", "code": 10015}, status=404)
+        if message_id == "@original":
+            message_id = (state["original"] or {}).get("id")
+        if method == "POST":
+            ephemeral = bool(((body or {}).get("flags") or 0) & 64)
+            return json_response(self.message(state["channel"], body, files, keep=not ephemeral))
+        if method == "GET":
+            found = self.find(message_id or "")
+            return json_response(found) if found else json_response({"code": 10008}, status=404)
+        if method == "PATCH":
+            return self._edit(message_id or "", body)
+        return self._delete(message_id or "")
+
+    def _delete(self, message_id: str) -> web.Response:
+        for messages in self.channels.values():
+            messages[:] = [m for m in messages if m["id"] != message_id]
+        return web.Response(status=204)
+
+    def _channel(self, request: web.Request, channel_id: str, message_id: str | None, body: dict[str, Any] | None,
+                 files: dict[str, bytes]) -> web.Response:
+        if request.method == "POST" and message_id is None:
+            return json_response(self.message(channel_id, body, files))
+        if request.method == "GET" and message_id is None:
+            limit = int(request.query.get("limit", "50"))
+            return json_response(list(reversed(self.channels.get(channel_id, [])))[:limit])  # newest first
+        if request.method == "PATCH" and message_id is not None:
+            return self._edit(message_id, body)
+        if request.method == "DELETE" and message_id is not None:
+            return self._delete(message_id)
+        return json_response({"message": "no fake for that", "code": 0}, status=404)
 
     # --- for assertions ---------------------------------------------------------------------------
 
     def calls(self, method: str, prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path.startswith(prefix) and r.json is not None
                 or (r.method == method and r.path.startswith(prefix) and r.files)]
+
+    def messages(self, channel_id: str = "500") -> list[dict[str, Any]]:
+        """The channel as a member sees it, oldest first."""
+        return list(self.channels.get(channel_id, []))
+
+    def results(self, channel_id: str = "500") -> list[dict[str, Any]]:
+        """Posted results: messages with an embed and the job's buttons (status lines have none)."""
+        return [m for m in self.messages(channel_id) if m["embeds"] and any(
+            c.get("custom_id", "").startswith(("implementor:rate:", "implementor:why:"))
+            for row in m["components"] for c in row.get("components", []))]
+
+    @staticmethod
+    def job_of(message: dict[str, Any]) -> str | None:
+        """The job id a message's buttons name, if any."""
+        for row in message["components"]:
+            for c in row.get("components", []):
+                parts = c.get("custom_id", "").split(":")
+                if len(parts) >= 3 and parts[0] == "implementor":
+                    return parts[2]
+        return None

@@ -44,8 +44,12 @@ def test_no_broker_means_the_embedded_in_memory_transport() -> None:
 
 
 def test_time_limits_must_nest(stack_settings: Settings) -> None:
-    with pytest.raises(ValueError, match="VISIBILITY_TIMEOUT_S must exceed"):
-        Settings(task_time_limit_s=600, task_soft_time_limit_s=500, visibility_timeout_s=600)
+    with pytest.raises(ValueError, match="VISIBILITY_TIMEOUT_S must exceed twice"):
+        Settings(task_time_limit_s=600, task_soft_time_limit_s=500, visibility_timeout_s=1200)
+    assert Settings(task_time_limit_s=600, task_soft_time_limit_s=500).visibility_timeout == 1260
+    conf = celery_config(Settings(task_time_limit_s=20, task_soft_time_limit_s=15))
+    assert conf["broker_transport_options"]["visibility_timeout"] == 100  # a dead worker's jobs: back in 110 s
+    assert conf["broker_transport_options"]["unacked_restore_interval"] == 10
     with pytest.raises(ValueError, match="SOFT_TIME_LIMIT_S must be below"):
         Settings(task_time_limit_s=600, task_soft_time_limit_s=600)
     with pytest.raises(ValueError, match="redis://"):

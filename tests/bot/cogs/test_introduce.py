@@ -1,64 +1,76 @@
-"""/introduce and "@Implementor introduce yourself", with a fake queue and interactions, the real store and limits."""
+"""/introduce and "@Implementor introduce yourself", with the fake queue and Discord, the real store and
+limits: the first call hires (a job), later calls show the same colleague from the store."""
 
 from __future__ import annotations
 
-from typing import Any
+import pytest
+from bot_fake_client import BOT_USER, Ask, FakeChannel, FakeMemberMessage, MakeInteraction, Settle
+from bot_fake_queue import FakeJobs
 
 from bot.app import Wiring
-from bot.cogs.introduce import Introduce
-from bot.limits import Limits
 from bot.store import Store
+from contracts.errors import InputError
 
 
-async def test_introduce_hires_once_then_shows_the_same_colleague(wiring: Wiring, jobs: Any, store: Store,
-                                                                  limits: Limits, make_interaction: Any,
-                                                                  settle: Any) -> None:
-    cog = wiring.introduce
+async def test_introduce_hires_once_then_shows_the_same_colleague(
+        jobs: FakeJobs, store: Store, introduce: Ask, make_interaction: MakeInteraction, settle: Settle,
+        channel: FakeChannel) -> None:
     first = make_interaction()
-    await cog.introduce.callback(cog, first, new=False)
-    assert first.response.deferred
+    await introduce(first)
+    [(status_text, _)] = first.response.public
+    assert (status_text or "").startswith("⏳ Queued: number 1 in the queue")
     await settle()
     assert len(jobs.submitted) == 1
-    [post] = first.followup.posts
-    assert post.kwargs["embed"].title == "Ada Lovelace"
+    [post] = channel.posts
+    assert post.embed is not None and post.embed.title == "Ada Lovelace"
     assert post.kwargs["files"][0].filename == "face.png"
     assert post.kwargs["allowed_mentions"].to_dict() == {"parse": []}  # nobody may be pinged
-    status = first.followup.sent[0]
-    assert status.content.startswith("⏳ Queued: number 3 in the queue")  # two waiting, plus this one
-    assert status.edits[-1]["content"].startswith("✅")
+    assert channel.statuses[0].content == "✅ Done."
+    assert [c.name for c in await store.roster(7)] == ["Ada Lovelace"]
 
-    await limits.give_back(42, "x")  # (no slot to give; cooldown still applies to 42)
     again = make_interaction(user_id=43)
-    await cog.introduce.callback(cog, again, new=False)
+    await introduce(again)
     assert len(jobs.submitted) == 1  # shown from the store: no new job
-    assert again.followup.posts[0].kwargs["embed"].title == "Ada Lovelace"
+    [(_, shown)] = again.response.public
+    assert shown["embed"].title == "Ada Lovelace" and shown["file"].filename == "face.png"
 
-    hire = make_interaction(user_id=44)
-    await cog.introduce.callback(cog, hire, new=True)
+    await introduce(make_interaction(user_id=44), new=True)
     await settle()
     assert len(jobs.submitted) == 2 and len(await store.roster(7)) == 2
 
 
-async def test_the_text_trigger_introduces(wiring: Wiring, jobs: Any, store: Store, make_channel: Any,
-                                           settle: Any) -> None:
-    class Message:
-        def __init__(self, content: str) -> None:
-            self.content, self.channel, self.mentions = content, make_channel(), [bot_user]
-            self.author = type("Author", (), {"bot": False, "id": 42})()
-            self.guild = type("Guild", (), {"id": 7})()
-            self.replies: list[str] = []
-
-        async def reply(self, text: str, **kwargs: Any) -> None:
-            self.replies.append(text)
-
-    bot_user = object()  # who the bot is once logged in: the cog is told, it does not ask the client
-    cog = Introduce(store=store, runner=wiring.runner, result_view=wiring.buttons.result_view,
-                    me=lambda: bot_user)  # type: ignore[arg-type, return-value]
-    ignored = Message("hello there")
-    await cog.on_message(ignored)  # type: ignore[arg-type]
+async def test_introduce_in_direct_messages_is_refused(introduce: Ask, make_interaction: MakeInteraction,
+                                                       jobs: FakeJobs) -> None:
+    with pytest.raises(InputError, match="in servers"):
+        await introduce(make_interaction(guild_id=None))
     assert not jobs.submitted
-    message = Message("<@1> please introduce yourself!")
+
+
+async def test_the_text_trigger_introduces(wiring: Wiring, jobs: FakeJobs, channel: FakeChannel,
+                                           settle: Settle) -> None:
+    cog = wiring.introduce
+    await cog.on_message(FakeMemberMessage(channel, "hello there", [BOT_USER]))  # type: ignore[arg-type]
+    await cog.on_message(FakeMemberMessage(channel, "introduce yourself", []))  # type: ignore[arg-type]
+    assert not jobs.submitted  # no trigger, or not addressed to the bot
+
+    message = FakeMemberMessage(channel, "<@900> please introduce yourself!", [BOT_USER])
     await cog.on_message(message)  # type: ignore[arg-type]
+    [reply] = message.replies
+    assert (reply.content or "").startswith("⏳ Queued") and reply.custom_ids  # the status, with Cancel
     await settle()
-    assert len(jobs.submitted) == 1
-    assert any("embed" in m.kwargs for m in message.channel.sent)
+    assert len(jobs.submitted) == 1 and len(channel.posts) == 1 and reply.content == "✅ Done."
+
+    shown = FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER], user_id=43)
+    await cog.on_message(shown)  # type: ignore[arg-type]
+    assert len(jobs.submitted) == 1 and len(channel.posts) == 2  # from the store
+
+
+async def test_a_refused_text_trigger_is_answered_with_the_reason(wiring: Wiring, jobs: FakeJobs,
+                                                                  channel: FakeChannel) -> None:
+    jobs.hold = True
+    cog = wiring.introduce
+    await cog.on_message(FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER]))  # type: ignore[arg-type]
+    refused = FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER])
+    await cog.on_message(refused)  # type: ignore[arg-type]
+    [reply] = refused.replies
+    assert "again in" in (reply.content or "") and len(jobs.submitted) == 1

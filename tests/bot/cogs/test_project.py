@@ -1,39 +1,48 @@
-"""/project, with a fake queue and interactions, the real store and limits."""
+"""/project, with the fake queue and Discord, the real store and limits: the reply, its buttons and its
+safety; the description checked before anything is touched; the limits declared to Discord; refusals
+kept private; the reply in the voice of the server's colleague."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle, texts
+from bot_fake_queue import REQUEST, FakeJobs
 
 from bot.app import ImplementorBot
 from bot.errors import friendly_message
+from bot.limits import Limits
+from bot.store import Store
 from contracts.errors import InputError, RateLimited
+from contracts.jobs import ProjectJob
 
 
-async def test_project_replies_with_buttons_and_neutralised_text(jobs: Any, ask: Any, make_interaction: Any,
-                                                                 settle: Any) -> None:
-    interaction = make_interaction()
-    await ask(interaction)
+async def test_project_replies_with_buttons_and_neutralised_text(
+        jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, settle: Settle, channel: FakeChannel) -> None:
+    await ask(make_interaction())
     await settle()
-    [post] = interaction.followup.posts
-    assert "@here" not in post.kwargs["embed"].description
-    custom_ids = [item.custom_id for item in post.kwargs["view"].children]
+    [post] = channel.posts
+    assert post.embed is not None and "@here" not in (post.embed.description or "")
     job_id = jobs.submitted[0].job_id
-    assert f"implementor:why:{job_id}" in custom_ids and f"implementor:delete:{job_id}" in custom_ids
-    assert f"implementor:rate:{job_id}:5" in custom_ids and f"implementor:regen:{job_id}" in custom_ids
+    assert set(post.custom_ids) >= {f"implementor:why:{job_id}", f"implementor:delete:{job_id}",
+                                    f"implementor:rate:{job_id}:5", f"implementor:regen:{job_id}"}
+    assert all("@here" not in text and "@everyone" not in text for text in texts(channel))
+    assert all(m.kwargs["allowed_mentions"].to_dict() == {"parse": []} for m in channel.messages)
+    assert all(e["allowed_mentions"].to_dict() == {"parse": []} for m in channel.messages for e in m.edits)
 
 
 INVALID = ["too short", "x" * 1501, "\u200b\u200b\u200b help \u200b\u200b\u200b\u200b\x07"]
 
 
 @pytest.mark.parametrize("description", INVALID)
-async def test_project_validates_its_input_in_the_handler(jobs: Any, ask: Any, make_interaction: Any,
-                                                          description: str) -> None:
+async def test_project_checks_its_description_before_anything_is_touched(
+        jobs: FakeJobs, store: Store, limits: Limits, ask: Ask, make_interaction: MakeInteraction,
+        channel: FakeChannel, description: str) -> None:
     interaction = make_interaction()
     with pytest.raises(InputError, match="10 to 1500 characters"):
         await ask(interaction, description)
-    assert not interaction.response.deferred and not jobs.submitted
+    assert interaction.response.messages == [] and channel.messages == [] and not jobs.submitted
+    assert await store.jobs.open_jobs() == [] and await limits.in_flight() == 0
+    await ask(make_interaction())  # no cooldown was started either
 
 
 def test_the_command_declares_its_limits_to_discord(bot: ImplementorBot) -> None:
@@ -43,10 +52,30 @@ def test_the_command_declares_its_limits_to_discord(bot: ImplementorBot) -> None
     assert {c.name for c in bot.tree.get_commands()} == {"introduce", "team", "project", "ratings"}
 
 
-async def test_limits_refuse_privately_with_a_retry_time(ask: Any, make_interaction: Any, settle: Any) -> None:
+async def test_limits_refuse_privately_with_a_retry_time(ask: Ask, make_interaction: MakeInteraction,
+                                                        channel: FakeChannel, settle: Settle) -> None:
     await ask(make_interaction())
     refused = make_interaction()
     with pytest.raises(RateLimited) as error:
         await ask(refused)
-    assert "again in" in friendly_message(error.value)  # type: ignore[operator]
+    assert "again in" in (friendly_message(error.value) or "") and error.value.retry_after > 0
+    assert refused.response.messages == [] and len(channel.messages) == 1  # only the first request's status
     await settle()
+
+
+async def test_a_reply_is_written_and_posted_in_the_name_of_the_servers_colleague(
+        jobs: FakeJobs, store: Store, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
+        channel: FakeChannel) -> None:
+    cv = "## Profile\nI plan.\n\n## Skills\n- planning\n- budgets\n\n## Experience\n- Planner\n\n## Education\n- BA"
+    hired = await store.hire(7, "Grace Hopper", "Programmer", 9, cv, b"png", hired_by=42, job_id="job-hire-1")
+    await ask(make_interaction())
+    [job] = jobs.submitted
+    assert isinstance(job, ProjectJob) and job.request == REQUEST
+    assert job.colleague is not None and job.colleague.name == "Grace Hopper"
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and record.colleague_id == hired.id
+
+    await store.hire(7, "Alan Turing", "Cryptanalyst", 8, cv, b"png", hired_by=43)  # hired while it ran
+    await settle()
+    [post] = channel.posts
+    assert post.embed is not None and (post.embed.author.name or "").startswith("Grace Hopper · Programmer")

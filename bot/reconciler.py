@@ -1,0 +1,290 @@
+"""The reconciler: every accepted job is driven to exactly one end from the book, not from a coroutine's memory.
+
+It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the
+broker is back after an outage. Each pass reads the open jobs from the book, asks the broker where
+they stand (one snapshot), and moves each one on:
+
+- a job the book accepted but the broker never got (the bot died before, or the broker was away) is
+  submitted, once the front door has had its chance to do it;
+- a finished job is posted, once: claimed in the book, sent, recorded; a claim left by a crash is
+  checked against the channel before anything is sent again;
+- a failed or withdrawn job ends with an honest status;
+- a waiting or running job's status message shows its real place in the queue and an estimate from
+  the measured throughput (edited only when that changes, or once a minute);
+- a job the broker has lost (not queued, taken, running or finished for `lost_after_s`) is
+  submitted again under its id, which the workers' ledger turns into one answer;
+- a job neither finished nor failed after `expire_after_s` ends as expired, and a finished one that
+  Discord would not let us post for as long ends as failed (its slot back, the cause in the log).
+
+A slow queue is never a failure, and losing the broker for a moment changes nothing: the pass is
+retried with backoff. Whatever ends a job gives the member's slot back (retried until it works).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import discord
+
+from bot.jobbook import JobBook, JobRecord
+from bot.limits import Limits
+from bot.poster import Poster
+from bot.render import status_line
+from contracts.jobs import Job, JobView
+
+log = logging.getLogger(__name__)
+
+DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
+REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
+MAX_BACKOFF_S = 30.0
+# A job the front door has just written down is submitted by the front door itself; only one still
+# unsubmitted after this long (the bot died in between, or the broker was away) is the reconciler's.
+ACCEPT_GRACE_S = 10.0
+
+
+class Jobs(Protocol):
+    """What the bot needs from the queue (workers.client.JobClient, or a test double)."""
+
+    def submit(self, job: Job) -> str: ...
+
+    def snapshot(self, job_ids: Sequence[str]) -> dict[str, JobView]: ...
+
+    def withdraw(self, job_id: str, kind: str) -> bool: ...
+
+
+@dataclass
+class PassReport:
+    finished_at: float
+    open_jobs: int
+    broker_ok: bool
+
+
+class Reconciler:
+    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, interval_s: float = 1.0,
+                 expire_after_s: float = 86400.0, lost_after_s: float = 30.0, clock: Callable[[], float] = time.time,
+                 on_pass: Callable[[PassReport], None] | None = None) -> None:
+        self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+        self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
+        self.clock, self.on_pass = clock, on_pass
+        self.wake = asyncio.Event()
+        self.broker_ok = True
+        self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
+
+    async def run(self) -> None:
+        """Pass after pass until cancelled; errors (the broker gone, Discord refusing) only slow it down."""
+        delay = self.interval_s
+        while True:
+            try:
+                await self.pass_once()
+                delay = self.interval_s
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure; it says which
+                delay = min(MAX_BACKOFF_S, max(delay * 2, self.interval_s))
+                log.warning("reconciler pass failed (%s: %s); next try in %.0f s", type(exc).__name__, exc, delay)
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def pass_once(self) -> None:
+        await self._return_slots()
+        records = await self.book.open_jobs()
+        now = self.clock()
+        for record in [r for r in records if r.status == "accepted" and now - r.created_at > ACCEPT_GRACE_S]:
+            await self._submit(record)
+        views = await self._snapshot([r.job_id for r in records if r.status in ("accepted", "queued")])
+        for record in records:
+            try:
+                await self._settle(await self.book.get(record.job_id) or record, views)
+            except discord.HTTPException as exc:
+                # Discord refused this job's message: the job stays as the book has it and the next pass
+                # tries again. The jobs after it in this pass must not wait for that (nor for ever, if
+                # one channel keeps refusing).
+                log.warning("could not post job %s yet (%s); will try again", record.job_id, exc)
+        if self.on_pass is not None:
+            self.on_pass(PassReport(self.clock(), len(records), self.broker_ok))
+
+    async def _snapshot(self, job_ids: list[str]) -> dict[str, JobView] | None:
+        """Where the jobs stand, or None while the broker cannot be reached (the statuses say so)."""
+        try:
+            views = await asyncio.to_thread(self.jobs.snapshot, job_ids)
+        except Exception as exc:  # noqa: BLE001 - any broker trouble: keep every job as it is, retry later
+            if self.broker_ok:
+                log.warning("the broker cannot be reached (%s); jobs stay as they are until it is back", exc)
+            self.broker_ok = False
+            return None
+        if not self.broker_ok:
+            log.info("the broker is back; following %d jobs again", len(job_ids))
+        self.broker_ok = True
+        return views
+
+    async def _settle(self, record: JobRecord, views: dict[str, JobView] | None) -> None:
+        if record.status in ("done", "posting"):
+            if self.clock() - (record.finished_at or record.created_at) <= self.expire_after_s:
+                await self._post(record)
+            elif await self.book.give_up(record.job_id, "Discord refused its post until it expired"):
+                log.error("job %s: Discord refused its post until it expired (does the bot still have Send "
+                          "Messages in channel %s?); giving up", record.job_id, record.channel_id)
+                await self.close(record, "failed")
+        elif record.status in ("accepted", "queued"):
+            if self.clock() - record.created_at > self.expire_after_s:
+                await self._end(record, "expired", "nothing came back before it expired")
+            elif views is None:
+                await self._show(record, ("unreachable",))
+            elif record.job_id in views:
+                await self._follow(record, views[record.job_id])
+
+    async def _follow(self, record: JobRecord, view: JobView) -> None:
+        if view.state == "done":
+            await self._finished(record, view)
+        elif view.state == "unknown":
+            await self._lost(record)
+        else:
+            if record.lost_since is not None:
+                await self.book.set_lost_since(record.job_id, None)
+            if view.state == "running":
+                await self._show(record, (view.stage or "generating",))
+            elif view.state == "reserved":
+                await self._show(record, ("reserved",))
+            else:
+                await self._show(record, ("queued", view.position, await self.estimate(view.position or 1)))
+
+    async def _finished(self, record: JobRecord, view: JobView) -> None:
+        result = view.result
+        if result is None:
+            await self._end(record, "failed", view.stage or "the worker could not run it")
+        elif result.status == "ok":
+            await self.book.store_result(record.job_id, result.model_dump(mode="json"))
+            fresh = await self.book.get(record.job_id)
+            if fresh is not None:
+                await self._post(fresh)
+        elif result.status == "cancelled":
+            await self._end(record, "cancelled")
+        else:
+            log.warning("job %s failed: %s", record.job_id, result.error)
+            await self._end(record, "failed", result.error)
+
+    async def _lost(self, record: JobRecord) -> None:
+        now = self.clock()
+        if record.status == "accepted":
+            return  # not on the broker yet: the next pass submits it
+        if record.lost_since is None:
+            await self.book.set_lost_since(record.job_id, now)
+        elif now - record.lost_since >= self.lost_after_s:
+            log.warning("job %s is nowhere on the broker; submitting it again", record.job_id)
+            await self._submit(record)
+            await self.book.set_lost_since(record.job_id, None)
+
+    async def _submit(self, record: JobRecord) -> None:
+        job = record.queued_job()
+        if job is None:
+            await self._end(record, "failed", "the job was not recorded in full")
+            return
+        try:
+            await asyncio.to_thread(self.jobs.submit, job)
+        except Exception as exc:  # noqa: BLE001 - the broker is down: the job stays accepted, tried again
+            log.warning("could not queue job %s yet (%s); will try again", record.job_id, exc)
+            return
+        await self.book.mark_submitted(record.job_id)
+
+    async def estimate(self, position: int) -> float:
+        """Seconds until a job at `position` is done, from how fast recent jobs finished."""
+        finishes = await self.book.recent_finishes()
+        per_job = DEFAULT_JOB_S
+        if len(finishes) >= 3 and finishes[0] > finishes[-1]:
+            per_job = (finishes[0] - finishes[-1]) / (len(finishes) - 1)
+        return position * per_job
+
+    # --- the member's messages ---------------------------------------------------------------------
+
+    async def _show(self, record: JobRecord, key: tuple[Any, ...]) -> None:
+        """Bring the status message up to date (and send it, if it never went out)."""
+        now = self.clock()
+        if record.status_message_id is None and now - record.created_at < ACCEPT_GRACE_S:
+            return  # the front door is still sending the first one
+        shown = self._shown.get(record.job_id)
+        if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
+            return
+        stage = key[0]
+        if stage == "queued":
+            text = status_line(stage, key[1], key[2], as_of=now)
+        else:
+            text = status_line(stage, as_of=now if stage in ("reserved", "unreachable") else None)
+        try:
+            if record.status_message_id is None:
+                await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)
+            else:
+                await self.poster.edit_status(record, text, final=False)
+                await self.book.set_status_message(record.job_id, None, text)
+        except discord.HTTPException as exc:
+            log.info("could not update the status of job %s (%s); will try again", record.job_id, exc)
+            return
+        self._shown[record.job_id] = (key, now)
+
+    async def _post(self, record: JobRecord) -> None:
+        """Post a finished job's result exactly once, then its follow-ups (a claim found after a crash is checked).
+
+        The job stays `posting` until its last follow-up is out: a follow-up Discord refuses is sent by
+        a later pass, from the first one not sent, and the result itself is never posted again. (Marked
+        `posted` at once, the job would leave the open jobs with its follow-ups and its status unfinished.)
+        """
+        message_id = record.message_id  # set while posting: the result went out, follow-ups may not have
+        if record.status == "posting":
+            if message_id is None:
+                message_id = await self._already_posted(record)
+        elif not await self.book.claim_post(record.job_id):
+            return
+        assert record.result is not None
+        if message_id is None:
+            message_id, extras = await self.poster.post_result(record, record.result)  # raising: stays claimed
+            await self.book.record_post(record.job_id, message_id)
+        else:
+            extras = await self.poster.follow_ups(record, record.result)
+        for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
+            await self.poster.send(record, text)
+            await self.book.count_extras(record.job_id, i + 1)
+        await self.book.mark_posted(record.job_id, message_id)
+        await self.close(record, "done")
+
+    async def _already_posted(self, record: JobRecord) -> int | None:
+        try:
+            return await self.poster.find_posted(record)
+        except discord.HTTPException as exc:  # cannot read the channel: post rather than stay silent
+            log.warning("could not check whether job %s was posted (%s); posting it", record.job_id, exc)
+            return None
+
+    async def _end(self, record: JobRecord, status: str, reason: str | None = None) -> None:
+        if status == "expired":
+            try:  # so that a worker never runs it later for nobody
+                await asyncio.to_thread(self.jobs.withdraw, record.job_id, record.kind)
+            except Exception as exc:  # noqa: BLE001 - the broker is away; the job ends all the same
+                log.info("could not withdraw expired job %s (%s)", record.job_id, exc)
+        if await self.book.end(record.job_id, status, reason):  # the reason is the operator's, in the book
+            await self.close(record, status)
+
+    async def close(self, record: JobRecord, stage: str) -> None:
+        """A job is over: its status says how, and the member's slot comes back."""
+        self._shown.pop(record.job_id, None)
+        if record.status_message_id is not None:
+            try:
+                await self.poster.edit_status(record, status_line(stage), final=True)
+            except discord.HTTPException as exc:
+                log.info("could not close the status of job %s (%s)", record.job_id, exc)
+        await self._give_back(record)
+
+    async def _give_back(self, record: JobRecord) -> None:
+        try:
+            await self.limits.give_back(record.user_id, record.job_id)
+        except Exception as exc:  # noqa: BLE001 - Redis away: the next pass returns it
+            log.info("could not give back the slot of job %s yet (%s)", record.job_id, exc)
+            return
+        await self.book.slot_returned(record.job_id)
+
+    async def _return_slots(self) -> None:
+        for record in await self.book.slots_to_return():
+            await self._give_back(record)

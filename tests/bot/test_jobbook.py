@@ -1,0 +1,91 @@
+"""The book of jobs (`store.jobs`): a job written with everything needed to post it from any process,
+and the moves that make posting exactly-once: one claim, one post, one end, one slot to give back."""
+
+from __future__ import annotations
+
+import time
+
+from bot.store import Store
+from contracts.jobs import IntroduceJob, ProjectJob
+
+REQUEST = "Could someone help us plan the spring launch at Acme?"
+
+
+async def test_a_job_is_written_with_all_it_takes_to_post_it_from_any_process(store: Store) -> None:
+    job = ProjectJob(request=REQUEST)
+    await store.jobs.add(job, 7, 500, 42, token="token-1", token_expires=time.time() + 900, colleague_id=3)
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and record.open and record.status == "accepted"
+    assert (record.kind, record.guild_id, record.channel_id, record.user_id) == ("project", 7, 500, 42)
+    assert record.request == REQUEST and record.colleague_id == 3 and record.slot_open == 1
+    assert record.queued_job() == job  # to submit it again, under its id, if the broker loses it
+    assert record.token_alive(time.time()) and not record.token_alive(time.time() + 880)  # with a margin
+
+    await store.jobs.mark_submitted(job.job_id)
+    await store.jobs.set_status_message(job.job_id, 1001, "⏳ Queued")
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and record.status == "queued" and record.status_message_id == 1001
+    assert record.status_text == "⏳ Queued"
+
+
+async def test_a_result_is_claimed_once_and_posted_once(store: Store) -> None:
+    job = ProjectJob(request=REQUEST)
+    await store.jobs.add(job, 7, 500, 42)
+    await store.jobs.mark_submitted(job.job_id)
+    await store.jobs.store_result(job.job_id, {"reply": "Yes."})
+    assert await store.jobs.claim_post(job.job_id)
+    assert not await store.jobs.claim_post(job.job_id)  # a second poster finds it taken
+    await store.jobs.store_result(job.job_id, {"reply": "A second delivery."})  # changes nothing now
+    assert await store.jobs.mark_posted(job.job_id, 111)
+    assert not await store.jobs.mark_posted(job.job_id, 222)
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and (record.status, record.message_id) == ("posted", 111)
+    assert record.result == {"reply": "Yes."} and not record.open and record.finished_at is not None
+
+
+async def test_a_claim_keeps_where_the_result_went_while_its_follow_ups_go_out(store: Store) -> None:
+    job = IntroduceJob()
+    await store.jobs.add(job, 7, 500, 42)
+    await store.jobs.store_result(job.job_id, {"profile": {}})
+    assert await store.jobs.claim_post(job.job_id)
+    await store.jobs.record_post(job.job_id, 111)
+    await store.jobs.count_extras(job.job_id, 1)
+    [record] = await store.jobs.open_jobs()
+    assert (record.status, record.message_id, record.extras_sent) == ("posting", 111, 1)
+    await store.jobs.release_post(job.job_id)
+    assert await store.jobs.claim_post(job.job_id)
+
+
+async def test_an_end_is_final_and_leaves_a_slot_to_give_back(store: Store) -> None:
+    job = ProjectJob(request=REQUEST)
+    await store.jobs.add(job, 7, 500, 42)
+    assert await store.jobs.end(job.job_id, "cancelled")
+    assert not await store.jobs.end(job.job_id, "failed")
+    await store.jobs.store_result(job.job_id, {"reply": "Too late."})
+    assert not await store.jobs.claim_post(job.job_id)
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and record.status == "cancelled" and record.result is None
+    assert await store.jobs.open_jobs() == [] and [r.job_id for r in await store.jobs.slots_to_return()] == [job.job_id]
+    await store.jobs.slot_returned(job.job_id)
+    assert await store.jobs.slots_to_return() == []
+
+
+async def test_places_in_line_count_the_open_jobs_accepted_before(store: Store) -> None:
+    jobs = [ProjectJob(request=REQUEST) for _ in range(3)]
+    for job in jobs:
+        await store.jobs.add(job, 7, 500, 42)
+    assert [await store.jobs.position(j.job_id) for j in jobs] == [1, 2, 3]
+    await store.jobs.end(jobs[0].job_id, "failed")
+    assert [await store.jobs.position(j.job_id) for j in jobs[1:]] == [1, 2]
+    assert [r.job_id for r in await store.jobs.open_jobs()] == [j.job_id for j in jobs[1:]]  # oldest first
+
+
+async def test_recent_finishes_are_the_results_newest_first(store: Store) -> None:
+    jobs = [ProjectJob(request=REQUEST) for _ in range(3)]
+    for job in jobs:
+        await store.jobs.add(job, 7, 500, 42)
+    await store.jobs.store_result(jobs[0].job_id, {"reply": "1"})
+    await store.jobs.end(jobs[1].job_id, "failed")  # an end without a result tells nothing of throughput
+    await store.jobs.store_result(jobs[2].job_id, {"reply": "3"})
+    finishes = await store.jobs.recent_finishes()
+    assert len(finishes) == 2 and finishes[0] >= finishes[1]

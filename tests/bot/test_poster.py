@@ -1,0 +1,57 @@
+"""The Poster: a job's messages sent and edited from the book alone, in the channel when no follow-up
+webhook can be used, never pinging anyone; and `find_posted`, which tells whether a result went out."""
+
+from __future__ import annotations
+
+from bot_fake_client import BOT_USER, Channels, FakeUser
+
+from bot.app import Wiring
+from bot.jobbook import JobRecord
+from bot.store import Store
+from contracts.jobs import ProjectJob
+
+REQUEST = "Could someone help us plan the spring launch at Acme?"
+
+
+async def a_record(store: Store) -> JobRecord:
+    job = ProjectJob(request=REQUEST)
+    await store.jobs.add(job, 7, 500, 42, token="token-1", token_expires=9e12)  # a live token, but no app id
+    record = await store.jobs.get(job.job_id)
+    assert record is not None
+    return record
+
+
+async def test_without_an_application_id_messages_go_to_the_channel_without_pings(
+        wiring: Wiring, store: Store, channels: Channels) -> None:
+    poster = wiring.reconciler.poster
+    record = await a_record(store)
+    message_id = await poster.send_status(record, "⏳ Queued")
+    [status] = channels[500].messages
+    assert status.id == message_id and status.custom_ids == [f"implementor:cancel:{record.job_id}"]
+    assert status.kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+    await store.jobs.set_status_message(record.job_id, message_id, "⏳ Queued")
+    record = await store.jobs.get(record.job_id)  # type: ignore[assignment]
+    assert record is not None
+    await poster.edit_status(record, "✍️ Writing", final=False)
+    assert status.content == "✍️ Writing" and status.custom_ids  # the Cancel button stays while it runs
+    await poster.edit_status(record, "✅ Done.", final=True)
+    assert status.content == "✅ Done." and status.view is None
+    assert all(edit["allowed_mentions"].to_dict() == {"parse": []} for edit in status.edits)
+
+
+async def test_find_posted_finds_only_this_jobs_result_sent_by_the_bot(wiring: Wiring, store: Store,
+                                                                       channels: Channels) -> None:
+    poster, buttons = wiring.reconciler.poster, wiring.buttons
+    record = await a_record(store)
+    other = await a_record(store)
+    channel = channels[500]
+    assert await poster.find_posted(record) is None
+    channel.post("copied", {"view": buttons.result_view(record.job_id, "project")}, author=FakeUser(77))
+    channel.post("⏳ Queued", {"view": buttons.status_view(record.job_id)})  # its status, not its result
+    channel.post(None, {"view": buttons.result_view(other.job_id, "project")})
+    assert await poster.find_posted(record) is None
+
+    result = channel.post(None, {"view": buttons.result_view(record.job_id, "project")}, author=BOT_USER)
+    channel.post("later chatter", {}, author=FakeUser(78))
+    assert await poster.find_posted(record) == result.id

@@ -1,0 +1,117 @@
+"""The Cancel button on a status message (a queued job is withdrawn for good; a running one is too late)
+and the Regenerate button under a reply (asked again without the cooldown, but within the in-flight cap)."""
+
+from __future__ import annotations
+
+import pytest
+from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle
+from bot_fake_queue import REQUEST, FakeJobs
+
+from bot.app import Wiring
+from bot.limits import Limits
+from bot.store import Store
+from contracts.errors import RateLimited
+from contracts.jobs import IntroduceJob
+
+
+async def test_cancel_withdraws_a_queued_job_which_then_never_runs(
+        wiring: Wiring, jobs: FakeJobs, store: Store, limits: Limits, ask: Ask, make_interaction: MakeInteraction,
+        channel: FakeChannel) -> None:
+    jobs.hold = True
+    asker = make_interaction(user_id=42)
+    await ask(asker)
+    job_id = jobs.submitted[0].job_id
+    other = make_interaction(user_id=43)
+    await wiring.buttons.cancel(job_id).callback(other)  # type: ignore[arg-type]
+    assert other.response.private == ["Only the member who asked can cancel this."] and jobs.withdraw_calls == []
+
+    clicker = make_interaction(user_id=42)
+    await wiring.buttons.cancel(job_id).callback(clicker)  # type: ignore[arg-type]
+    assert clicker.response.private == ["Cancelled: it will not run."] and clicker.response.public == []
+    assert jobs.withdrawn == [job_id]
+    record = await store.jobs.get(job_id)
+    assert record is not None and record.status == "cancelled" and await limits.in_flight() == 0
+    [status] = channel.statuses
+    assert status.content == "✖️ Cancelled." and status.view is None
+
+    await wiring.reconciler.pass_once()
+    assert channel.posts == [] and status.content == "✖️ Cancelled."
+
+
+async def test_cancel_of_a_running_job_is_too_late_and_changes_nothing(
+        wiring: Wiring, jobs: FakeJobs, store: Store, limits: Limits, ask: Ask, make_interaction: MakeInteraction,
+        channel: FakeChannel, settle: Settle) -> None:
+    jobs.hold = True
+    await ask(make_interaction(user_id=42))
+    job_id = jobs.submitted[0].job_id
+    jobs.start(job_id)  # a worker has admitted it
+    [status] = channel.statuses
+    before = (status.content, len(status.edits))
+    clicker = make_interaction(user_id=42)
+    await wiring.buttons.cancel(job_id).callback(clicker)  # type: ignore[arg-type]
+    assert clicker.response.private == ["Too late to cancel: it is already running, or over."]
+    assert jobs.withdraw_calls == [job_id] and jobs.withdrawn == []
+    record = await store.jobs.get(job_id)
+    assert record is not None and record.status == "queued" and await limits.in_flight() == 1
+    assert (status.content, len(status.edits)) == before
+
+    jobs.release()
+    await settle()
+    assert len(channel.posts) == 1  # it runs to its end and is posted
+
+
+async def test_cancel_while_the_queue_cannot_be_reached_says_so_privately(
+        wiring: Wiring, jobs: FakeJobs, store: Store, ask: Ask, make_interaction: MakeInteraction) -> None:
+    jobs.hold = True
+    await ask(make_interaction(user_id=42))
+    jobs.down = True
+    clicker = make_interaction(user_id=42)
+    await wiring.buttons.cancel(jobs.submitted[0].job_id).callback(clicker)  # type: ignore[arg-type]
+    assert "cannot reach the queue" in (clicker.response.private[0] or "") and clicker.response.public == []
+    [record] = await store.jobs.open_jobs()
+    assert record.status == "queued"
+
+
+async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
+        wiring: Wiring, jobs: FakeJobs, store: Store, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
+        channel: FakeChannel) -> None:
+    await ask(make_interaction(user_id=42))
+    await settle()
+    job_id = jobs.submitted[0].job_id
+    clicker = make_interaction(user_id=60)
+    await wiring.buttons.regenerate(job_id).callback(clicker)  # type: ignore[arg-type]
+    [(text, _)] = clicker.response.public
+    assert text is not None and text.startswith("⏳ Queued")
+    await settle()
+    assert len(channel.posts) == 2
+    assert [getattr(j, "request", None) for j in jobs.submitted] == [REQUEST, REQUEST]
+
+    await store.jobs.add(IntroduceJob(job_id="job-intro-1"), 7, 500, 42)
+    await store.jobs.store_result("job-intro-1", {"profile": {"cv": "## Profile\nI count."}})
+    refused = make_interaction(user_id=61)
+    await wiring.buttons.regenerate("job-intro-1").callback(refused)  # type: ignore[arg-type]
+    assert "Only project replies" in (refused.response.private[0] or "") and len(jobs.submitted) == 2
+
+
+async def test_regenerate_right_after_a_result_skips_the_cooldown_but_not_the_in_flight_cap(
+        wiring: Wiring, jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
+        channel: FakeChannel) -> None:
+    await ask(make_interaction(user_id=42))
+    await settle()
+    job_id = jobs.submitted[0].job_id
+    with pytest.raises(RateLimited, match="again in"):
+        await ask(make_interaction(user_id=42))  # the member's cooldown is running
+
+    jobs.hold = True
+    for _ in range(2):  # the cooldown does not refuse Regenerate; the member's cap of 2 in flight allows two
+        again = make_interaction(user_id=42)
+        await wiring.buttons.regenerate(job_id).callback(again)  # type: ignore[arg-type]
+        assert len(again.response.public) == 1 and again.response.private == []
+    capped = make_interaction(user_id=42)
+    await wiring.buttons.regenerate(job_id).callback(capped)  # type: ignore[arg-type]
+    assert capped.response.public == [] and "already have 2 requests" in (capped.response.private[0] or "")
+    assert len(jobs.submitted) == 3
+
+    jobs.release()
+    await settle()
+    assert len(channel.posts) == 3

@@ -1,0 +1,77 @@
+"""A dead worker, a slow queue, a member who cancels: nothing accepted goes unanswered, nothing cancelled runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import pytest
+from fault_stack import RESTORE_S, VISIBILITY_S, record, wait_for
+
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_worker_killed_with_a_batch_taken_is_answered_within_the_bound(make_stack: Any) -> None:
+    stack = make_stack(IMPLEMENTOR_BATCH_WINDOW_S="3")  # a wide window, so that the jobs sit in a taken batch
+    stack.start_worker()
+    await stack.start_bot()
+    await asyncio.sleep(5)  # the worker is up and consuming
+    tokens = [await stack.ask(300 + i) for i in range(4)]
+    jobs = await wait_for(lambda: [stack.job_of(t) for t in tokens] if all(map(stack.job_of, tokens)) else None,
+                          20, "every request to be accepted")
+    await wait_for(lambda: stack.client().hlen("unacked") >= 4, 30, "the worker to take the batch")
+    stack.kill_worker()  # SIGKILL, children then parent: a machine gone, not a shutdown
+    killed = time.monotonic()
+    stack.start_worker()
+    # Answered once each, by the jobs coming back after the visibility timeout and the restore sweep
+    # (a hang guard well beyond that; the time it took is reported, not asserted).
+    await stack.answered_once(jobs, timeout=VISIBILITY_S + RESTORE_S + 180)
+    took = time.monotonic() - killed - 1.5
+    await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
+    record("worker SIGKILLed with a batch of 4 taken, a new worker started", jobs=4, lost=0, posted_twice=0,
+           seconds_from_kill_to_all_answered=round(took, 1),
+           documented_bound_s=f"visibility timeout {VISIBILITY_S} + restore sweep {RESTORE_S} + the job")
+
+
+async def test_a_backlog_longer_than_the_old_wait_limit_is_still_answered(make_stack: Any) -> None:
+    # The old bot stopped waiting after 3 x the time limit: 75 s here.
+    limit = 25  # the first batch loads the models too, within its time limit, on a machine that may be busy
+    stack = make_stack(IMPLEMENTOR_TASK_TIME_LIMIT_S=str(limit), IMPLEMENTOR_TASK_SOFT_TIME_LIMIT_S="20",
+                       IMPLEMENTOR_VISIBILITY_TIMEOUT_S="51", IMPLEMENTOR_BATCH_MAX_SIZE="2")
+    await stack.start_bot()
+    tokens = [await stack.ask(400 + i) for i in range(3)]
+    jobs = await wait_for(lambda: [stack.job_of(t) for t in tokens] if all(map(stack.job_of, tokens)) else None,
+                          20, "every request to be accepted")
+    await asyncio.sleep(3 * limit + 5)  # no worker yet: the backlog outlasts the old limit
+    status = stack.fake.find(stack.fake.interactions[tokens[-1]]["original"]["id"])["content"]
+    assert status.startswith("⏳ Queued: number 3"), status  # still waiting, told where it stands
+    stack.start_worker()
+    took = await stack.answered_once(jobs, timeout=120)
+    await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
+    record("a backlog longer than the old wait limit (3 x time limit)", jobs=3, lost=0, posted_twice=0,
+           waited_s=3 * limit + 5, seconds_from_worker_start_to_all_answered=round(took, 1))
+
+
+async def test_a_cancelled_job_is_withdrawn_and_never_run(make_stack: Any) -> None:
+    stack = make_stack()
+    await stack.start_bot()
+    token = await stack.ask(500)
+    job = await wait_for(lambda: stack.job_of(token), 20, "the request to be accepted")
+    await wait_for(lambda: stack.on_broker(job), 20, "the job on the broker")
+    status = stack.fake.find(stack.fake.interactions[token]["original"]["id"])
+    clicked = await stack.fake.click(status, f"implementor:cancel:{job}", user_id="500")
+    await wait_for(lambda: stack.refused(clicked), 20, "the private answer to Cancel")
+    stack.start_worker()  # a worker now takes the job from the queue ...
+    await wait_for(lambda: stack.finished(job), 90, "the worker to deal with the withdrawn job")
+    client = stack.client()
+    result = json.loads(json.loads(client.get(f"celery-task-meta-{job}"))["result"] and
+                        client.get(f"implementor:result:{job}"))
+    assert result["status"] == "cancelled"  # ... and finds it withdrawn:
+    assert not client.exists(f"implementor:attempts:{job}")  # never admitted, never run
+    await asyncio.sleep(2)
+    assert not stack.results_for(job)
+    assert stack.fake.find(status["id"])["content"].startswith("✖️")
+    assert stack.slots_in_flight() == 0
+    record("Cancel on a waiting job", withdrawn=1, run=0, posted=0)
