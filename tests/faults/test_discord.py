@@ -21,15 +21,19 @@ async def test_five_429s_on_the_first_message_still_end_in_one_answer(make_stack
     stack.fake.rate_limit_next("/interactions/", times=5)  # the first answer never gets through
     asked = time.monotonic()
     token = await stack.ask(600)
-    # Discord forgets the interaction; the job was written down and queued all the same, so its status and
-    # its result arrive in the channel instead.
+    # Discord forgets the interaction; the job was written down and queued all the same, so its result
+    # arrives in the channel instead. Its status goes there too, unless the result was ready first (on a fast
+    # machine the job can finish before the reconciler's grace for the front door is over): then the result
+    # is the only answer, and no status is left saying "queued".
     results = await wait_for(lambda: stack.fake.results(), 120, "the result in the channel")
     await asyncio.sleep(2)
     assert len(stack.fake.results()) == 1 and stack.fake.interactions[token]["original"] is None
     job = stack.fake.job_of(results[0])
     statuses = [m for m in stack.fake.messages() if m["content"].startswith(("⏳", "✅", "✍", "⚙"))]
-    assert len(statuses) == 1 and stack.fake.job_of(statuses[0]) in (job, None)
-    await wait_for(lambda: statuses[0]["content"].startswith("✅"), 20, "the status to say done")
+    assert len(statuses) <= 1
+    if statuses:
+        assert stack.fake.job_of(statuses[0]) in (job, None)
+        await wait_for(lambda: statuses[0]["content"].startswith("✅"), 20, "the status to say done")
     await wait_for(lambda: stack.slots_in_flight() == 0, 20, "the slot back")
     record("five 429s in a row on the first message", lost=0, posted_twice=0,
            seconds_to_answer=round(time.monotonic() - asked, 1))
