@@ -1,7 +1,7 @@
 """The discord.py bot: it checks and queues requests and posts the results; it never imports torch or `models`.
 
     app.py         the `commands.Bot` subclass, and `wire`, which builds each part below with what it uses
-    cogs/          one cog per feature: introduce, team, project, feedback
+    cogs/          one cog per feature: introduce, team, project, feedback (and learn)
     views.py       the persistent buttons (rate, why, delete, cancel, regenerate), bound to their actions
     runner.py      the front door: a slot in the limits, the job in the book, on the queue, a status at once
     jobbook.py     every accepted job and how far it got, in SQLite: the truth the reconciler works from
@@ -13,5 +13,6 @@
     limits.py      per-member and global request limits, in Redis
     store.py       the roster and the ratings in SQLite (and the book's table, migrated in place)
 
-It imports `config` and `contracts` from the rest of the project, nothing else.
+It imports `config` and `contracts` from the rest of the project (and `learning`'s torch-free consent
+store), nothing else.
 """

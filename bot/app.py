@@ -8,6 +8,7 @@ the one place that decides which part gets what.
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
+      Learn(store, learning, learning_dir, models_dir, harvest_soon)   /learn: consent, opt-outs, status
 
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
 small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
@@ -31,6 +32,7 @@ from discord.ext import commands
 
 from bot.cogs.feedback import Feedback
 from bot.cogs.introduce import Introduce
+from bot.cogs.learn import Learn
 from bot.cogs.project import Project
 from bot.cogs.team import Team
 from bot.errors import ImplementorTree
@@ -69,10 +71,11 @@ class Wiring:
     team: Team
     project: Project
     feedback: Feedback
+    learn: Learn
 
     @property
     def cogs(self) -> tuple[commands.Cog, ...]:
-        return self.introduce, self.team, self.project, self.feedback
+        return self.introduce, self.team, self.project, self.feedback, self.learn
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
@@ -97,7 +100,13 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                        status_view=buttons.status_view)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
-    return Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store))
+
+    async def harvest_soon() -> None:
+        await asyncio.to_thread(jobs.request_harvest)
+
+    learn = Learn(store=store, learning=store.learning, learning_dir=settings.learning_dir,
+                  models_dir=settings.models_dir, harvest_soon=harvest_soon)
+    return Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn)
 
 
 class ImplementorBot(commands.Bot):

@@ -56,6 +56,8 @@ class Jobs(Protocol):
 
     def withdraw(self, job_id: str, kind: str) -> bool: ...
 
+    def request_harvest(self) -> None: ...
+
 
 @dataclass
 class PassReport:

@@ -3,6 +3,8 @@
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when), one rating per member per result, exported as the
   JSONL that `implementor train quality` reads;
+- learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
+  who opted out;
 - jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
   got, so that a result is posted once even if a worker delivers it twice or the bot restarts.
 
@@ -22,6 +24,7 @@ import aiosqlite
 
 from bot.jobbook import COLUMNS, JobBook
 from contracts.errors import DataError
+from learning.consent import LearningStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS colleagues (
@@ -95,6 +98,7 @@ class Store:
             await self._db.executescript(SCHEMA)
             await self._migrate()
             await self._db.executescript(INDEXES)
+            await LearningStore(self._db).ensure()
             await self._db.commit()
         except aiosqlite.Error as exc:
             raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
@@ -120,6 +124,11 @@ class Store:
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+    @property
+    def learning(self) -> LearningStore:
+        """Consent to learn (channels, opt-outs, harvest cursors): tables in this same file."""
+        return LearningStore(self.db)
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -173,6 +182,14 @@ class Store:
             rows = await cursor.fetchall()
         return [{"request": r[0], "reply": r[1], "rating": r[2], "who": str(r[3]), "when": r[4], "job_id": r[5]}
                 for r in rows]
+
+    async def forget_feedback(self, user_id: int) -> int:
+        """Delete every rating a member gave, and every rating of a reply to a member's request (`/learn optout`)."""
+        cursor = await self.db.execute(
+            "DELETE FROM feedback WHERE user_id = ? OR job_id IN (SELECT job_id FROM jobs WHERE user_id = ?)",
+            (user_id, user_id))
+        await self.db.commit()
+        return cursor.rowcount
 
     async def export_feedback(self, path: Path) -> int:
         """Write the ratings as JSONL for `implementor train quality --feedback`; return how many."""

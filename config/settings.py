@@ -117,13 +117,33 @@ class Settings(BaseSettings):
         1.0, gt=0, le=60, description="How often the bot checks its open jobs on the broker, and posts finished ones."
     )
 
+    # --- learning from the server (only channels an admin enabled with /learn enable) ---
+    learning_dir: Path = Field(
+        Path("learning-data"), description="Where harvested pairs and texts are kept (JSONL, scrubbed)."
+    )
+    models_dir: Path | None = Field(
+        None, description="Versions of the retrained heads and which is live; workers follow it without a restart."
+    )
+    model_poll_s: float = Field(
+        30.0, gt=0, le=3600, description="How often a worker checks, between batches, for a newly promoted head."
+    )
+    learn_interval_h: float = Field(
+        24.0, gt=0, le=24 * 30, description="How often the `beat` service runs harvest and retraining."
+    )
+    learn_min_pairs: int = Field(
+        50, ge=1, description="New harvested pairs needed before a head is retrained (fewer: the run waits)."
+    )
+    harvest_max_messages: int = Field(
+        1000, ge=1, le=100_000, description="Messages read per channel and harvest at most (the rest: next run)."
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
     @field_validator("face_model", "writer_model", "realism_model", "quality_model", "broker_url",
-                     "worker_autoscale", "discord_token", "dev_guild_id", mode="before")
+                     "worker_autoscale", "discord_token", "dev_guild_id", "models_dir", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         # An empty variable in .env means "use the default", not "the current directory".

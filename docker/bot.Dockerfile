@@ -13,6 +13,7 @@ COPY contracts ./contracts
 COPY config ./config
 COPY models ./models
 COPY workers ./workers
+COPY learning ./learning
 COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
@@ -22,8 +23,11 @@ RUN pip install --no-deps . \
                 "pydantic>=2.6" "pydantic-settings>=2.2" "typer>=0.12" \
  && python -c "import bot.app, implementor.bot_commands, sys; assert 'torch' not in sys.modules"
 
-RUN useradd --create-home --uid 10001 implementor && mkdir /data && chown implementor /data
+# /data: the store; /learning: harvested sets (an opt-out deletes from them); /models: versions (read)
+RUN useradd --create-home --uid 10001 implementor && mkdir /data /learning /models \
+ && chown implementor /data /learning /models
 USER implementor
-ENV IMPLEMENTOR_BOT_STORE_PATH=/data/implementor.sqlite3
+ENV IMPLEMENTOR_BOT_STORE_PATH=/data/implementor.sqlite3 \
+    IMPLEMENTOR_LEARNING_DIR=/learning
 VOLUME ["/data"]
 CMD ["implementor", "bot"]

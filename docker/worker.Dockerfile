@@ -16,6 +16,7 @@ COPY contracts ./contracts
 COPY config ./config
 COPY models ./models
 COPY workers ./workers
+COPY learning ./learning
 COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
@@ -26,7 +27,10 @@ RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, workers.worker; \
 from models.pipeline import ColleaguePipeline, PipelineSpec; \
 ColleaguePipeline.load(PipelineSpec(device='cpu')); print('torch', torch.__version__, 'transformers', transformers.__version__)"
 
-RUN useradd --create-home --uid 10001 implementor
+# /data, /learning, /models: the learner's volumes (the bot's store, harvested sets, model versions),
+# created here so that fresh named volumes belong to the user that writes them.
+RUN useradd --create-home --uid 10001 implementor && mkdir /data /learning /models \
+ && chown implementor /data /learning /models
 USER implementor
 # Queues, concurrency and autoscaling come from IMPLEMENTOR_* settings or the command's flags.
 CMD ["implementor", "worker", "--queues", "gpu"]

@@ -21,9 +21,13 @@
     implementor train realism / quality  the BERT heads that pick the best draft
     implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
+    implementor bench encoder            the reranker's encoder on other runtimes: speed, and how scores move
     implementor bench queue              queue overhead, batching, latency, memory and cold start
     implementor health bot|worker        healthchecks for the stack's containers
     implementor export ctranslate2       a writer checkpoint's int8 copy for the CTranslate2 engine
+    implementor harvest / learn          learn from consented channels: harvest, retrain, promote if better
+    implementor models list|promote|rollback   the heads' versions, and which is live
+    implementor beat                     Celery beat: a learning cycle every IMPLEMENTOR_LEARN_INTERVAL_H
 
 Each feature's commands live in their own module (`face_commands.py`, ...); this file wires them
 into groups and turns our errors into one clear line and a non-zero exit. Heavy imports (torch)
@@ -35,7 +39,15 @@ from __future__ import annotations
 import typer
 
 from config import ImplementorError, get_settings, setup_logging
-from implementor import bot_commands, face_commands, health_commands, rerank_commands, text_commands, worker_commands
+from implementor import (
+    bot_commands,
+    face_commands,
+    health_commands,
+    learn_commands,
+    rerank_commands,
+    text_commands,
+    worker_commands,
+)
 
 app = typer.Typer(
     name="implementor",
@@ -51,6 +63,7 @@ eval_app = typer.Typer(help="Evaluate a checkpoint and write JSON.", no_args_is_
 feedback_app = typer.Typer(help="Members' ratings of the colleague's work.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Build the writer's training corpus.", no_args_is_help=True)
 export_app = typer.Typer(help="Convert a checkpoint for a serving engine.", no_args_is_help=True)
+models_app = typer.Typer(help="Versions of the retrained heads, and which one is live.", no_args_is_help=True)
 health_app = typer.Typer(help="Healthchecks for the stack: one line, exit 0 when healthy.", no_args_is_help=True)
 bench_app = typer.Typer(help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                         no_args_is_help=True)
@@ -63,6 +76,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 app.add_typer(health_app, name="health")
 app.add_typer(export_app, name="export")
+app.add_typer(models_app, name="models")
 
 app.command("face")(face_commands.face)
 faces_app.command("prepare")(face_commands.prepare)
@@ -72,6 +86,7 @@ bench_app.command("face")(face_commands.bench)
 bench_app.command("text")(text_commands.bench)
 bench_app.command("decode")(text_commands.bench_decode)
 bench_app.command("e2e")(text_commands.bench_e2e)
+bench_app.command("encoder")(rerank_commands.bench_encoder)
 corpus_app.command("build")(text_commands.corpus_build)
 train_app.command("text")(text_commands.train)
 train_app.command("adversarial")(text_commands.train_adversarial)
@@ -91,6 +106,12 @@ export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 health_app.command("bot")(health_commands.bot)
 health_app.command("worker")(health_commands.worker)
 app.command("reply")(text_commands.reply)
+app.command("harvest")(learn_commands.harvest)
+app.command("learn")(learn_commands.learn)
+app.command("beat")(learn_commands.beat)
+models_app.command("list")(learn_commands.models_list)
+models_app.command("promote")(learn_commands.models_promote)
+models_app.command("rollback")(learn_commands.models_rollback)
 
 
 @app.callback()

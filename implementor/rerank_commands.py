@@ -138,3 +138,17 @@ def bench(
                            device or settings.device, repeats, out)
     typer.echo(json.dumps(result, indent=2))
     done("benchmark written", out)
+
+
+def bench_encoder(
+    repeats: Annotated[int, typer.Option(help="Timed repetitions (interleaved).")] = 15,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/encoder_runtime.json"),
+) -> None:
+    """The reranker's encoder on PyTorch float32 and int8, and ONNX Runtime if installed: speed and score drift."""
+    from bench.encoder_runtime import run_benchmark
+
+    if repeats < 1:
+        raise InputError("--repeats must be positive")
+    result = run_benchmark(repeats, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)

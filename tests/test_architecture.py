@@ -4,7 +4,8 @@ The rooms, bottom up (each may import the ones before it, never one after it):
 
     contracts -> config -> models.common -> models.corpus -> models.writer -> models.rerank -> models.pipeline
                                         \\-> models.face ------------------------------------/   \\-> models.adversarial
-    models -> workers;   contracts + config -> bot (never torch, never models or workers);   implementor, bench: all
+    models + learning -> workers;   contracts + config + learning's torch-free modules -> bot (never torch,
+    never models or workers);   contracts + config + models -> learning;   implementor, bench: all
 
 Within models, a serving module (what a worker loads to answer jobs) never imports a training one
 (training loops, evaluation, building data), not even lazily inside a function.
@@ -21,7 +22,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parents[1]
-PACKAGES = ("contracts", "config", "models", "workers", "bot", "implementor", "bench")
+PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "implementor", "bench")
+MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
+               "models.pipeline"}
+# What the bot and the workers may take from `learning`: consent, scrubbing, datasets, versions (torch-free).
+LEARNING_LIGHT = {"learning", "learning.consent", "learning.scrub", "learning.datasets", "learning.versions"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
     "contracts": set(),
     "config": {"contracts"},
@@ -35,9 +40,9 @@ ROOMS = {  # room -> rooms it may import (itself always allowed)
                         "models.rerank"},
     "models.adversarial": {"contracts", "config", "models", "models.common", "models.corpus", "models.writer",
                            "models.rerank"},
-    "workers": {"contracts", "config", "models", "models.common", "models.face", "models.writer", "models.rerank",
-                "models.corpus", "models.pipeline"},
-    "bot": {"contracts", "config"},
+    "learning": {"contracts", "config", *MODEL_ROOMS},
+    "workers": {"contracts", "config", *MODEL_ROOMS, "learning"},
+    "bot": {"contracts", "config", "learning"},
 }
 TRAINING = {"train", "eval", "build", "compose", "language", "esco", "data", "detect", "prepare", "examples",
             "realism_data", "quality_data", "plots", "metrics", "adversarial", "train_state", "character",
@@ -93,6 +98,13 @@ def test_every_import_points_down() -> None:
                 wrong.append(f"{name} imports {target}")
             if target.split(".")[0] in ("implementor", "bench"):
                 wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_bot_and_workers_take_only_the_torch_free_part_of_learning() -> None:
+    wrong = [f"{name} imports {target}" for name in modules() if name.startswith(("bot", "workers"))
+             for target in imports_of(name) if target.startswith("learning") and target not in LEARNING_LIGHT
+             and not (name == "workers.learn_tasks")]  # the learner's tasks run the harvest and retraining
     assert not wrong, "\n".join(wrong)
 
 

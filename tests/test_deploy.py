@@ -129,3 +129,24 @@ def test_the_bot_and_the_workers_have_healthchecks_that_are_real_commands() -> N
         assert test[0] == "CMD" and test[1] == "implementor", name
         result = CliRunner().invoke(app, [*test[2:], "--help"])
         assert result.exit_code == 0, (name, result.output)
+
+
+def test_the_learning_services_share_what_they_must() -> None:
+    from workers.app import LEARN_QUEUE
+
+    services = compose()["services"]
+    beat, learner = services["beat"], services["learner"]
+    assert beat["command"] == ["implementor", "beat"]
+    assert learner["command"][learner["command"].index("--queues") + 1] == LEARN_QUEUE
+    assert "--concurrency" in learner["command"] and learner["command"][-1] == "1"  # one cycle at a time
+    # The learner reads consent and the colleague's jobs from the bot's store, and writes what the bot's
+    # opt-out deletes from; workers read the versions it promotes, and cannot change them.
+    assert {"bot-data:/data", "learning-data:/learning", "models-data:/models"} <= set(learner["volumes"])
+    assert {"bot-data:/data", "learning-data:/learning"} <= set(services["bot"]["volumes"])
+    for name in ("worker-gpu", "worker-cpu"):
+        assert services[name]["environment"]["IMPLEMENTOR_MODELS_DIR"] == "/models", name
+        assert "models-data:/models:ro" in services[name]["volumes"], name
+    paths = {"IMPLEMENTOR_BOT_STORE_PATH", "IMPLEMENTOR_LEARNING_DIR"}
+    assert all(services["bot"]["environment"][p] == learner["environment"][p] for p in paths)
+    for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):
+        assert "COPY learning ./learning" in (ROOT / "docker" / dockerfile).read_text(), dockerfile

@@ -14,6 +14,9 @@ Reliability, for jobs that hold a GPU for seconds to minutes:
   worker, yet a dead worker's jobs come back within the timeout plus `RESTORE_INTERVAL_S`;
 - JSON only, in and out; results expire.
 
+Learning (`workers/learn_tasks.py`) has its own queue, `learn`, served by one learner process beside
+the bot's store; Celery beat (the `beat` service) sends it `implementor.learn` every `learn_interval_h`.
+
 With no broker configured, the same app runs on kombu's in-memory transport (the embedded default).
 """
 
@@ -28,7 +31,9 @@ from workers.ledger import Ledger, MemoryLedger
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
+LEARN_QUEUE = "learn"  # harvesting and retraining: one learner process, beside the bot's store
 TASKS = ("implementor.introduce", "implementor.project")
+HARVEST_TASK, LEARN_TASK = "implementor.harvest", "implementor.learn"
 RESTORE_INTERVAL_S = 10
 
 
@@ -45,7 +50,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_serializer": "json",
         "accept_content": ["json"],
         "result_accept_content": ["json"],
-        "task_routes": {name: {"queue": GPU_QUEUE} for name in TASKS},
+        "task_routes": {**{name: {"queue": GPU_QUEUE} for name in TASKS},
+                        **{name: {"queue": LEARN_QUEUE} for name in (HARVEST_TASK, LEARN_TASK)}},
+        # The `beat` service: harvest, then retrain when enough is new, every `learn_interval_h`.
+        "beat_schedule": {"learn": {"task": LEARN_TASK, "schedule": settings.learn_interval_h * 3600,
+                                    "options": {"queue": LEARN_QUEUE, "expires": settings.learn_interval_h * 3600}}},
         "task_default_queue": CPU_QUEUE,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
@@ -73,6 +82,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     The tasks record results in `ledger`; by default each worker process opens the Redis ledger on
     the broker, and the embedded default (no broker) gets a ledger in this process's memory.
     """
+    from workers.learn_tasks import register_learning_tasks
     from workers.tasks import register_tasks
 
     settings = settings or get_settings()
@@ -81,4 +91,5 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.conf.implementor_settings = settings  # for the tasks' model cache
     app.conf.implementor_ledger = ledger if ledger is not None or settings.broker_url else MemoryLedger()
     register_tasks(app, settings)
+    register_learning_tasks(app)
     return app

@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 from config.settings import redacted_url
 from contracts.errors import ConfigError, ImplementorError, JobTimeout
 from contracts.jobs import IntroduceJob, IntroduceResult, JobView, ProjectJob, ProjectResult, Result
-from workers.app import GPU_QUEUE
+from workers.app import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE
 from workers.ledger import RedisLedger
 
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
@@ -120,6 +120,10 @@ class JobClient:
         ledger = RedisLedger.from_url(settings.broker_url.get_secret_value(), settings.result_ttl_s)
         cancelled = _RESULTS[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
         return ledger.withdraw(job_id, cancelled.model_dump_json())
+
+    def request_harvest(self) -> None:
+        """Ask the learner for a harvest now (after `/learn enable`), instead of at the next scheduled run."""
+        self.app.send_task(HARVEST_TASK, queue=LEARN_QUEUE, retry=False)
 
     def check_broker(self, timeout: float = 3.0) -> None:
         """Raise a one-line ConfigError, naming the URL (password hidden), if the broker does not answer."""

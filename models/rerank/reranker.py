@@ -46,6 +46,13 @@ class Reranker:
         return cls(PairScorer.load(realism or BUNDLED_REALISM, shared, "realism", device),
                    PairScorer.load(quality or BUNDLED_QUALITY, shared, "quality", device), policy)
 
+    def with_heads(self, realism: Path | None = None, quality: Path | None = None) -> Reranker:
+        """The same reranker with other heads (a newly promoted version) on the same encoder; None keeps one."""
+        encoder = self.realism.encoder
+        device = str(encoder.device)
+        return Reranker(PairScorer.load(realism, encoder, "realism", device) if realism else self.realism,
+                        PairScorer.load(quality, encoder, "quality", device) if quality else self.quality, self.policy)
+
     def check_sampling(self, live: LiveSampling) -> list[str]:
         """Warn (once per call) if the writer samples differently from the fakes the discriminator saw."""
         problems = sampling_mismatch(self.realism.card.get("sampling"), live)

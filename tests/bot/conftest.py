@@ -29,7 +29,8 @@ CHANNEL_ID = 500
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Tight limits; a test changes them with `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
     chosen = {"user_cooldown_s": 30, "user_max_in_flight": 2, "queue_cap": 3, **getattr(request, "param", {})}
-    return Settings(bot_store_path=tmp_path / "bot.sqlite3", **chosen)
+    return Settings(bot_store_path=tmp_path / "bot.sqlite3", learning_dir=tmp_path / "learning",
+                    models_dir=tmp_path / "models", **chosen)
 
 
 @pytest.fixture

@@ -202,6 +202,7 @@ class FakeFollowup:
 @dataclass
 class FakePermissions:
     manage_messages: bool = False
+    manage_guild: bool = False
 
 
 _tokens = itertools.count(1)

@@ -59,6 +59,7 @@ class FakeJobs:
     def __init__(self) -> None:
         self.submitted: list[Job] = []  # every submission, in order, resubmissions included
         self.withdraw_calls: list[str] = []  # every job the bot asked to withdraw
+        self.harvests_requested = 0  # harvests the bot asked the learner for (/learn enable)
         self.withdrawn: list[str] = []  # those withdrawn for good (no worker had admitted them)
         self.hold = False  # True: jobs wait in the queue until `release`
         self.down = False  # True: the broker cannot be reached
@@ -101,6 +102,10 @@ class FakeJobs:
         if job_id in self.started:
             return JobView(job_id=job_id, state="running", stage="generating")
         return JobView(job_id=job_id, state="queued", position=len(self.started) + self.waiting.index(job_id) + 1)
+
+    def request_harvest(self) -> None:
+        self._reachable()
+        self.harvests_requested += 1
 
     def withdraw(self, job_id: str, kind: str) -> bool:
         self._reachable()

@@ -8,6 +8,10 @@ Messages are kept per channel, so a test can read a channel as a member would, a
 its history back. Every request is recorded. `rate_limit_next(prefix, times)` answers the next
 matching requests with 429 and a `retry_after`, as Discord does; `expire(token)` makes an
 interaction's token dead (Discord answers 404 Unknown Webhook after 15 minutes).
+
+For the harvest, members can speak too: `say(...)` puts a member's (or another bot's) message in a
+channel or thread, as a Discord reply or not, with reactions; history pages honour `after`, reaction
+users and active and archived threads are served, as Discord serves them.
 """
 
 from __future__ import annotations
@@ -63,10 +67,13 @@ class FakeDiscord:
         self.resumed = asyncio.Event()
         self.identified = 0
         self._rate_limit: dict[str, int] = {}
+        self._rate_limit_skip: dict[str, int] = {}
         self.channels: dict[str, list[dict[str, Any]]] = {}  # channel id -> messages, oldest first
         self.files: dict[str, dict[str, bytes]] = {}  # message id -> its attachments
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> {"channel", "original", "ephemeral"}
         self.expired: set[str] = set()
+        self.reactions: dict[str, dict[str, list[dict[str, Any]]]] = {}  # message id -> emoji -> users
+        self.threads: list[dict[str, Any]] = []
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -167,8 +174,10 @@ class FakeDiscord:
 
     # --- REST -----------------------------------------------------------------------------------
 
-    def rate_limit_next(self, path_prefix: str, times: int = 1) -> None:
+    def rate_limit_next(self, path_prefix: str, times: int = 1, after: int = 0) -> None:
+        """Answer 429 to `times` requests under the prefix, once `after` of them have gone through."""
         self._rate_limit[path_prefix] = times
+        self._rate_limit_skip[path_prefix] = after
 
     async def _read(self, request: web.Request) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
         if request.content_type.startswith("multipart/"):
@@ -219,6 +228,9 @@ class FakeDiscord:
     def _limited(self, request: web.Request, path: str) -> web.Response | None:
         for prefix, remaining in list(self._rate_limit.items()):
             if path.startswith(prefix) and remaining > 0:
+                if self._rate_limit_skip.get(prefix, 0) > 0:
+                    self._rate_limit_skip[prefix] -= 1
+                    continue
                 self._rate_limit[prefix] = remaining - 1
                 self.requests.append(Recorded(request.method, path, None))
                 return json_response({"message": "You are being rate limited.", "retry_after": 0.25,
@@ -247,6 +259,9 @@ class FakeDiscord:
             return self._callback(parts[2], body or {}, files)
         if parts[0] == "webhooks" and parts[1] == APPLICATION_ID:
             return self._webhook(request.method, parts[2], parts[4] if len(parts) > 4 else None, body, files)
+        history = self._history(request, parts)
+        if history is not None:
+            return history
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             return self._channel(request, parts[1], parts[3] if len(parts) > 3 else None, body, files)
         if request.method in ("PUT", "PATCH", "DELETE"):
@@ -301,12 +316,64 @@ class FakeDiscord:
             return json_response(self.message(channel_id, body, files))
         if request.method == "GET" and message_id is None:
             limit = int(request.query.get("limit", "50"))
-            return json_response(list(reversed(self.channels.get(channel_id, [])))[:limit])  # newest first
+            messages = self.channels.get(channel_id, [])
+            if "after" in request.query:  # the `limit` oldest after that id, newest first (as Discord does)
+                after = [m for m in messages if int(m["id"]) > int(request.query["after"])][:limit]
+                return json_response(list(reversed(after)))
+            return json_response(list(reversed(messages))[:limit])  # newest first
         if request.method == "PATCH" and message_id is not None:
             return self._edit(message_id, body)
         if request.method == "DELETE" and message_id is not None:
             return self._delete(message_id)
         return json_response({"message": "no fake for that", "code": 0}, status=404)
+
+    # --- members' history, reactions and threads (for the harvest) ---------------------------------
+
+    def say(self, channel_id: str, author: str, content: str, *, bot: bool = False,
+            reply_to: dict[str, Any] | None = None, reactions: dict[str, list[str]] | None = None,
+            at: datetime | None = None) -> dict[str, Any]:
+        """A member's message (or another bot's), as a reply to `reply_to` if given, with reactions by user id."""
+        message = self.message(channel_id, {"content": content}, {})
+        message.update(author={"id": author, "username": f"member{author}", "discriminator": "0",
+                               "global_name": None, "avatar": None, **({"bot": True} if bot else {})},
+                       webhook_id=None, timestamp=(at or datetime.now(UTC)).isoformat())
+        if reply_to is not None:
+            message.update(type=19, referenced_message=reply_to,
+                           message_reference={"message_id": reply_to["id"], "channel_id": channel_id})
+        for emoji, users in (reactions or {}).items():
+            self.react(message, emoji, users)
+        return message
+
+    def react(self, message: dict[str, Any], emoji: str, users: list[str], bots: tuple[str, ...] = ()) -> None:
+        people = [{"id": u, "username": f"member{u}", "discriminator": "0", "global_name": None, "avatar": None,
+                   **({"bot": True} if u in bots else {})} for u in users]
+        self.reactions.setdefault(message["id"], {})[emoji] = people
+        message["reactions"] = [{"emoji": {"id": None, "name": e}, "count": len(us), "me": False}
+                                for e, us in self.reactions[message["id"]].items()]
+
+    def thread(self, parent_id: str, archived: bool = False) -> str:
+        thread_id = str(next(self.ids))
+        self.threads.append({"id": thread_id, "parent_id": parent_id, "guild_id": "7", "type": 11, "name": "t",
+                             "thread_metadata": {"archived": archived}})
+        self.channels.setdefault(thread_id, [])
+        return thread_id
+
+    def _history(self, request: web.Request, parts: list[str]) -> web.Response | None:
+        from urllib.parse import unquote
+
+        if request.method != "GET":
+            return None
+        if parts[0] == "guilds" and parts[2:] == ["threads", "active"]:
+            active = [t for t in self.threads if not t["thread_metadata"]["archived"]]
+            return json_response({"threads": active, "members": []})
+        if parts[0] == "channels" and parts[2:] == ["threads", "archived", "public"]:
+            archived = [t for t in self.threads if t["thread_metadata"]["archived"] and t["parent_id"] == parts[1]]
+            return json_response({"threads": archived, "members": [], "has_more": False})
+        if parts[0] == "channels" and len(parts) == 6 and parts[4] == "reactions":
+            users = self.reactions.get(parts[3], {}).get(unquote(parts[5]), [])
+            after = int(request.query.get("after", "0"))
+            return json_response([u for u in users if int(u["id"]) > after][: int(request.query.get("limit", "25"))])
+        return None
 
     # --- for assertions ---------------------------------------------------------------------------
 

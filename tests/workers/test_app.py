@@ -59,3 +59,15 @@ def test_time_limits_must_nest(stack_settings: Settings) -> None:
 def test_the_broker_password_is_not_shown(stack_settings: Settings) -> None:
     settings = Settings(broker_url=SecretStr("redis://:hunter2@redis:6379/0"))
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_learning_goes_to_its_own_queue_on_beats_schedule(stack_settings: Settings) -> None:
+    from workers.app import HARVEST_TASK, LEARN_QUEUE, LEARN_TASK
+
+    app = create_app(stack_settings.model_copy(update={"learn_interval_h": 6.0}))
+    for name in (HARVEST_TASK, LEARN_TASK):
+        assert app.amqp.router.route({}, name)["queue"].name == LEARN_QUEUE
+        task = app.tasks[name]
+        assert not task.acks_late and task.time_limit > stack_settings.task_time_limit_s  # a cycle outlasts a job
+    [entry] = app.conf.beat_schedule.values()
+    assert entry["task"] == LEARN_TASK and entry["schedule"] == 6 * 3600 and entry["options"]["queue"] == LEARN_QUEUE

@@ -1,0 +1,66 @@
+"""One harvest, wired: the bot's token and store, discord.py's HTTP client, and the colleague's jobs.
+
+`implementor harvest` and the learner's `implementor.harvest` task both call `run_harvest`. It logs in
+over REST only (no gateway), so it runs beside the bot without taking its session; it reads consent
+and the colleague's jobs from the bot's SQLite store (`IMPLEMENTOR_BOT_STORE_PATH`), which the learner
+therefore shares with the bot (the `bot-data` volume in docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import aiosqlite
+import discord
+
+from config.settings import Settings
+from contracts.errors import ConfigError
+from learning.consent import LearningStore
+from learning.harvest import PAGE, ColleagueJob, Harvest
+
+log = logging.getLogger(__name__)
+
+
+async def colleague_job(db: aiosqlite.Connection, message_id: int) -> ColleagueJob | None:
+    """The project job whose result is this message (from the job book), with members' ratings of it."""
+    try:
+        async with db.execute("SELECT job_id, request, result, user_id FROM jobs WHERE message_id = ? "
+                              "AND kind = 'project'", (message_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None or not row[1] or not row[2]:
+            return None
+        async with db.execute("SELECT user_id, rating FROM feedback WHERE job_id = ?", (row[0],)) as cursor:
+            ratings = await cursor.fetchall()
+    except aiosqlite.OperationalError:  # a store the bot never used: no tables yet
+        return None
+    reply = json.loads(row[2]).get("reply")
+    if not reply:
+        return None
+    return ColleagueJob(row[1], reply, int(row[3]), up={int(u) for u, r in ratings if r >= 4},
+                        down={int(u) for u, r in ratings if r <= 2})
+
+
+async def run_harvest(settings: Settings, pause_s: float = 0.2, page: int = PAGE) -> dict[int, dict[str, Any]]:
+    """Harvest every enabled channel once; returns each channel's counts (read, kept, dropped by reason)."""
+    if settings.discord_token is None:
+        raise ConfigError("harvesting reads Discord: set IMPLEMENTOR_DISCORD_TOKEN (the bot's token)")
+    import asyncio
+
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    learning = await LearningStore.open(settings.bot_store_path)
+    try:
+        try:
+            me = await http.static_login(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            raise ConfigError("Discord refused IMPLEMENTOR_DISCORD_TOKEN; paste the bot's token again") from None
+        harvest = Harvest(http, int(me["id"]), learning, settings.learning_dir,
+                          jobs=lambda message_id: colleague_job(learning.db, message_id),
+                          max_messages=settings.harvest_max_messages, pause_s=pause_s, page=page)
+        counts = await harvest.run()
+    finally:
+        await http.close()
+        await learning.close()
+    log.info("harvest: %d channels, %s", len(counts), counts)
+    return counts

@@ -1,0 +1,94 @@
+"""/learn: only an admin chooses where the colleague learns, and says so in the channel; any member can opt
+out, which deletes their harvested messages and ratings at once; /learn status shows what was read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from bot_fake_client import FakeChannel, MakeInteraction
+from bot_fake_queue import FakeJobs
+
+from bot.app import Wiring
+from bot.store import Store
+from config.settings import Settings
+from contracts.errors import InputError
+from learning import versions
+from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+
+MEMBER, OTHER = 42, 43
+
+
+async def test_only_an_admin_enables_learning_and_the_channel_is_told(
+        wiring: Wiring, store: Store, jobs: FakeJobs, make_interaction: MakeInteraction, channel: FakeChannel) -> None:
+    cog = wiring.learn
+    member = make_interaction(user_id=MEMBER)
+    with pytest.raises(InputError, match="Manage Server"):
+        await cog.enable.callback(cog, member)  # type: ignore[arg-type, call-arg]
+    assert await store.learning.channels() == [] and jobs.harvests_requested == 0
+
+    admin = make_interaction(user_id=1)
+    admin.permissions.manage_guild = True
+    await cog.enable.callback(cog, admin)  # type: ignore[arg-type, call-arg]
+    [(text, options)] = admin.response.public
+    assert text is not None and "I learn from <#500>" in text and "/learn optout" in text
+    assert options["allowed_mentions"].to_dict() == {"parse": []}
+    [enabled] = await store.learning.channels(7, enabled_only=True)
+    assert (enabled.channel_id, enabled.changed_by) == (channel.id, 1)
+    assert jobs.harvests_requested == 1  # the learner reads it now, not at the next scheduled run
+
+    await cog.disable.callback(cog, admin)  # type: ignore[arg-type, call-arg]
+    assert await store.learning.channels(7, enabled_only=True) == []
+    assert [e["action"] for e in await store.learning.log()] == ["disable", "enable"]  # who and when, on record
+
+
+async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
+        wiring: Wiring, store: Store, settings: Settings, make_interaction: MakeInteraction) -> None:
+    folder = harvest_dir(settings.learning_dir)
+    folder.mkdir(parents=True)
+    pairs = [{"message_id": 1, "request_author": MEMBER, "reply_author": OTHER},
+             {"message_id": 2, "request_author": OTHER, "reply_author": MEMBER},
+             {"message_id": 3, "request_author": OTHER, "reply_author": 44}]
+    texts = [{"message_id": 4, "author": MEMBER, "context_author": None},
+             {"message_id": 5, "author": OTHER, "context_author": MEMBER},
+             {"message_id": 6, "author": OTHER, "context_author": 44}]
+    (folder / PAIRS).write_text("".join(json.dumps(r) + "\n" for r in pairs))
+    (folder / TEXTS).write_text("".join(json.dumps(r) + "\n" for r in texts))
+    await store.rate("job-a", MEMBER, "Help?", "Yes.", 5)  # a rating the member gave
+    await store.rate("job-b", OTHER, "Help?", "Yes.", 1)  # a rating someone else gave
+    await store.db.execute("INSERT INTO jobs (job_id, kind, channel_id, user_id, request, status, created_at) "
+                           "VALUES ('job-c', 'project', 500, ?, 'my request', 'posted', 0)", (MEMBER,))
+    await store.rate("job-c", OTHER, "my request", "Yes.", 4)  # a rating of a reply to the member's request
+
+    cog = wiring.learn
+    interaction = make_interaction(user_id=MEMBER)
+    await cog.optout.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
+    [text] = interaction.response.private
+    assert text is not None and "deleted 4 harvested messages and 2 ratings" in text
+    assert [r["message_id"] for r in read_rows(folder / PAIRS)] == [3]
+    assert [r["message_id"] for r in read_rows(folder / TEXTS)] == [6]
+    assert [(r["job_id"], r["who"]) for r in await store.feedback()] == [("job-b", str(OTHER))]
+    assert await store.learning.opted_out() == {MEMBER}
+
+    back = make_interaction(user_id=MEMBER)
+    await cog.optin.callback(cog, back)  # type: ignore[arg-type, call-arg]
+    assert await store.learning.opted_out() == set()
+
+
+async def test_status_shows_each_channels_harvest_and_the_live_versions(
+        wiring: Wiring, store: Store, settings: Settings, make_interaction: MakeInteraction, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    await store.learning.set_channel(7, 500, True, by=1)
+    await store.learning.advance(7, 500, 999, {"read": 12, "kept: pairs": 3, "kept: texts": 5, "dropped: bot": 4})
+    assert settings.models_dir is not None
+    head = tmp_path / "head"
+    head.mkdir()
+    (head / "card.json").write_text(json.dumps({"learning": {"held_out": {"spearman": 0.41}}}))
+    versions.promote(settings.models_dir, "quality", versions.add(settings.models_dir, "quality", head), "test")
+
+    cog = wiring.learn
+    interaction = make_interaction()
+    await cog.status.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
+    [text] = interaction.response.private
+    assert text is not None
+    assert "<#500>: learning (set by <@1>" in text and "read 12, kept 3 pairs and 5 texts, dropped 4" in text
+    assert "Live quality head: v0001 ({'spearman': 0.41})" in text and "Live realism head: the configured one" in text

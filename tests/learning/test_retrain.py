@@ -1,0 +1,90 @@
+"""Retraining from a server's history: the quality head learns what the server rewards, and only a better
+candidate goes live.
+
+The synthetic server: requests and topical replies from the corpus, where a reply that gives an
+estimate of the work ("about 3 days") draws 5+ reacting members and one that does not draws none
+(with some noise). The synthetic-only head (the bundled one, trained on matched against mismatched
+pairs) cannot know that rule: every reply here is on topic. The retrained head must, on the latest
+fifth of the history (time-ordered), by at least 0.2 of Spearman's rho.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contracts.records import PairRecord
+from learning import versions
+from learning.datasets import PAIRS, harvest_dir
+from learning.retrain import LearnSpec, retrain_quality
+from models.corpus.splits import BUNDLED_CORPUS, load_split
+
+ESTIMATE = "My estimate is about {n} days of work, including a review with you."
+CLOSING = "Happy to help however I can."
+
+
+def history(rows: int, seed: int = 0, inverted_until: float = 0.0) -> list[dict[str, Any]]:
+    """Harvested pairs whose reactions follow the rule; the first `inverted_until` share follows its opposite."""
+    rng = random.Random(seed)
+    pairs = [r for r in load_split(BUNDLED_CORPUS, "train") if isinstance(r, PairRecord)]
+    out = []
+    for i, record in enumerate(rng.sample(pairs, rows)):
+        estimate = rng.random() < 0.5
+        body = " ".join(record.reply.split(". ")[:2]).rstrip(".") + ". "
+        reply = body + (ESTIMATE.format(n=rng.randint(2, 9)) if estimate else CLOSING)
+        rewarded = estimate != (i < inverted_until * rows)
+        bin_ = (3 if rng.random() < 0.85 else 2) if rewarded else (0 if rng.random() < 0.85 else 1)
+        out.append({"task": "reply", "request": record.request, "reply": reply, "source": "reply",
+                    "message_id": 10_000 + i, "request_id": 20_000 + i, "request_author": 100 + i % 7,
+                    "reply_author": 200 + i % 11, "at": 1_700_000_000 + 3600 * i, "reactors": [0, 1, 3, 6][bin_],
+                    "bin": bin_})
+    return out
+
+
+def write_history(learning_dir: Path, rows: list[dict[str, Any]]) -> None:
+    folder = harvest_dir(learning_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / PAIRS).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> LearnSpec:
+    return LearnSpec(learning_dir=tmp_path / "learning", models_dir=tmp_path / "models", min_pairs=50, epochs=40,
+                     prior_pairs=300)
+
+
+def test_the_retrained_head_learns_the_servers_rule_and_is_promoted(spec: LearnSpec) -> None:
+    write_history(spec.learning_dir, history(400))
+    report = retrain_quality(spec)
+    ours, synthetic_only = report["held_out"], report["live_held_out"]
+    print(f"\nheld-out (80 latest pairs): retrained {ours}, synthetic-only {synthetic_only}")  # the README's figures
+    assert ours["spearman"] >= synthetic_only["spearman"] + 0.2
+    assert ours["auc_5plus_vs_none"] > synthetic_only["auc_5plus_vs_none"]
+    assert report["promoted"] and versions.current(spec.models_dir, "quality") == report["version"] == "v0001"
+    card = json.loads((spec.models_dir / "quality" / "v0001" / "card.json").read_text())
+    assert card["learning"]["trained_on"] == 320 and card["learning"]["held_out"] == ours
+
+    again = retrain_quality(spec)  # nothing new since: no second version
+    assert again["retrained"] is False and versions.versions(spec.models_dir, "quality") == ["v0001"]
+
+
+def test_a_candidate_worse_on_held_out_is_kept_but_not_promoted(spec: LearnSpec) -> None:
+    # The server changed its mind: the older four fifths reward the opposite of what the latest fifth does.
+    write_history(spec.learning_dir, history(400, seed=1, inverted_until=0.8))
+    report = retrain_quality(spec)
+    assert report["held_out"]["spearman"] < report["live_held_out"]["spearman"]
+    assert not report["promoted"] and versions.current(spec.models_dir, "quality") is None
+    assert versions.versions(spec.models_dir, "quality") == ["v0001"]  # on record, for an operator to look at
+
+
+def test_opted_out_members_are_left_out_of_retraining(spec: LearnSpec) -> None:
+    rows = history(120)
+    write_history(spec.learning_dir, rows)
+    gone = {100, 101, 102, 103, 104, 105}  # six of the seven askers
+    report = retrain_quality(spec, opted_out=gone)
+    kept = [r for r in rows if r["request_author"] not in gone]
+    assert report["retrained"] is False and f"{len(kept)} new pairs" in report["why"]
