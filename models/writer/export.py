@@ -21,11 +21,17 @@ from models.writer.engine import CT2_DIR, ct2_available
 log = logging.getLogger(__name__)
 
 
-def _name_an_unknown_token(folder: Path) -> None:
-    """Our byte-level BPE has no unknown token (every byte is a token); CTranslate2's loader wants one named."""
+def _name_special_tokens(folder: Path) -> None:
+    """CTranslate2's loader wants the unknown and start tokens named; a GPT-2 tokenizer may name neither.
+
+    Our byte-level BPE has no unknown token (every byte is a token), and a tokenizer saved without a
+    `bos_token` (as GPT-2's defaults go, it is the end token) leaves it null, which the loader refuses.
+    """
     config = read_json(folder / "config.json", "CTranslate2 config")
-    if config.get("unk_token") is None:
-        config["unk_token"] = config.get("eos_token")
+    missing = [k for k in ("unk_token", "bos_token") if config.get(k) is None]
+    for key in missing:
+        config[key] = config.get("eos_token")
+    if missing:
         write_json(folder / "config.json", config)
 
 
@@ -43,7 +49,7 @@ def export_ctranslate2(checkpoint: Path, quantization: str = "int8", force: bool
     shutil.rmtree(tmp, ignore_errors=True)
     started = time.perf_counter()
     TransformersConverter(str(checkpoint)).convert(str(tmp), quantization=quantization, force=True)
-    _name_an_unknown_token(tmp)
+    _name_special_tokens(tmp)
     if out.exists():
         if not force:
             shutil.rmtree(tmp)

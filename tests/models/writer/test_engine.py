@@ -133,3 +133,20 @@ def test_a_tampered_copy_is_refused(int8_writer: Writer, tmp_path: Path) -> None
     (copy / "ctranslate2" / "model.bin").write_bytes(b"not the model")
     with pytest.raises(CheckpointError, match="sha256"):
         CTranslate2Engine(Writer.load(copy, "cpu"))
+
+
+def test_a_tokenizer_without_a_start_token_still_converts(tiny_writer_dir: Path, tmp_path: Path) -> None:
+    """A GPT-2 saved elsewhere may name no bos_token; the converted copy must load all the same."""
+    import json
+
+    copy = tmp_path / "writer"
+    shutil.copytree(tiny_writer_dir, copy)
+    config_path = copy / "tokenizer_config.json"
+    config = json.loads(config_path.read_text())
+    config.pop("bos_token", None)
+    config_path.write_text(json.dumps(config))
+    export_ctranslate2(copy)
+    assert json.loads((copy / "ctranslate2" / "config.json").read_text())["bos_token"] == "<|endoftext|>"
+    writer = Writer.load(copy, "cpu")
+    drafts = CTranslate2Engine(writer).sample([ids(writer, PROMPTS[0])], 2, SamplingSettings(max_new_tokens=8), seed=1)
+    assert len(drafts) == 1 and len(drafts[0]) == 2
