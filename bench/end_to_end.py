@@ -1,9 +1,13 @@
 """Benchmark: `introduce` and `project` end to end through the embedded worker, PyTorch against the engine.
 
 The same jobs a member's command makes (no seed, as the bot sends them) go through the real tasks on
-the embedded broker, warm (models loaded before timing starts): with the writer drafting on the
-PyTorch loop (the path before the engine) and on the engine the worker picks by default. Each job's
-latency is submit to result; the figures are p50 and p95 per path, and the ratio of p50s.
+the embedded broker, warm (models loaded before timing starts), on three paths open side by side,
+their jobs interleaved:
+- `before`: as the project ran before the engine: the PyTorch loop, and kombu's default polling of
+  the in-memory queue (once a second);
+- `torch`: the PyTorch loop on today's embedded worker (the engine's effect alone, against `auto`);
+- `auto`: the engine the worker picks by default.
+Each job's latency is submit to result; the figures are p50 and p95 per path, and ratios of p50s.
 
     implementor bench e2e      (or: python -m bench.end_to_end)
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -31,34 +36,50 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def latencies(engine: str, jobs: int, models: dict[str, Any]) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"introduce": [], "project": []}
-    with embedded_worker(Settings(**models, writer_engine=engine, batch_window_s=0.01)) as client:
-        client.result(client.submit(IntroduceJob()), timeout=600)  # warm: the models load here
+PATHS = {"before": ("torch", 1.0), "torch": ("torch", None), "auto": ("auto", None)}  # engine, polling
+
+
+def latencies(jobs: int, models: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+    out: dict[str, dict[str, list[float]]] = {path: {"introduce": [], "project": []} for path in PATHS}
+    with ExitStack() as stack:
+        clients = {path: stack.enter_context(embedded_worker(
+            Settings(**models, writer_engine=engine, batch_window_s=0.01), poll_s=poll))
+            for path, (engine, poll) in PATHS.items()}
+        for client in clients.values():
+            client.result(client.submit(IntroduceJob()), timeout=600)  # warm: the models load here
         for i in range(jobs):
             for kind, job in (("introduce", IntroduceJob()), ("project", ProjectJob(request=REQUESTS[i % 4]))):
-                start = time.perf_counter()
-                client.result(client.submit(job), timeout=600)
-                out[kind].append(time.perf_counter() - start)
+                for path, client in clients.items():
+                    start = time.perf_counter()
+                    client.result(client.submit(job), timeout=600)
+                    out[path][kind].append(time.perf_counter() - start)
     return out
 
 
 def run_benchmark(jobs: int, out: Path | None, models: dict[str, Any] | None = None) -> dict[str, Any]:
     """`models`: settings naming other models than the bundled ones (the tests' tiny twins)."""
-    measured = {engine: latencies(engine, jobs, models or {}) for engine in ("torch", "auto")}
+    measured = latencies(jobs, models or {})
     summary: dict[str, dict[str, dict[str, float]]] = {
-        engine: {kind: {"p50_s": round(statistics.median(v), 3), "p95_s": round(percentile(v, 0.95), 3)}
-                 for kind, v in runs.items()}
-        for engine, runs in measured.items()}
+        path: {kind: {"p50_s": round(statistics.median(v), 3), "p95_s": round(percentile(v, 0.95), 3)}
+               for kind, v in runs.items()}
+        for path, runs in measured.items()}
+
+    def ratio(slow: str, fast: str) -> dict[str, float]:
+        return {kind: round(summary[slow][kind]["p50_s"] / summary[fast][kind]["p50_s"], 2)
+                for kind in ("introduce", "project")}
+
     result: dict[str, Any] = {
         "benchmark": "end_to_end", "jobs_per_kind": jobs, "machine": machine("cpu"),
-        "paths": {"torch": "the writer on the PyTorch loop", "auto": "the engine the worker picks by default"},
+        "paths": {"before": "as before the engine: the PyTorch loop, the in-memory queue polled once a second",
+                  "torch": "the PyTorch loop on today's embedded worker",
+                  "auto": "the engine the worker picks by default"},
         "latency": summary,
-        "speedup_p50": {kind: round(summary["torch"][kind]["p50_s"] / summary["auto"][kind]["p50_s"], 2)
-                        for kind in ("introduce", "project")},
+        "speedup_p50": ratio("torch", "auto"),
+        "speedup_p50_over_before": ratio("before", "auto"),
     }
     print(f"end to end, p50: introduce {result['speedup_p50']['introduce']}x, "
-          f"project {result['speedup_p50']['project']}x faster on the engine")
+          f"project {result['speedup_p50']['project']}x faster on the engine; against before: introduce "
+          f"{result['speedup_p50_over_before']['introduce']}x, project {result['speedup_p50_over_before']['project']}x")
     return write_result(result, out)
 
 

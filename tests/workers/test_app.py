@@ -35,12 +35,15 @@ def test_reliability_settings(stack_settings: Settings) -> None:
     assert conf["broker_transport_options"]["visibility_timeout"] == 7200
     assert conf["result_backend_transport_options"]["visibility_timeout"] == 7200
     assert conf["broker_url"] == conf["result_backend"] == "redis://redis:6379/0"
+    assert "polling_interval" not in conf["broker_transport_options"]  # the worker waits on Redis's socket
 
 
 def test_no_broker_means_the_embedded_in_memory_transport() -> None:
     conf = celery_config(Settings())
     assert conf["broker_url"] == "memory://localhost/" and conf["result_backend"] == "cache+memory://"
     assert conf["worker_prefetch_multiplier"] == Settings().batch_max_size
+    # kombu polls an in-memory queue once a second by default: half a second on every embedded job
+    assert conf["broker_transport_options"]["polling_interval"] <= 0.05
 
 
 def test_time_limits_must_nest(stack_settings: Settings) -> None:
