@@ -105,7 +105,8 @@ class Rounds:
         judge, report = steps.fresh_judge(self.encoder, self.probe, drafted, self.spec.seed + round_)
         judge.save(judge_dir, {"model": "realism-head", "round": round_, "writer": str(writer.path),
                                "sampling": writer.sampling.to_dict(), "metrics": report})
-        return {"auc": report["auc"], "held_out_perplexity": round(self.held_out_perplexity(writer), 3),
+        return {"auc": report["auc"], "pass_rate": report["pass_rate"],
+                "held_out_perplexity": round(self.held_out_perplexity(writer), 3),
                 **steps.probe_measures(drafted)}
 
     def fine_tune(self, writer: Writer, engine: Any, judge: PairScorer, round_: int) -> Path:
@@ -132,7 +133,7 @@ class Rounds:
             row = self._round(state, state["round"] + 1)
             self._log(state, row)
             bar.update()
-            bar.set_postfix(auc=row.get("auc"), ppl=row.get("held_out_perplexity"))
+            bar.set_postfix(auc=row.get("auc"), passing=row.get("pass_rate"), ppl=row.get("held_out_perplexity"))
         bar.close()
         return self._finish(state)
 
@@ -205,6 +206,9 @@ def plot_rounds(rounds_file: Path, out: Path) -> None:
     auc = {f"AUC {t}": (x, [r["auc"].get(t, float("nan")) for r in rows]) for t in ("cv", "reply")}
     plot_panels([
         Panel("fresh discriminator (lower: harder to tell)", "round", "ROC AUC", auc, ylim=(0.4, 1.0)),
+        Panel("drafted prompts passing a threshold that rejects 10% of real texts", "round", "share",
+              {f"passing {t}": (x, [r.get("pass_rate", {}).get(t, float("nan")) for r in rows])
+               for t in ("cv", "reply")}, ylim=(0, 1)),
         Panel("held-out perplexity of real text", "round", "perplexity",
               {"perplexity": (x, [r["held_out_perplexity"] for r in rows])}),
         Panel("variety and loops", "round", "share",

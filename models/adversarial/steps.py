@@ -17,6 +17,7 @@ per task, is how far the writer still is from passing for real.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,31 @@ def fresh_judge(encoder: SentenceEncoder, real: list[Record], drafted: list[Draf
     config = HeadTrainConfig(epochs=epochs, seed=seed, device=str(encoder.device))
     scorer, report = train_head(encoder, head_config("realism", encoder, False), examples.subset(fit), config,
                                 progress=False)
-    return scorer, {"auc": auc_per_task(scorer, examples.subset(held)), "train": report["validation"]}
+    held_out = examples.subset(held)
+    return scorer, {"auc": auc_per_task(scorer, held_out), "pass_rate": pass_rate_per_task(scorer, held_out),
+                    "train": report["validation"]}
+
+
+def pass_rate_per_task(scorer: PairScorer, examples: PairExamples, false_rejection: float = 0.1
+                       ) -> dict[str, float]:
+    """Share of held-out prompts with a draft over a threshold that rejects `false_rejection` of real texts.
+
+    The threshold is set per task from the real texts' scores (as the live judge's calibration sets it),
+    so the pass rate can only rise by drafts looking more like real text, not by a laxer judge.
+    """
+    logits = scorer.logits(examples.prompts, examples.texts).tolist()
+    out = {}
+    for task in ("cv", "reply"):
+        real = sorted(x for x, t, g in zip(logits, examples.targets, examples.groups, strict=True)
+                      if t == 1 and g.startswith(f"{task}:"))
+        best: dict[str, float] = {}
+        for x, t, g in zip(logits, examples.targets, examples.groups, strict=True):
+            if t == 0 and g.startswith(f"{task}:"):
+                best[g] = max(best.get(g, -math.inf), x)
+        if real and best:
+            threshold = real[min(len(real) - 1, int(false_rejection * len(real)))]
+            out[task] = round(sum(b >= threshold for b in best.values()) / len(best), 3)
+    return out
 
 
 def auc_per_task(scorer: PairScorer, examples: PairExamples) -> dict[str, float]:

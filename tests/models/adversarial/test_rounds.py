@@ -32,8 +32,9 @@ def test_one_round_changes_the_writer_and_logs_it(spec: AdversarialSpec) -> None
     record = run_adversarial(spec)
     rows = rounds_of(spec.out)
     assert [r["round"] for r in rows] == [0, 1] and rows[1]["accepted"]
-    for key in ("auc", "held_out_perplexity", "distinct_2", "repeated_skill_rate"):
+    for key in ("auc", "pass_rate", "held_out_perplexity", "distinct_2", "repeated_skill_rate"):
         assert key in rows[1], key
+    assert all(0.0 <= share <= 1.0 for share in rows[1]["pass_rate"].values())
     assert (spec.out / "rounds.png").exists() and record["rounds"] == rows
     final = spec.out / "writer" / "model.safetensors"
     assert sha256_file(final) != sha256_file(spec.writer / "model.safetensors")  # it learnt something
