@@ -57,3 +57,14 @@ def parse_cv(body: str) -> dict[str, str] | None:
 def render_cv(name: str, title: str, body: str) -> str:
     """A CV for people: the name and title as a heading, then the generated sections."""
     return f"# {name}\n**{title}**\n\n{body.strip()}\n"
+
+
+_RENDERED = re.compile(r"\A# (?P<name>[^\n]+)\n\*\*(?P<title>[^\n]+)\*\*\n(?P<body>.*)\Z", re.DOTALL)
+
+
+def read_cv(text: str) -> tuple[str, str, str] | None:
+    """(name, title, body) of a CV as `render_cv` wrote it (the `cv.md` of `implementor introduce`), or None."""
+    found = _RENDERED.match(text.strip() + "\n")
+    if found is None:
+        return None
+    return found["name"].strip(), found["title"].strip(), found["body"].strip()

@@ -18,6 +18,7 @@ from implementor.console import ProgressLine, candidates_table, done
 
 if TYPE_CHECKING:
     from contracts.jobs import IntroduceJob, ProjectJob, Result
+    from contracts.persona import Persona
     from workers.client import JobClient
 
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the result.")]
@@ -86,16 +87,39 @@ def introduce(
     done(f"face (seed {profile.seed}) and CV written: {out / 'face.png'} and {out / 'cv.md'}")
 
 
+def _colleague(path: Path | None) -> Persona | None:
+    """The colleague a CV file describes (`cv.md` here, if `introduce` just hired one), or None."""
+    from contracts.cv import read_cv
+    from contracts.persona import Persona
+
+    if path is None:
+        path = Path("cv.md")
+        if not path.is_file():
+            return None
+    if not path.is_file():
+        raise InputError(f"--colleague {path}: no such file (give the cv.md that `implementor introduce` wrote)")
+    read = read_cv(path.read_text(encoding="utf-8", errors="replace"))
+    if read is None:
+        raise InputError(f"--colleague {path}: not a CV as `implementor introduce` writes it (# Name, **Title**)")
+    name, title, body = read
+    persona = Persona.from_cv(name[:200], title[:200], body)
+    typer.echo(f"answering as {persona.name}, {persona.title} (from {path})", err=True)
+    return persona
+
+
 def project(
     request: Annotated[str, typer.Argument(help="A colleague's request for help, 10 to 1,500 characters.")],
+    colleague: Annotated[Path | None, typer.Option(
+        help="Who answers: a cv.md from `implementor introduce`. Default: ./cv.md if there is one.")] = None,
     explain: Annotated[bool, typer.Option(help="Also print every draft's scores.")] = False,
     timeout: TimeoutOpt = 900.0,
 ) -> None:
     """Bring the colleague a project: it drafts replies with GPT-2 and posts the best as BERT judges it."""
     from contracts.jobs import ProjectJob, ProjectResult
 
+    persona = _colleague(colleague)
     try:
-        job = ProjectJob(request=request)
+        job = ProjectJob(request=request, colleague=persona)
     except ValidationError as exc:
         raise InputError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     result = _run(job, "project", timeout)

@@ -40,3 +40,11 @@ def test_incomplete_cvs_do_not_parse(broken: str) -> None:
 
 def test_render_cv_puts_name_and_title_first() -> None:
     assert render_cv("Ada", "Analyst", BODY).startswith("# Ada\n**Analyst**\n\n## Profile")
+
+
+def test_a_rendered_cv_reads_back_into_name_title_and_body() -> None:
+    from contracts.cv import read_cv, render_cv
+
+    body = "## Profile\nI build things.\n\n## Skills\n- weld\n- plan"
+    assert read_cv(render_cv("Ada Lovelace", "Data Scientist", body)) == ("Ada Lovelace", "Data Scientist", body)
+    assert read_cv("## Profile\nno heading") is None and read_cv("# Ada\nno title line") is None

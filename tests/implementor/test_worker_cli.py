@@ -34,6 +34,27 @@ def test_project_prints_the_reply_and_can_explain(tiny_env: dict[str, str], tmp_
     assert result.stdout.count("\n") >= 5
 
 
+def test_project_answers_as_the_colleague_introduce_just_hired(tiny_env: dict[str, str], tmp_path: Path) -> None:
+    hired = run(["introduce", "--name", "Ada Lovelace", "--title", "Data Scientist", "--seed", "7", "--out", "."],
+                tiny_env, tmp_path)
+    assert hired.returncode == 0, hired.stderr
+    result = run(["project", "Could someone help us plan the spring launch?"], tiny_env, tmp_path)  # ./cv.md
+    assert result.returncode == 0, result.stderr
+    assert "answering as Ada Lovelace, Data Scientist (from cv.md)" in result.stderr
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = run(["project", "Could someone help us plan the spring launch?"], tiny_env, tmp_path / "elsewhere")
+    assert "answering as" not in elsewhere.stderr  # no CV there: no colleague is made up
+
+
+def test_project_names_a_colleague_file_it_cannot_use(tiny_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("just some notes")
+    for path in ("missing.md", "notes.md"):
+        result = run(["project", "Could someone help us plan the spring launch?", "--colleague", path], tiny_env,
+                     tmp_path)
+        assert result.returncode == 2 and f"--colleague {path}" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_project_refuses_a_too_short_request(tiny_env: dict[str, str], tmp_path: Path) -> None:
     result = run(["project", "help"], tiny_env, tmp_path)
     assert result.returncode == 2
