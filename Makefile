@@ -42,6 +42,7 @@ bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench decode
 	$(BIN)/implementor bench e2e
 	$(BIN)/implementor bench rerank
+	$(BIN)/implementor bench encoder
 	$(BIN)/implementor bench queue
 
 clean:

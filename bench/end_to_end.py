@@ -1,8 +1,7 @@
 """Benchmark: `introduce` and `project` end to end through the embedded worker, PyTorch against the engine.
 
 The same jobs a member's command makes (no seed, as the bot sends them) go through the real tasks on
-the embedded broker, warm (models loaded before timing starts), on three paths open side by side,
-their jobs interleaved:
+the embedded broker, warm (models loaded before timing starts), on three paths in alternating blocks:
 - `before`: as the project ran before the engine: the PyTorch loop, and kombu's default polling of
   the in-memory queue (once a second);
 - `torch`: the PyTorch loop on today's embedded worker (the engine's effect alone, against `auto`);
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +37,25 @@ def percentile(values: list[float], q: float) -> float:
 PATHS = {"before": ("torch", 1.0), "torch": ("torch", None), "auto": ("auto", None)}  # engine, polling
 
 
-def latencies(jobs: int, models: dict[str, Any]) -> dict[str, dict[str, list[float]]]:
+def latencies(jobs: int, models: dict[str, Any], cycles: int = 2) -> dict[str, dict[str, list[float]]]:
+    """Each path on its own embedded worker, one at a time (kombu's in-memory broker is shared by every
+    worker of a process, so two alive at once would take each other's jobs), in `cycles` alternating
+    blocks so that a slow spell of the machine falls on every path. Every job is new (its own id)."""
     out: dict[str, dict[str, list[float]]] = {path: {"introduce": [], "project": []} for path in PATHS}
-    with ExitStack() as stack:
-        clients = {path: stack.enter_context(embedded_worker(
-            Settings(**models, writer_engine=engine, batch_window_s=0.01), poll_s=poll))
-            for path, (engine, poll) in PATHS.items()}
-        for client in clients.values():
-            client.result(client.submit(IntroduceJob()), timeout=600)  # warm: the models load here
-        for i in range(jobs):
-            for kind, job in (("introduce", IntroduceJob()), ("project", ProjectJob(request=REQUESTS[i % 4]))):
-                for path, client in clients.items():
-                    start = time.perf_counter()
-                    client.result(client.submit(job), timeout=600)
-                    out[path][kind].append(time.perf_counter() - start)
+    per_block = [jobs // cycles + (1 if c < jobs % cycles else 0) for c in range(cycles)]
+    for block in per_block:
+        for path, (engine, poll) in PATHS.items():
+            with embedded_worker(Settings(**models, writer_engine=engine, batch_window_s=0.01), poll_s=poll) as client:
+                client.result(client.submit(IntroduceJob()), timeout=600)  # warm: the models load here
+                for i in range(block):
+                    for kind, job in (("introduce", IntroduceJob()),
+                                      ("project", ProjectJob(request=REQUESTS[i % len(REQUESTS)]))):
+                        start = time.perf_counter()
+                        result = client.result(client.submit(job), timeout=600)
+                        out[path][kind].append(time.perf_counter() - start)
+                        if result.job_id != job.job_id or result.status != "ok":
+                            raise RuntimeError(f"{path}: job {job.job_id} came back as {result.job_id} "
+                                               f"({result.status})")
     return out
 
 
