@@ -206,7 +206,7 @@ def plot_rounds(rounds_file: Path, out: Path) -> None:
     auc = {f"AUC {t}": (x, [r["auc"].get(t, float("nan")) for r in rows]) for t in ("cv", "reply")}
     plot_panels([
         Panel("fresh discriminator (lower: harder to tell)", "round", "ROC AUC", auc, ylim=(0.4, 1.0)),
-        Panel("drafted prompts passing a threshold that rejects 10% of real texts", "round", "share",
+        Panel("prompts with a draft passing (10% real rejected)", "round", "share",
               {f"passing {t}": (x, [r.get("pass_rate", {}).get(t, float("nan")) for r in rows])
                for t in ("cv", "reply")}, ylim=(0, 1)),
         Panel("held-out perplexity of real text", "round", "perplexity",

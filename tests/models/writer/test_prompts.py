@@ -36,7 +36,27 @@ def test_a_writer_that_reads_personas_gets_one_and_an_older_writer_does_not(tiny
     assert trained.knows_persona
     assert reply_prompt_for(trained, "Help us plan the launch?", ada).startswith(
         "<|persona|> Ada Lovelace, Data Scientist; manage data<|request|>")
-    older = Writer.load(None, "cpu")  # the bundled writer learnt its prompts before personas existed
-    if not older.knows_persona:
-        expected = "<|request|> Help us plan the launch?<|reply|>"
-        assert reply_prompt_for(older, "Help us plan the launch?", ada) == expected
+    assert Writer.load(None, "cpu").knows_persona  # the bundled writer answers in character too
+
+
+def test_an_older_writer_without_the_persona_token_gets_the_plain_prompt(tiny_writer_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A checkpoint trained before personas existed: its tokenizer has no `<|persona|>` special token."""
+    import json
+    import shutil
+
+    from contracts.persona import Persona
+    from models.writer.drafts import reply_prompt_for
+    from models.writer.model import Writer
+
+    older_dir = tmp_path / "older"
+    shutil.copytree(tiny_writer_dir, older_dir)
+    tokenizer = json.loads((older_dir / "tokenizer.json").read_text())
+    tokenizer["added_tokens"] = [t for t in tokenizer["added_tokens"] if t["content"] != "<|persona|>"]
+    (older_dir / "tokenizer.json").write_text(json.dumps(tokenizer))
+    config = json.loads((older_dir / "tokenizer_config.json").read_text())
+    config["extra_special_tokens"] = [t for t in config.get("extra_special_tokens", []) if t != "<|persona|>"]
+    (older_dir / "tokenizer_config.json").write_text(json.dumps(config))
+    older = Writer.load(older_dir, "cpu")
+    assert not older.knows_persona
+    ada = Persona(name="Ada Lovelace", title="Data Scientist", skills=("manage data",))
+    assert reply_prompt_for(older, "Help us plan the launch?", ada) == "<|request|> Help us plan the launch?<|reply|>"
