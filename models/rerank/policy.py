@@ -2,7 +2,7 @@
 
 `choose` is the policy, a pure function of the scores:
 1. exact and near duplicates count once (the first of them is judged, the rest are marked);
-2. drafts that are too short or too long are out;
+2. drafts that are too short or too long are out, and so is a CV missing one of its sections;
 3. drafts with P(real) below the threshold (0.9 by default, as in the reddit bot) are out;
 4. of the rest, the highest expected quality wins; ties go to the more realistic, then the earlier;
 5. if nothing is left, the most realistic sane draft is chosen and flagged as low confidence.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from contracts.cv import parse_cv
 from contracts.errors import InputError
 from contracts.scores import CandidateScore, scores_table
 
@@ -57,8 +58,9 @@ def near_duplicates(texts: list[str], similarity: float) -> dict[int, int]:
     return repeats
 
 
-def choose(texts: list[str], p_real: list[float], quality: list[float], policy: RerankPolicy) -> Ranked:
-    """Apply the policy to scored drafts; see the module docstring."""
+def choose(texts: list[str], p_real: list[float], quality: list[float], policy: RerankPolicy,
+           task: str | None = None) -> Ranked:
+    """Apply the policy to scored drafts (of CVs when `task` is "cv"); see the module docstring."""
     if not texts:
         raise InputError("there are no drafts to choose from")
     if not len(texts) == len(p_real) == len(quality):
@@ -72,6 +74,8 @@ def choose(texts: list[str], p_real: list[float], quality: list[float], policy: 
             reasons[i] = f"too short ({len(text)} < {policy.min_chars} characters)"
         elif len(text) > policy.max_chars:
             reasons[i] = f"too long ({len(text)} > {policy.max_chars} characters)"
+        elif task == "cv" and parse_cv(text) is None:
+            reasons[i] = "not a whole CV (a section is missing or too thin)"
     sane = [i for i in range(len(texts)) if i not in reasons]
     kept = [i for i in sane if p_real[i] >= policy.threshold]
     for i in sane:

@@ -89,7 +89,7 @@ class Reranker:
         ranked, start = [], 0
         for _, group in groups:
             end = start + len(group)
-            ranked.append(choose(group, p_real[start:end], quality[start:end], self.policy))
+            ranked.append(choose(group, p_real[start:end], quality[start:end], self.policy, task))
             start = end
         return ranked
 

@@ -56,6 +56,19 @@ def test_insane_lengths_are_out() -> None:
     assert ranked.candidates[2].reason.startswith("too long")
 
 
+WHOLE_CV = ("## Profile\nI weld ships.\n\n## Skills\n- weld\n- cut\n- plan\n\n## Experience\n"
+            "- Welder, Acme (2019-present). Welded hulls.\n\n## Education\n- NVQ in Welding (2018)")
+BROKEN_CV = "## Profile\nI weld ships and I weld them well.\n\n## Skills\n- weld\n- weld better"
+
+
+def test_a_cv_missing_a_section_is_out_unless_nothing_else_is_left() -> None:
+    ranked = choose([BROKEN_CV, WHOLE_CV], [0.99, 0.95], [5.0, 1.0], POLICY, task="cv")
+    assert ranked.index == 1 and ranked.candidates[0].reason.startswith("not a whole CV")
+    assert choose([BROKEN_CV, WHOLE_CV], [0.99, 0.95], [5.0, 1.0], POLICY).index == 0  # replies are not CVs
+    alone = choose([BROKEN_CV], [0.99], [5.0], POLICY, task="cv")  # something is still posted, flagged
+    assert alone.index == 0 and alone.low_confidence
+
+
 def test_the_table_lists_every_candidate() -> None:
     table = choose([A, B], [0.95, 0.99], [3.0, 4.0], POLICY).table()
     assert table.count("\n") == 3 and "*" in table.splitlines()[3]

@@ -61,12 +61,16 @@ def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) 
 def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
     """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged.
 
-    On the bundled writer: the tiny test model never stops under greedy decoding."""
+    On the bundled writer, answering as a colleague (as it was trained to): the tiny test model never
+    stops under greedy decoding."""
+    from contracts.persona import Persona
     from models.writer.sampling import sample_many
 
     writer = Writer.load(None, "cpu")
-    short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
-    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
+    ada = Persona(name="Ada Lovelace", title="Marketing Manager",
+                  skills=("plan marketing campaigns", "analyse market trends", "manage budgets"))
+    short = writer.tokenizer(reply_prompt("Help with an audit?", ada))["input_ids"]
+    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget.", ada))["input_ids"]
     greedy = SamplingSettings(top_k=1, max_new_tokens=writer.context - len(long))
     batch_sizes: list[int] = []
     handle = writer.model.register_forward_pre_hook(
