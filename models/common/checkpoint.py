@@ -140,8 +140,10 @@ def refuse_pickles(path: Path) -> None:
 def load_tensors(path: Path, expected_sha256: str | None = None) -> dict[str, torch.Tensor]:
     """Read a safetensors file after checking it is not a pickle and matches its recorded digest."""
     with path.open("rb") as fh:
-        head = fh.read(4)
-    if head.startswith(_PICKLE_MAGIC):
+        head = fh.read(9)
+    # safetensors starts with its header's length (8 bytes, little-endian) and then the header's "{";
+    # that length's first byte may be 0x80, pickle's magic, so only a file without the "{" is a suspect.
+    if head[8:9] != b"{" and head.startswith(_PICKLE_MAGIC):
         raise CheckpointError(
             f"refusing {path}: it is a pickle (torch.save output), not safetensors; "
             "unpickling can run arbitrary code"

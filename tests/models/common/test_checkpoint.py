@@ -13,6 +13,7 @@ from models.common.checkpoint import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     load_checkpoint,
+    load_tensors,
     optimizer_from_tensors,
     optimizer_to_tensors,
     save_checkpoint,
@@ -110,3 +111,15 @@ def test_optimizer_state_round_trips_without_pickle() -> None:
     assert fresh.param_groups[0]["lr"] == 1e-3
     for key, value in opt.state_dict()["state"][0].items():
         assert torch.equal(torch.as_tensor(fresh.state_dict()["state"][0][key]), torch.as_tensor(value))
+
+
+def test_a_safetensors_file_whose_header_length_starts_like_a_pickle_loads(tmp_path: Path) -> None:
+    """The header's length is the file's first byte: 0x80 (pickle's magic) for a 384-byte header."""
+    import struct
+
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    header = header.ljust(0x180, b" ")  # safetensors pads its header with spaces
+    path = tmp_path / "tensors.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + struct.pack("<2f", 1.0, 2.0))
+    assert path.read_bytes()[:1] == b"\x80"
+    assert torch.equal(load_tensors(path)["w"], torch.tensor([1.0, 2.0]))
