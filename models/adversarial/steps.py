@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from contracts.cv import cv_skills, parse_cv
 from contracts.records import CVRecord, PairRecord, Record
 from models.common.encoder import SentenceEncoder
@@ -117,18 +115,18 @@ def fresh_judge(encoder: SentenceEncoder, real: list[Record], drafted: list[Draf
     scorer, report = train_head(encoder, head_config("realism", encoder, False), examples.subset(fit), config,
                                 progress=False)
     held_out = examples.subset(held)
-    return scorer, {"auc": auc_per_task(scorer, held_out), "pass_rate": pass_rate_per_task(scorer, held_out),
+    logits = scorer.logits(held_out.prompts, held_out.texts).tolist()  # one encoder pass for both measures
+    return scorer, {"auc": auc_per_task(logits, held_out), "pass_rate": pass_rate_per_task(logits, held_out),
                     "train": report["validation"]}
 
 
-def pass_rate_per_task(scorer: PairScorer, examples: PairExamples, false_rejection: float = 0.1
+def pass_rate_per_task(logits: list[float], examples: PairExamples, false_rejection: float = 0.1
                        ) -> dict[str, float]:
     """Share of held-out prompts with a draft over a threshold that rejects `false_rejection` of real texts.
 
     The threshold is set per task from the real texts' scores (as the live judge's calibration sets it),
     so the pass rate can only rise by drafts looking more like real text, not by a laxer judge.
     """
-    logits = scorer.logits(examples.prompts, examples.texts).tolist()
     out = {}
     for task in ("cv", "reply"):
         real = sorted(x for x, t, g in zip(logits, examples.targets, examples.groups, strict=True)
@@ -143,12 +141,11 @@ def pass_rate_per_task(scorer: PairScorer, examples: PairExamples, false_rejecti
     return out
 
 
-def auc_per_task(scorer: PairScorer, examples: PairExamples) -> dict[str, float]:
-    logits = scorer.logits(examples.prompts, examples.texts)
+def auc_per_task(logits: list[float], examples: PairExamples) -> dict[str, float]:
     out = {}
     for task in ("cv", "reply"):
         index = [i for i, g in enumerate(examples.groups) if g.startswith(f"{task}:")]
         labels = [int(examples.targets[i]) for i in index]
         if 0 < sum(labels) < len(labels):
-            out[task] = round(roc_auc(logits[torch.tensor(index)], labels), 4)
+            out[task] = round(roc_auc([logits[i] for i in index], labels), 4)
     return out
