@@ -33,7 +33,6 @@ from bench.common import machine, write_result
 from bench.gpt2_sized import gpt2_sized_writer
 from models.writer.engine import CTranslate2Engine, TorchEngine, load_engine
 from models.writer.model import SamplingSettings, Writer
-from models.writer.prompts import reply_prompt
 
 CANDIDATES, REQUESTS = 8, 16
 PROMPT = ("Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd. "
@@ -60,7 +59,7 @@ def timed(paths: dict[str, Callable[[], int]], repeats: int) -> dict[str, tuple[
 
 
 def drafting_paths(writer: Writer, settings: SamplingSettings, new_tokens: int) -> dict[str, Callable[[], int]]:
-    ids = writer.tokenizer(reply_prompt(PROMPT))["input_ids"]
+    ids = writer.tokenizer(writer.format.reply(PROMPT))["input_ids"]
     prompt = torch.tensor([ids], device=writer.device)
     engine, fast, reference = load_engine(writer, "auto"), CTranslate2Engine(writer), TorchEngine(writer)
     hf = {"do_sample": True, "temperature": settings.temperature, "top_k": settings.top_k,
@@ -91,7 +90,7 @@ def drafting_paths(writer: Writer, settings: SamplingSettings, new_tokens: int) 
 
 
 def cross_request_paths(writer: Writer, settings: SamplingSettings, new_tokens: int) -> dict[str, Callable[[], int]]:
-    prompts = [writer.tokenizer(reply_prompt(f"Could someone {t} before the {p} at Acme? We have {w} weeks."))
+    prompts = [writer.tokenizer(writer.format.reply(f"Could someone {t} before the {p} at Acme? We have {w} weeks."))
                ["input_ids"] for t, p, w in zip(TOPICS * 2, ("audit", "launch") * 8, range(2, 18), strict=True)]
     engine = load_engine(writer, "auto")
 

