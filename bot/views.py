@@ -110,7 +110,9 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"imp
         profile = record.result.get("profile") or record.result.get("persona") or {}
         reply = record.result.get("reply") or profile.get("cv", "")
         request = record.request or "introduce yourself"
-        await self.actions.store.rate(self.job_id, interaction.user.id, request, reply, self.score)
+        # The job's own server, not the interaction's: the result was posted there, so its rating belongs there.
+        await self.actions.store.rate(self.job_id, interaction.user.id, request, reply, self.score,
+                                      guild_id=record.guild_id)
         await interaction.response.send_message("Thanks, noted.", ephemeral=True, allowed_mentions=NO_PINGS)
 
 

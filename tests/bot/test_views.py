@@ -26,6 +26,7 @@ async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
     assert rater.response.private == ["Thanks, noted."]
     [rating] = await store.feedback()
     assert rating["rating"] == 5 and rating["reply"] == jobs.reply and rating["request"] == REQUEST
+    assert await store.server_feedback(7) == [rating]  # the rating belongs to the server the reply was posted in
 
     why = make_interaction(user_id=51)
     await buttons.why(job_id).callback(why)  # type: ignore[arg-type]

@@ -54,11 +54,12 @@ async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
              {"message_id": 6, "author": OTHER, "context_author": 44}]
     (folder / PAIRS).write_text("".join(json.dumps(r) + "\n" for r in pairs))
     (folder / TEXTS).write_text("".join(json.dumps(r) + "\n" for r in texts))
-    await store.rate("job-a", MEMBER, "Help?", "Yes.", 5)  # a rating the member gave
-    await store.rate("job-b", OTHER, "Help?", "Yes.", 1)  # a rating someone else gave
+    await store.rate("job-a", MEMBER, "Help?", "Yes.", 5, guild_id=7)  # a rating the member gave
+    await store.rate("job-b", OTHER, "Help?", "Yes.", 1, guild_id=7)  # a rating someone else gave
     await store.db.execute("INSERT INTO jobs (job_id, kind, channel_id, user_id, request, status, created_at) "
                            "VALUES ('job-c', 'project', 500, ?, 'my request', 'posted', 0)", (MEMBER,))
-    await store.rate("job-c", OTHER, "my request", "Yes.", 4)  # a rating of a reply to the member's request
+    # a rating of a reply to the member's request
+    await store.rate("job-c", OTHER, "my request", "Yes.", 4, guild_id=7)
 
     cog = wiring.learn
     interaction = make_interaction(user_id=MEMBER)
