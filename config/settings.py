@@ -81,8 +81,9 @@ class Settings(BaseSettings):
     visibility_timeout_s: int | None = Field(
         None,
         ge=30,
-        description="An unacknowledged job is handed to another worker after this long (how soon a dead "
-        "worker's jobs come back); must exceed twice the time limit, as a job may wait out one batch first.",
+        description="An unacknowledged job is handed to another worker after this long (a dead worker's jobs "
+        "are resubmitted sooner, once its heartbeat lapses); must exceed twice the time limit, as a job may wait "
+        "out one batch first.",
     )
     result_ttl_s: int = Field(86400, ge=60, description="How long results and ledger entries are kept.")
     max_attempts: int = Field(3, ge=1, le=10, description="A job that kills its worker this many times fails.")
