@@ -25,14 +25,14 @@ async def test_a_worker_killed_with_a_batch_taken_is_answered_within_the_bound(m
     stack.kill_worker()  # SIGKILL, children then parent: a machine gone, not a shutdown
     killed = time.monotonic()
     stack.start_worker()
-    # Answered once each, by the jobs coming back after the visibility timeout and the restore sweep
-    # (a hang guard well beyond that; the time it took is reported, not asserted).
+    # Answered once each: resubmitted once the dead worker's heartbeat lapses, or at worst when the
+    # visibility timeout and the restore sweep return them (a hang guard beyond that; the time is reported).
     await stack.answered_once(jobs, timeout=VISIBILITY_S + RESTORE_S + 180)
     took = time.monotonic() - killed - 1.5
     await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
     record("worker SIGKILLed with a batch of 4 taken, a new worker started", jobs=4, lost=0, posted_twice=0,
            seconds_from_kill_to_all_answered=round(took, 1),
-           documented_bound_s=f"visibility timeout {VISIBILITY_S} + restore sweep {RESTORE_S} + the job")
+           worst_case_s=f"visibility timeout {VISIBILITY_S} + restore sweep {RESTORE_S} + the job")
 
 
 async def test_a_dead_workers_jobs_are_answered_within_90_s_with_the_default_settings(make_stack: Any) -> None:
