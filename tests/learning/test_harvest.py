@@ -81,7 +81,7 @@ async def server_history(fake: FakeDiscord, settings: Settings) -> dict[str, dic
     fake.react(m["answer"], "🎉", [*FANS, str(HELPER), BOT], bots=(BOT,))  # the author and a bot do not count
     m["bot"] = say(CHANNEL, BOT, "Beep: automated reminder, standup starts in ten minutes.", bot=True)
     m["private"] = say(CHANNEL, str(OPTED_OUT), "Mail me at jane.doe@example.com or call +44 20 7946 0958 today.")
-    m["details"] = say(CHANNEL, "103", "Contact me at bob@example.org or (555) 123-4567, see "
+    m["details"] = say(CHANNEL, "103", "Contact me at bob@example.org or (415) 555-2671, see "
                        "https://example.com/x and discord.gg/abcdef <@102> @everyone")
     m["to_private"] = say(CHANNEL, "104", "Thanks, that sounds like a good plan for the whole team.",
                           reply_to=m["private"])
