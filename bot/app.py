@@ -8,7 +8,7 @@ the one place that decides which part gets what.
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
-      Learn(store, learning, learning_dir, models_dir, harvest_soon)   /learn: consent, opt-outs, status
+      Learn(store, learning, learning_dir, models_dir, channel, harvest_soon)   /learn: consent, opt-outs, status
 
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
 small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
@@ -105,7 +105,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
         await asyncio.to_thread(jobs.request_harvest)
 
     learn = Learn(store=store, learning=store.learning, learning_dir=settings.learning_dir,
-                  models_dir=settings.models_dir, harvest_soon=harvest_soon)
+                  models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
     return Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn)
 
 
