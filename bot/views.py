@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import discord
 
 from bot.errors import friendly
-from bot.render import NO_PINGS, scores_table
+from bot.render import NO_PINGS, why_message
 from bot.store import Store
 from contracts.errors import InputError
 
@@ -85,10 +85,8 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"impl
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
         record = await _job(self.actions.store, self.job_id)
-        table = scores_table(record.result.get("candidates", []))
-        note = ("P(real): how sure the realism discriminator is that a person wrote it (0.9 needed). "
-                "quality: the rating colleagues are expected to give, 1 to 5.")
-        await interaction.response.send_message(f"{table}\n{note}", ephemeral=True, allowed_mentions=NO_PINGS)
+        text = why_message(record.result.get("candidates", []))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:rate:{JOB}:(?P<score>[1-5])"):
