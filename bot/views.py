@@ -134,7 +134,7 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
         await interaction.response.defer(ephemeral=True)
         if interaction.message is not None:
             await interaction.message.delete()
-        await self.actions.store.jobs.set_status(self.job_id, "deleted")
+        await self.actions.store.jobs.delete(self.job_id)
 
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:regen:{JOB}"):

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         0.9, ge=0.0, le=1.0, description="Drafts need at least this P(real) to be posted (else: low confidence)."
     )
     candidates: int = Field(8, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted.")
+    explore: float = Field(
+        0.1, ge=0, le=0.5,
+        description="Share of replies for which another draft that passed the realism threshold is posted "
+        "instead of the top one, so that ratings also reach drafts the quality model did not favour.",
+    )
     face_png_size: int = Field(
         256,
         ge=128,

@@ -98,6 +98,7 @@ class ProjectResult(ResultBase):
     reply: str | None = None
     candidates: list[CandidateScore] = Field(default_factory=list)
     low_confidence: bool = False
+    explored: bool = False  # the posted draft was chosen by exploration, not as the top one
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]

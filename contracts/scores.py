@@ -20,6 +20,9 @@ class CandidateScore(BaseModel):
     quality: float  # expected rating, 1 to 5
     chosen: bool
     reason: str
+    # The probability that the selection policy posts this draft (exploration included; see
+    # models/rerank/policy.py); None in results made before it was recorded.
+    propensity: float | None = None
 
 
 VERDICT_WIDTH = 44  # the policy's usual verdicts fit ("realistic, lower expected quality than #3")

@@ -43,6 +43,8 @@ async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
     await buttons.delete(job_id).callback(moderator)  # type: ignore[arg-type]
     record = await store.jobs.get(job_id)
     assert post.deleted and record is not None and record.status == "deleted"
+    assert record.result is not None and "candidates" not in record.result  # the drafts go with it
+    assert record.result["reply"] == jobs.reply
 
 
 def test_the_member_who_asked_or_a_moderator_may_delete(make_interaction: MakeInteraction) -> None:

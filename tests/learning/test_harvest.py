@@ -64,7 +64,12 @@ async def colleague_answered(settings: Settings, message: dict[str, Any], reques
         await db.execute("INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, result, "
                          "message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          ("job-1", "project", 7, int(CHANNEL), ASKER, request, "posted",
-                          json.dumps({"reply": reply}), int(message["id"]), time.time()))
+                          json.dumps({"reply": reply, "explored": True, "candidates": [  # posted by exploration
+                              {"text": "The top draft.", "p_real": 0.97, "quality": 4.5, "chosen": False,
+                               "reason": "not posted", "propensity": 0.9},
+                              {"text": reply, "p_real": 0.95, "quality": 3.9, "chosen": True,
+                               "reason": "chosen to explore", "propensity": 0.05}]}),
+                          int(message["id"]), time.time()))
         # The rating buttons: 104 liked it; 103 disliked it, with a 👎 reaction too (counted once).
         await db.executemany("INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at) "
                              "VALUES (?,?,?,?,?,?)", [("job-1", 104, request, reply, 5, time.time()),
@@ -123,6 +128,7 @@ async def test_the_harvest_keeps_exactly_the_expected_pairs_labels_and_texts(fak
                        ("thread", ASKER, 107, 0, 0)]
     [mine] = [p for p in pairs if p["source"] == "colleague"]
     assert (mine["thumbs_up"], mine["thumbs_down"]) == (3, 1)
+    assert (mine["propensity"], mine["explored"]) == (0.05, True)  # what retraining weights it by
     assert mine["reply"] == "I would land the raw sales data nightly, then model it in dbt."
     assert sorted(t["message_id"] for t in texts) == sorted(int(m[k]["id"]) for k in ("ask", "details", "to_private"))
     [details] = [t for t in texts if t["message_id"] == int(m["details"]["id"])]
