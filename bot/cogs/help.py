@@ -32,7 +32,8 @@ CONSENT = ("Nothing is read to learn from until someone with Manage Server runs 
 def stored(settings: Settings) -> str:
     return "\n".join([
         "• Your requests and my replies, with who asked and where: in the bot's store, until an operator "
-        f"removes them (the queue forgets them after {settings.result_ttl_s / 3600:g} h).",
+        f"removes them (the queue forgets them after {settings.result_ttl_s / 3600:g} h). With each reply, its "
+        "drafts and their scores (for **Why this reply?**); **Delete** under a reply removes them too.",
         "• Ratings (👍/👎) with who gave them, per server: moderators see this server's only (`/ratings`).",
         "• The colleagues this server hired: name, face and CV.",
         "• Only in channels enabled with `/learn enable`: members' messages and reactions, with mentions, "
