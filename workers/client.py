@@ -108,7 +108,7 @@ class JobClient:
             # Taken or started by a worker that stopped beating: it will not finish there. (A job back
             # in the queue, restored by a worker shutting down, is simply queued.)
             return JobView(job_id=job_id, state="orphaned", worker=holder)
-        if started:
+        if started and job_id not in waiting:  # (in the queue too: a copy submitted again waits for a worker)
             stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
             return JobView(job_id=job_id, state="running", stage=str(stage))
         if job_id in taken:

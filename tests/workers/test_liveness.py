@@ -82,6 +82,7 @@ def test_the_client_calls_a_job_orphaned_only_when_its_holder_is_dead(server: Re
     jobs.app.backend.store_result("job-running", {"stage": "generating"}, "PROGRESS")
     dead, alive = {"job-running": ("gpu1@host/41", False)}, {"job-running": ("gpu1@host/41", True)}
     assert jobs._view("job-running", [], set(), alive).state == "running"
+    assert jobs._view("job-running", ["job-running"], set(), {}).state == "queued"  # its new copy, waiting
     orphan = jobs._view("job-running", [], set(), dead)
     assert (orphan.state, orphan.worker) == ("orphaned", "gpu1@host/41")
     # taken into a batch, not started yet: the same
