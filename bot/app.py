@@ -8,7 +8,8 @@ the one place that decides which part gets what.
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
-      Learn(store, learning, learning_dir, models_dir, harvest_soon)   /learn: consent, opt-outs, status
+      Learn(store, learning, learning_dir, models_dir, channel, harvest_soon)   /learn: consent, opt-outs, status
+      Help(settings, cogs)                     /help: what it does, keeps and runs (the cogs' commands, the cards)
 
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
 small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
@@ -31,6 +32,7 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.feedback import Feedback
+from bot.cogs.help import Help
 from bot.cogs.introduce import Introduce
 from bot.cogs.learn import Learn
 from bot.cogs.project import Project
@@ -72,10 +74,11 @@ class Wiring:
     project: Project
     feedback: Feedback
     learn: Learn
+    help: Help
 
     @property
     def cogs(self) -> tuple[commands.Cog, ...]:
-        return self.introduce, self.team, self.project, self.feedback, self.learn
+        return self.introduce, self.team, self.project, self.feedback, self.learn, self.help
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
@@ -105,8 +108,11 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
         await asyncio.to_thread(jobs.request_harvest)
 
     learn = Learn(store=store, learning=store.learning, learning_dir=settings.learning_dir,
-                  models_dir=settings.models_dir, harvest_soon=harvest_soon)
-    return Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn)
+                  models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
+    # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
+    wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
+                    Help(settings=settings, cogs=lambda: wiring.cogs))
+    return wiring
 
 
 class ImplementorBot(commands.Bot):

@@ -1,4 +1,10 @@
-"""Turning our errors into private, friendly replies, for slash commands and for buttons alike."""
+"""Turning our errors into private, friendly replies, for slash commands, buttons and messages alike.
+
+A slash command or a button is answered with an ephemeral message. A message ("@Implementor
+introduce yourself") cannot be: its refusal goes to the member as a DM, which only they read. Where
+their DMs are closed (Discord answers 50007), a reply in the channel deletes itself after
+`PUBLIC_REFUSAL_S` seconds: long enough to read, and a refusal does not stay in the channel.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from bot.render import NO_PINGS
 from contracts.errors import ImplementorError, InputError, RateLimited
 
 log = logging.getLogger(__name__)
+PUBLIC_REFUSAL_S = 8.0
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
@@ -69,3 +76,19 @@ def friendly(callback: F) -> F:
             return None
 
     return wrapper  # type: ignore[return-value]
+
+
+async def refuse_message(message: discord.Message, text: str) -> None:
+    """Tell the member who sent `message` why it was refused: by DM, or briefly in the channel."""
+    try:
+        await message.author.send(text, allowed_mentions=NO_PINGS)
+        return
+    except discord.Forbidden:  # DMs closed, or the member blocks the bot
+        pass
+    except discord.HTTPException as exc:
+        log.info("could not DM a refusal to member %s (%s); replying briefly instead", message.author.id, exc)
+    try:
+        await message.reply(f"{text} (I could not DM you; this note disappears in {PUBLIC_REFUSAL_S:.0f} s.)",
+                            delete_after=PUBLIC_REFUSAL_S, allowed_mentions=NO_PINGS)
+    except discord.HTTPException:
+        log.warning("could not tell member %s about a refusal: %s", message.author.id, text)

@@ -166,6 +166,13 @@ class JobBook:
     async def set_status(self, job_id: str, status: str) -> None:
         await self._update(job_id, status=status)
 
+    async def delete(self, job_id: str) -> None:
+        """A posted result was deleted: so are its drafts and their scores (the candidate log), with the
+        "Why this reply?" they answered; the reply itself stays for the ratings already given to it."""
+        record = await self.get(job_id)
+        result = {k: v for k, v in (record.result or {}).items() if k != "candidates"} if record else None
+        await self._update(job_id, status="deleted", result=json.dumps(result) if result is not None else None)
+
     async def slot_returned(self, job_id: str) -> None:
         await self._update(job_id, slot_open=0)
 

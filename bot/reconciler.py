@@ -11,8 +11,9 @@ they stand (one snapshot), and moves each one on:
 - a failed or withdrawn job ends with an honest status;
 - a waiting or running job's status message shows its real place in the queue and an estimate from
   the measured throughput (edited only when that changes, or once a minute);
-- a job the broker has lost (not queued, taken, running or finished for `lost_after_s`) is
-  submitted again under its id, which the workers' ledger turns into one answer;
+- a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
+  one whose worker stopped beating (`orphaned`, `workers/liveness.py`; not after the visibility
+  timeout), is submitted again under its id, which the workers' ledger turns into one answer;
 - a job neither finished nor failed after `expire_after_s` ends as expired, and a finished one that
   Discord would not let us post for as long ends as failed (its slot back, the cause in the log).
 
@@ -51,6 +52,8 @@ class Jobs(Protocol):
     """What the bot needs from the queue (workers.client.JobClient, or a test double)."""
 
     def submit(self, job: Job) -> str: ...
+
+    def resubmit(self, job: Job, dead_worker: str) -> str: ...
 
     def snapshot(self, job_ids: Sequence[str]) -> dict[str, JobView]: ...
 
@@ -146,6 +149,9 @@ class Reconciler:
             await self._finished(record, view)
         elif view.state == "unknown":
             await self._lost(record)
+        elif view.state == "orphaned":  # the worker holding it is gone
+            log.warning("job %s: its worker %s is gone; submitting it again", record.job_id, view.worker)
+            await self._submit(record, dead_worker=view.worker or "")
         else:
             if record.lost_since is not None:
                 await self.book.set_lost_since(record.job_id, None)
@@ -182,13 +188,15 @@ class Reconciler:
             await self._submit(record)
             await self.book.set_lost_since(record.job_id, None)
 
-    async def _submit(self, record: JobRecord) -> None:
+    async def _submit(self, record: JobRecord, dead_worker: str | None = None) -> None:
         job = record.queued_job()
         if job is None:
             await self._end(record, "failed", "the job was not recorded in full")
             return
         try:
-            await asyncio.to_thread(self.jobs.submit, job)
+            # An orphan's dead holder is forgotten first, so that the next pass does not resubmit it again.
+            call = (self.jobs.submit, job) if dead_worker is None else (self.jobs.resubmit, job, dead_worker)
+            await asyncio.to_thread(*call)
         except Exception as exc:  # noqa: BLE001 - the broker is down: the job stays accepted, tried again
             log.warning("could not queue job %s yet (%s); will try again", record.job_id, exc)
             return

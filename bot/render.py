@@ -139,11 +139,27 @@ def status_line(stage: str, position: int | None = None, eta_s: float | None = N
     return "✅ Done."
 
 
-def scores_table(candidates: list[dict[str, Any]]) -> str:
-    """The drafts' scores for "Why this reply?", from a result's stored rows, as a code block that fits a message."""
-    rows = [scores.CandidateScore.model_validate(c) for c in candidates]
-    table = scores.scores_table(rows, reason_width=60)
-    return f"```\n{safe(table)[:MESSAGE_LIMIT - 8]}\n```"
+WHY_NOTE = ("P(real): how sure the realism discriminator is that a person wrote the draft. quality: the rating "
+            "colleagues are expected to give, 1 to 5. *: the draft I posted.")
+
+
+def _readable(row: scores.CandidateScore) -> scores.CandidateScore:
+    """A row as it may go in a code block: no mention syntax, and no backtick that could end the block."""
+    def clean(text: str) -> str:
+        return safe(text).replace("`", "'")
+
+    return row.model_copy(update={"text": clean(row.text), "reason": clean(row.reason)})
+
+
+def why_message(candidates: list[dict[str, Any]]) -> str:
+    """"Why this reply?": every draft with its scores and verdict, the posted one first, from a result's
+    stored rows, as an aligned table in a code block (a fixed-width font) that fits one message."""
+    rows = [_readable(scores.CandidateScore.model_validate(c)) for c in candidates]
+    if not rows:
+        return "I have no drafts on record for this reply."
+    fence = "```\n{}\n```\n"
+    table = scores.scores_table(rows, limit=MESSAGE_LIMIT - len(fence.format("")) - len(WHY_NOTE))
+    return fence.format(table) + WHY_NOTE
 
 
 def face_file(png_base64: str | None = None, png: bytes | None = None, name: str = "face.png") -> discord.File:

@@ -1,8 +1,8 @@
 """The bot's durable memory, in SQLite: each server's roster, members' ratings, and the book of jobs.
 
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
-- feedback: (request, reply, rating, who, when), one rating per member per result, exported as the
-  JSONL that `implementor train quality` reads;
+- feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
+  reads one server's, and all are exported as the JSONL that `implementor train quality` reads;
 - learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
   who opted out;
 - jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
@@ -59,12 +59,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     reply TEXT NOT NULL,
     rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
     rated_at REAL NOT NULL,
+    guild_id INTEGER,
     PRIMARY KEY (job_id, user_id)
 );
 """
 
 
-MIGRATIONS = {"colleagues": {"job_id": "TEXT"}, "jobs": COLUMNS}
+MIGRATIONS = {"colleagues": {"job_id": "TEXT"}, "jobs": COLUMNS, "feedback": {"guild_id": "INTEGER"}}
+# Ratings given before they carried their server take it from their job; a rating whose job is gone
+# keeps NULL, so it is shown in no server (it still trains the quality head).
+BACKFILL = ("UPDATE feedback SET guild_id = (SELECT guild_id FROM jobs WHERE jobs.job_id = feedback.job_id) "
+            "WHERE guild_id IS NULL")
 INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS colleagues_by_job ON colleagues (job_id) WHERE job_id IS NOT NULL;"
 
 
@@ -113,6 +118,7 @@ class Store:
             for name, kind in columns.items():
                 if name not in have:
                     await self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        await self.db.execute(BACKFILL)
 
     @property
     def jobs(self) -> JobBook:
@@ -167,18 +173,29 @@ class Store:
 
     # --- feedback -------------------------------------------------------------------------------
 
-    async def rate(self, job_id: str, user_id: int, request: str, reply: str, rating: int) -> None:
+    async def rate(self, job_id: str, user_id: int, request: str, reply: str, rating: int, *,
+                   guild_id: int | None) -> None:
+        """Record a member's rating of a result posted in `guild_id` (None: a DM)."""
         if not 1 <= rating <= 5:
             raise DataError(f"a rating is 1 to 5, got {rating}")
         await self.db.execute(
-            "INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at) VALUES (?,?,?,?,?,?) "
+            "INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at, guild_id) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT (job_id, user_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
-            (job_id, user_id, request, reply, rating, time.time()))
+            (job_id, user_id, request, reply, rating, time.time(), guild_id))
         await self.db.commit()
 
     async def feedback(self) -> list[dict[str, Any]]:
+        """Every server's ratings, for training; what a server may see is `server_feedback`."""
+        return await self._feedback("", ())
+
+    async def server_feedback(self, guild_id: int) -> list[dict[str, Any]]:
+        """The ratings given to results posted in one server, and no other's."""
+        return await self._feedback("WHERE guild_id = ?", (guild_id,))
+
+    async def _feedback(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         async with self.db.execute(
-            "SELECT request, reply, rating, user_id, rated_at, job_id FROM feedback ORDER BY rated_at") as cursor:
+            f"SELECT request, reply, rating, user_id, rated_at, job_id FROM feedback {where} ORDER BY rated_at",
+            args) as cursor:
             rows = await cursor.fetchall()
         return [{"request": r[0], "reply": r[1], "rating": r[2], "who": str(r[3]), "when": r[4], "job_id": r[5]}
                 for r in rows]

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar, cast
 import discord
 
 from bot.errors import friendly
-from bot.render import NO_PINGS, scores_table
+from bot.render import NO_PINGS, why_message
 from bot.store import Store
 from contracts.errors import InputError
 
@@ -85,10 +85,8 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"impl
     @friendly
     async def callback(self, interaction: discord.Interaction) -> None:
         record = await _job(self.actions.store, self.job_id)
-        table = scores_table(record.result.get("candidates", []))
-        note = ("P(real): how sure the realism discriminator is that a person wrote it (0.9 needed). "
-                "quality: the rating colleagues are expected to give, 1 to 5.")
-        await interaction.response.send_message(f"{table}\n{note}", ephemeral=True, allowed_mentions=NO_PINGS)
+        text = why_message(record.result.get("candidates", []))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:rate:{JOB}:(?P<score>[1-5])"):
@@ -110,7 +108,9 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"imp
         profile = record.result.get("profile") or record.result.get("persona") or {}
         reply = record.result.get("reply") or profile.get("cv", "")
         request = record.request or "introduce yourself"
-        await self.actions.store.rate(self.job_id, interaction.user.id, request, reply, self.score)
+        # The job's own server, not the interaction's: the result was posted there, so its rating belongs there.
+        await self.actions.store.rate(self.job_id, interaction.user.id, request, reply, self.score,
+                                      guild_id=record.guild_id)
         await interaction.response.send_message("Thanks, noted.", ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -134,7 +134,7 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"i
         await interaction.response.defer(ephemeral=True)
         if interaction.message is not None:
             await interaction.message.delete()
-        await self.actions.store.jobs.set_status(self.job_id, "deleted")
+        await self.actions.store.jobs.delete(self.job_id)
 
 
 class RegenerateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"implementor:regen:{JOB}"):

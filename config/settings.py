@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         0.9, ge=0.0, le=1.0, description="Drafts need at least this P(real) to be posted (else: low confidence)."
     )
     candidates: int = Field(8, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted.")
+    explore: float = Field(
+        0.1, ge=0, le=0.5,
+        description="Share of replies for which another draft that passed the realism threshold is posted "
+        "instead of the top one, so that ratings also reach drafts the quality model did not favour.",
+    )
     face_png_size: int = Field(
         256,
         ge=128,
@@ -87,8 +92,9 @@ class Settings(BaseSettings):
     visibility_timeout_s: int | None = Field(
         None,
         ge=30,
-        description="An unacknowledged job is handed to another worker after this long (how soon a dead "
-        "worker's jobs come back); must exceed twice the time limit, as a job may wait out one batch first.",
+        description="An unacknowledged job is handed to another worker after this long (a dead worker's jobs "
+        "are resubmitted sooner, once its heartbeat lapses); must exceed twice the time limit, as a job may wait "
+        "out one batch first.",
     )
     result_ttl_s: int = Field(86400, ge=60, description="How long results and ledger entries are kept.")
     max_attempts: int = Field(3, ge=1, le=10, description="A job that kills its worker this many times fails.")

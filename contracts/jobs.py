@@ -98,6 +98,7 @@ class ProjectResult(ResultBase):
     reply: str | None = None
     candidates: list[CandidateScore] = Field(default_factory=list)
     low_confidence: bool = False
+    explored: bool = False  # the posted draft was chosen by exploration, not as the top one
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]
@@ -110,12 +111,15 @@ class JobView(BaseModel):
     - reserved: taken by a worker, waiting for its batch to start;
     - running: a worker is on it (`stage` says what it is doing);
     - done: it has a result (ok, error or cancelled);
+    - orphaned: taken or started by a worker that stopped beating (`worker` names it): it will not
+      finish there, and should be submitted again;
     - unknown: nowhere to be seen (not queued, taken, running or finished): lost, or just expired.
     """
 
     model_config = ConfigDict(frozen=True)
     job_id: str
-    state: Literal["queued", "reserved", "running", "done", "unknown"]
+    state: Literal["queued", "reserved", "running", "done", "orphaned", "unknown"]
     position: int | None = None
     stage: str | None = None
+    worker: str | None = None  # the dead holder of an orphaned job
     result: IntroduceResult | ProjectResult | None = Field(None, discriminator="kind")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -44,11 +43,3 @@ class ProgressLine:
         self(message)
         if self.tty:
             sys.stderr.write("\n")
-
-
-def candidates_table(candidates: list[Any]) -> str:
-    """The drafts' scores from a job result (workers.schemas.CandidateScore), as a small table."""
-    lines = ["  #  P(real)  quality  verdict"]
-    for i, c in enumerate(candidates, 1):
-        lines.append(f"{'*' if c.chosen else ' '}{i:2d}  {c.p_real:7.3f}  {c.quality:7.2f}  {c.reason}")
-    return "\n".join(lines)

@@ -148,14 +148,20 @@ NOpt = Annotated[int | None, typer.Option("--n", help="Candidates to print (1), 
 ExplainOpt = Annotated[bool, typer.Option(help="Rerank the candidates with the BERT heads and print their scores.")]
 
 
-def _explain(writer: Any, judge_prompt: str, drafts: list[str], live: Any, render: Callable[[str], str]) -> None:
-    """Rerank drafts, print the score table and the chosen draft."""
+def explain_reranker(settings: Any, device: str) -> Any:
+    """The reranker a worker with these settings serves, promoted heads first (`workers.tasks.pipeline_spec`),
+    so that `--explain` judges drafts as the bot's replies are judged; it never explores."""
     from models.rerank.policy import RerankPolicy
     from models.rerank.reranker import Reranker
+    from workers.tasks import pipeline_spec
 
-    settings = get_settings()
-    reranker = Reranker.load(settings.realism_model, settings.quality_model, settings.encoder,
-                             str(writer.device), RerankPolicy(threshold=settings.realism_threshold))
+    spec = pipeline_spec(settings)
+    return Reranker.load(spec.realism, spec.quality, spec.encoder, device, RerankPolicy(threshold=spec.threshold))
+
+
+def _explain(writer: Any, judge_prompt: str, drafts: list[str], live: Any, render: Callable[[str], str]) -> None:
+    """Rerank drafts, print the score table and the chosen draft."""
+    reranker = explain_reranker(get_settings(), str(writer.device))
     reranker.check_sampling(live)
     ranked = reranker.rerank(judge_prompt, drafts)
     typer.echo(ranked.table())

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from config import get_settings
 from config.settings import Settings
 from contracts.errors import ConfigError, ImplementorError, InputError
-from implementor.console import ProgressLine, candidates_table, done
+from contracts.scores import scores_table
+from implementor.console import ProgressLine, done
 
 if TYPE_CHECKING:
     from contracts.jobs import IntroduceJob, ProjectJob, Result
@@ -125,7 +126,7 @@ def project(
     result = _run(job, "project", timeout)
     assert isinstance(result, ProjectResult)
     if explain:
-        typer.echo(candidates_table(result.candidates) + "\n")
+        typer.echo(scores_table(result.candidates) + "\n")  # as "Why this reply?" shows them
     typer.echo(result.reply)
 
 

@@ -44,6 +44,8 @@ class ColleagueJob:
     asker: int
     up: set[int] = field(default_factory=set)  # members who rated it 4-5 (the 👍 button)
     down: set[int] = field(default_factory=set)  # and 1-2 (👎)
+    propensity: float | None = None  # how likely the selection policy was to post this draft (None: unknown)
+    explored: bool = False  # posted by exploration rather than as the top draft
 
 
 JobLookup = Callable[[int], Awaitable[ColleagueJob | None]]  # the posted message's id -> its job
@@ -124,7 +126,8 @@ class Harvest:
                 "source": "colleague", "guild_id": channel.guild_id, "channel_id": channel.channel_id,
                 "message_id": int(message["id"]), "request_author": found.asker, "reply_author": self.me,
                 "at": _when(message), "reactors": len(up | down), "bin": reaction_bin(len(up | down)),
-                "thumbs_up": len(up), "thumbs_down": len(down)}
+                "thumbs_up": len(up), "thumbs_down": len(down), "propensity": found.propensity,
+                "explored": found.explored}
 
     async def channel(self, channel: Channel) -> dict[str, Any]:
         messages = await self.history(channel.channel_id, channel.last_message_id or 0)

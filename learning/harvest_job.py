@@ -35,11 +35,14 @@ async def colleague_job(db: aiosqlite.Connection, message_id: int) -> ColleagueJ
             ratings = await cursor.fetchall()
     except aiosqlite.OperationalError:  # a store the bot never used: no tables yet
         return None
-    reply = json.loads(row[2]).get("reply")
+    result = json.loads(row[2])
+    reply = result.get("reply")
     if not reply:
         return None
+    posted: dict[str, Any] = next((c for c in result.get("candidates", []) if c.get("chosen")), {})
     return ColleagueJob(row[1], reply, int(row[3]), up={int(u) for u, r in ratings if r >= 4},
-                        down={int(u) for u, r in ratings if r <= 2})
+                        down={int(u) for u, r in ratings if r <= 2}, propensity=posted.get("propensity"),
+                        explored=bool(result.get("explored")))
 
 
 async def run_harvest(settings: Settings, pause_s: float = 0.2, page: int = PAGE) -> dict[int, dict[str, Any]]:

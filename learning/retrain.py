@@ -8,6 +8,15 @@ The candidate quality head learns two things at once:
   server with little history still gets a head that knows an answer from a non-answer. Each prior
   example weighs k / (k + n) for n harvested pairs (k = `prior_pseudo_count`): alone at first, a tenth
   of the say once a server has taught nine times k pairs.
+The colleague's own replies are a biased sample: it posted the drafts its quality head liked best.
+A share of them was posted by exploration instead (`IMPLEMENTOR_EXPLORE`, models/rerank/policy.py),
+and each carries its propensity p, the probability that the policy posts that draft. Each rated
+reply is weighted by 1 / p (inverse propensity scoring): a rare explored post stands for all the
+drafts like it that were never shown, so the head learns from what the policy could have posted,
+not only from its favourites. Weights are clipped at `MAX_IPW` (a 1-in-30 draft must not drown
+the rest; the usual clipped-IPS trade of a little bias for much less variance) and normalised so
+that the colleague's replies keep their mean weight of 1 next to members' pairs. Replies recorded
+before propensities were logged weigh 1.
 Candidate and live head are scored on the same held-out pairs, the latest fifth by time (the future
 the head will face): Spearman's rho between predicted rating and reaction bin, and the ROC AUC of
 "5+ reactions" against "none". The candidate becomes a version either way, and goes live only if its
@@ -70,9 +79,25 @@ def by_time(rows: list[dict[str, Any]], held_out: float) -> tuple[list[dict[str,
     return ordered[:cut], ordered[cut:]
 
 
+MAX_IPW = 10.0  # one explored rating counts at most ten times an exploited one (module docstring)
+
+
+def selection_weights(rows: list[dict[str, Any]]) -> list[float]:
+    """Inverse-propensity weights for the colleague's rated replies, clipped and normalised to mean 1;
+    1 for members' pairs and for replies without a recorded propensity."""
+    weights = [1.0] * len(rows)
+    raw = {i: min(MAX_IPW, 1.0 / r["propensity"]) for i, r in enumerate(rows)
+           if r.get("source") == "colleague" and r.get("propensity")}
+    if raw:
+        mean = sum(raw.values()) / len(raw)
+        for i, weight in raw.items():
+            weights[i] = weight / mean
+    return weights
+
+
 def harvested_examples(rows: list[dict[str, Any]]) -> PairExamples:
     return PairExamples([r["request"] for r in rows], [r["reply"] for r in rows], [label(r) for r in rows],
-                        [f"harvest:{r.get('request_id', r['message_id'])}" for r in rows])
+                        [f"harvest:{r.get('request_id', r['message_id'])}" for r in rows], selection_weights(rows))
 
 
 def prior_examples(spec: LearnSpec, harvested: int) -> PairExamples:
@@ -114,7 +139,9 @@ def retrain_quality(spec: LearnSpec, opted_out: set[int] | None = None) -> dict[
     candidate, report = train_head(encoder, head_config("quality", encoder, False), examples, config, progress=False)
     ours, theirs = score(candidate, held), score(live, held)
     better = ours["spearman"] > theirs["spearman"] + spec.margin
+    explored = sum(bool(r.get("explored")) for r in train if r.get("source") == "colleague")
     learning = {"harvested_pairs": len(rows), "trained_on": len(train), "held_out": ours, "live_held_out": theirs,
+                "colleague_ratings": sum(r.get("source") == "colleague" for r in train), "explored_ratings": explored,
                 "prior_weight": round(spec.prior_pseudo_count / (spec.prior_pseudo_count + len(train)), 4),
                 "promoted": better}
     with tempfile.TemporaryDirectory() as scratch:

@@ -50,6 +50,7 @@ class PipelineSpec:
     threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
     candidates: int = 8  # drafts per CV or reply
     png_size: int = 256
+    explore: float = 0.0  # share of replies posting another realistic draft (models/rerank/policy.py)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class ColleaguePipeline:
             FaceGenerator.load(spec.face, spec.device),
             writer,
             Reranker.load(spec.realism, spec.quality, spec.encoder, spec.device,
-                          RerankPolicy(threshold=spec.threshold)),
+                          RerankPolicy(threshold=spec.threshold, explore=spec.explore)),
             spec.candidates,
             spec.png_size,
             engine,

@@ -11,7 +11,8 @@ Reliability, for jobs that hold a GPU for seconds to minutes:
 - hard and soft time limits, and a visibility timeout above twice the hard limit (a taken job may
   wait for one batch, then run), set in all three places Celery and kombu read it (app config,
   broker and result-backend transport options), so Redis never hands a running job to a second
-  worker, yet a dead worker's jobs come back within the timeout plus `RESTORE_INTERVAL_S`;
+  worker; a dead worker's messages come back within the timeout plus `RESTORE_INTERVAL_S`, but its
+  jobs are resubmitted long before, once its heartbeat lapses (`workers/liveness.py`);
 - JSON only, in and out; results expire.
 
 Learning (`workers/learn_tasks.py`) has its own queue, `learn`, served by one learner process beside

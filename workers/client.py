@@ -5,6 +5,8 @@ resubmission of the same job is recognised by the workers' ledger.
 - The command line blocks on `result`.
 - The bot's reconciler asks for a `snapshot` of every open job at once: its place in the queue (read
   from the broker's own list, oldest first), whether a worker holds or runs it, and its result.
+- a job taken or started by a worker that no longer beats (`workers/liveness.py`) is `orphaned`;
+  `resubmit` queues it again at once instead of after the visibility timeout.
 - `withdraw` cancels a job for good if no worker has admitted it yet (see `workers/ledger.py`).
 - `check_broker` turns an unreachable broker into one clear line before anything is queued.
 """
@@ -23,6 +25,7 @@ from pydantic import TypeAdapter
 from config.settings import redacted_url
 from contracts.errors import ConfigError, ImplementorError, JobTimeout
 from contracts.jobs import IntroduceJob, IntroduceResult, JobView, ProjectJob, ProjectResult, Result
+from workers import liveness
 from workers.app import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE
 from workers.ledger import RedisLedger
 
@@ -82,22 +85,30 @@ class JobClient:
 
     # --- the bot's view: every open job at once, from the broker's own state ----------------------------
 
-    def _broker_state(self) -> tuple[list[str], set[str]]:
-        """Ids of the jobs waiting in the queue (oldest first) and of those a worker has taken."""
+    def _broker_state(self, job_ids: Sequence[str]) -> tuple[list[str], set[str], dict[str, tuple[str, bool]]]:
+        """Ids of the jobs waiting in the queue (oldest first) and of those a worker has taken; who holds which."""
         with self.app.connection_for_read() as connection:
             client = connection.default_channel.client
             waiting = [i for i in map(_task_id, client.lrange(GPU_QUEUE, 0, -1)) if i]  # newest first (LPUSH)
             taken = {i for i in map(_task_id, client.hvals(UNACKED)) if i}
-        return list(reversed(waiting)), taken
+            held = liveness.holders(client, job_ids)
+        return list(reversed(waiting)), taken, held
 
-    def _view(self, job_id: str, waiting: list[str], taken: set[str]) -> JobView:
+    def _view(self, job_id: str, waiting: list[str], taken: set[str],
+              held: dict[str, tuple[str, bool]] | None = None) -> JobView:
         meta = self.app.backend.get_task_meta(job_id)
         status, value = meta.get("status"), meta.get("result")
         if status == "SUCCESS":
             return JobView(job_id=job_id, state="done", result=_RESULT.validate_python(value))
         if status == "FAILURE":  # the task itself crashed (our tasks record errors as results instead)
             return JobView(job_id=job_id, state="done", result=None, stage=f"failed in the worker: {value!r}"[:300])
-        if status in ("PROGRESS", "STARTED"):
+        holder, alive = (held or {}).get(job_id, (None, True))
+        started = status in ("PROGRESS", "STARTED")
+        if holder is not None and not alive and job_id not in waiting and (job_id in taken or started):
+            # Taken or started by a worker that stopped beating: it will not finish there. (A job back
+            # in the queue, restored by a worker shutting down, is simply queued.)
+            return JobView(job_id=job_id, state="orphaned", worker=holder)
+        if started and job_id not in waiting:  # (in the queue too: a copy submitted again waits for a worker)
             stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
             return JobView(job_id=job_id, state="running", stage=str(stage))
         if job_id in taken:
@@ -111,8 +122,15 @@ class JobClient:
         """Where each job stands; raises the broker's connection errors (the caller retries later)."""
         if not job_ids:
             return {}
-        waiting, taken = self._broker_state()
-        return {job_id: self._view(job_id, waiting, taken) for job_id in job_ids}
+        waiting, taken, held = self._broker_state(job_ids)
+        return {job_id: self._view(job_id, waiting, taken, held) for job_id in job_ids}
+
+    def resubmit(self, job: IntroduceJob | ProjectJob, dead_worker: str) -> str:
+        """Queue an orphaned job again: first forget its dead holder, so that the next snapshot does not
+        call it orphaned again while the new copy waits for a worker (the new holder is then recorded)."""
+        with self.app.connection_for_write() as connection:
+            liveness.release(connection.default_channel.client, job.job_id, dead_worker)
+        return self.submit(job)
 
     def withdraw(self, job_id: str, kind: str) -> bool:
         """Cancel a job for good if no worker has admitted it; False if it is running or done already."""

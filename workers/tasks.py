@@ -59,7 +59,7 @@ def pipeline_spec(settings: Settings) -> Any:
                         device=settings.device,
                         engine=settings.writer_engine,
                         threshold=settings.realism_threshold, candidates=settings.candidates,
-                        png_size=settings.face_png_size)
+                        png_size=settings.face_png_size, explore=settings.explore)
 
 
 class ModelTask(Batches):
@@ -160,7 +160,8 @@ def project_results(pipeline: Any, jobs: list[ProjectJob]) -> list[ProjectResult
     timings: dict[str, float] = {}
     answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings)
     return [ProjectResult(job_id=job.job_id, status="ok", reply=a.reply, timings_ms=timings,
-                          low_confidence=a.ranked.low_confidence, candidates=list(a.ranked.candidates))
+                          low_confidence=a.ranked.low_confidence, candidates=list(a.ranked.candidates),
+                          explored=a.ranked.explored)
             for job, a in zip(jobs, answers, strict=True)]
 
 

@@ -1,4 +1,8 @@
-"""Feedback: /ratings, a server's summary of what members thought (the rating buttons fill the store)."""
+"""Feedback: /ratings, a server's summary of what its members thought (the rating buttons fill the store).
+
+A server sees its own ratings only, and there is no summary in a DM: whoever could read it there would
+read how members of servers they are not in rated their replies.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from discord.ext import commands
 
 from bot.render import NO_PINGS
 from bot.store import Store
+from contracts.errors import InputError
 
 
 class Feedback(commands.Cog):
@@ -16,9 +21,12 @@ class Feedback(commands.Cog):
 
     @app_commands.command(name="ratings")
     @app_commands.default_permissions(manage_messages=True)
+    @app_commands.guild_only()
     async def ratings(self, interaction: discord.Interaction) -> None:
         """How members rated the colleague's work (👍 counts as 5, 👎 as 1)."""
-        rows = await self.store.feedback()
+        if interaction.guild_id is None:
+            raise InputError("Ratings are kept per server; use `/ratings` in a server.")
+        rows = await self.store.server_feedback(interaction.guild_id)
         if not rows:
             await interaction.response.send_message("No ratings yet.", ephemeral=True, allowed_mentions=NO_PINGS)
             return

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import refuse_message
 from bot.render import NO_PINGS, Rendered, cv_embed, face_file
 from bot.runner import JobRunner
 from bot.store import Colleague, Store
@@ -72,4 +73,4 @@ class Introduce(commands.Cog):
             await self.runner.accept(IntroduceJob(), message.author.id, message.guild.id, message.channel.id,
                                      reply_to=message)
         except (RateLimited, InputError) as exc:
-            await message.reply(str(exc), allowed_mentions=NO_PINGS)
+            await refuse_message(message, str(exc))  # privately, as a slash command's refusal is

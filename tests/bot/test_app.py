@@ -27,7 +27,7 @@ def test_the_bot_asks_for_no_privileged_intents() -> None:
 
 
 async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: ImplementorBot) -> None:
-    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn"}
+    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn", "Help"}
     assert len(bot.dynamic_items) == 5  # cancel, why, rate, delete, regenerate
     assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}

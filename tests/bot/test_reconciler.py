@@ -105,6 +105,27 @@ async def test_a_job_the_broker_lost_is_submitted_again_after_lost_after_s_and_a
     assert record is not None and record.status == "posted"
 
 
+async def test_a_job_whose_worker_died_is_submitted_again_at_once_and_answered_once(
+        wiring: Wiring, jobs: FakeJobs, store: Store, ask: Ask, make_interaction: MakeInteraction,
+        channel: FakeChannel) -> None:
+    jobs.hold = True
+    await ask(make_interaction())
+    job_id = jobs.submitted[0].job_id
+    jobs.start(job_id)
+    await wiring.reconciler.pass_once()
+    assert jobs.resubmitted == []  # running on a live worker: left alone
+    jobs.kill(job_id)
+    await wiring.reconciler.pass_once()  # no lost_after_s wait: the dead worker's heartbeat already lapsed
+    assert jobs.resubmitted == [(job_id, "gpu1@host/41")] and [j.job_id for j in jobs.submitted] == [job_id] * 2
+    await wiring.reconciler.pass_once()
+    assert len(jobs.resubmitted) == 1  # the new copy waits for a worker: not submitted again
+    jobs.release()
+    for _ in range(3):
+        await wiring.reconciler.pass_once()
+    record = await store.jobs.get(job_id)
+    assert len(channel.posts) == 1 and record is not None and record.status == "posted"
+
+
 async def test_a_slow_queue_is_not_a_failure(wiring: Wiring, jobs: FakeJobs, store: Store, settings: Settings,
                                              ask: Ask, make_interaction: MakeInteraction, channel: FakeChannel,
                                              clock: Clock) -> None:

@@ -12,9 +12,9 @@ from bot.render import (
     MESSAGE_LIMIT,
     cv_embed,
     reply_embed,
-    scores_table,
     split_text,
     status_line,
+    why_message,
 )
 from contracts.scores import CandidateScore
 from contracts.scores import scores_table as shared_scores_table
@@ -60,18 +60,26 @@ def test_mention_syntax_in_generated_text_is_neutralised() -> None:
     reply = reply_embed("Eve", "Admin", "Thanks @everyone <@123>", None)
     texts = [rendered.embed.title or "", rendered.embed.author.name or "", rendered.embed.description or "",
              *(f.value or "" for f in rendered.embed.fields), reply.embed.description or "",
-             scores_table([{"text": "draft", "p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
+             why_message([{"text": "draft", "p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
     for text in texts:
         assert "@everyone" not in text and "@here" not in text and "<@" not in text and "<#" not in text
 
 
-def test_the_why_table_is_the_shared_score_table_in_a_code_block() -> None:
-    row = CandidateScore(text="Yes.", p_real=0.95, quality=4.2, chosen=True, reason="x" * 100)
-    table = scores_table([row.model_dump(mode="json")])  # as the job ledger stores it
-    assert table == f"```\n{shared_scores_table([row], reason_width=60)}\n```"
-    assert "x" * 60 in table and "x" * 61 not in table
-    many = [row.model_dump(mode="json")] * 100
-    assert len(scores_table(many)) <= MESSAGE_LIMIT
+def test_why_this_reply_is_the_shared_table_in_one_code_block_within_a_message() -> None:
+    chosen = CandidateScore(text="I can help: I planned the Acme launch.", p_real=0.97, quality=4.2, chosen=True,
+                            reason="chosen: best expected quality of 2 realistic")
+    other = CandidateScore(text="Sure ```rm -rf``` thing " + "word " * 200, p_real=0.95, quality=3.1, chosen=False,
+                           reason="realistic, lower expected quality than #2")
+    text = why_message([other.model_dump(mode="json"), chosen.model_dump(mode="json")])  # as the book stores them
+    assert text.count("```") == 2 and text.startswith("```\n")  # a draft's backticks cannot end the block
+    table = text.split("```")[1].strip("\n")
+    assert table == shared_scores_table([other.model_copy(update={"text": other.text.replace("`", "'")}), chosen])
+    assert table.splitlines()[2].startswith("* 2") and "I can help: I planned the Acme launch." in table
+
+    many = [other.model_dump(mode="json")] * 31 + [chosen.model_dump(mode="json")]  # IMPLEMENTOR_CANDIDATES at most
+    crowded = why_message(many)
+    assert len(crowded) <= MESSAGE_LIMIT and "*32" in crowded and "more drafts not shown" in crowded
+    assert why_message([]) == "I have no drafts on record for this reply."
 
 
 def test_status_lines() -> None:

@@ -62,11 +62,12 @@ async def test_a_jobs_hire_happens_once_however_often_it_is_posted(tmp_path: Pat
 
 async def test_feedback_exports_as_the_quality_models_input(tmp_path: Path, open_store: OpenStore) -> None:
     store = await open_store(tmp_path / "bot.sqlite3")
-    await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 5)
-    await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 1)  # a member changes their mind
-    await store.rate("job-0001", 43, "Help with the launch?", "Yes, I can.", 5)
+    await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 5, guild_id=7)
+    await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 1,
+                     guild_id=7)  # a member changes their mind
+    await store.rate("job-0001", 43, "Help with the launch?", "Yes, I can.", 5, guild_id=7)
     with pytest.raises(DataError):
-        await store.rate("job-0002", 42, "x", "y", 7)
+        await store.rate("job-0002", 42, "x", "y", 7, guild_id=7)
     count = await store.export_feedback(tmp_path / "feedback.jsonl")
     assert count == 2
     ratings = load_feedback(tmp_path / "feedback.jsonl")  # what `implementor train quality` reads
@@ -117,6 +118,9 @@ async def test_a_store_made_by_the_old_bot_is_migrated_and_keeps_its_rows(tmp_pa
         assert posted.result == {"reply": "Yes."} and posted.request == "Help with the launch?"
         assert posted.slot_open == 0 and posted.extras_sent == 0 and posted.queued_job() is None
         assert [r["rating"] for r in await store.feedback()] == [5]
+        # the old rating takes its server from its job, and is shown there only
+        assert [r["job_id"] for r in await store.server_feedback(7)] == ["job-old-posted"]
+        assert await store.server_feedback(8) == []
         await store.hire(7, "Alan Turing", "Cryptanalyst", 8, "cv", b"png", hired_by=42, job_id="job-new-hire")
         assert [c.name for c in await store.roster(7)] == ["Ada Lovelace", "Alan Turing"]  # hired once
         await store.close()

@@ -26,6 +26,7 @@ async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
     assert rater.response.private == ["Thanks, noted."]
     [rating] = await store.feedback()
     assert rating["rating"] == 5 and rating["reply"] == jobs.reply and rating["request"] == REQUEST
+    assert await store.server_feedback(7) == [rating]  # the rating belongs to the server the reply was posted in
 
     why = make_interaction(user_id=51)
     await buttons.why(job_id).callback(why)  # type: ignore[arg-type]
@@ -42,6 +43,8 @@ async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
     await buttons.delete(job_id).callback(moderator)  # type: ignore[arg-type]
     record = await store.jobs.get(job_id)
     assert post.deleted and record is not None and record.status == "deleted"
+    assert record.result is not None and "candidates" not in record.result  # the drafts go with it
+    assert record.result["reply"] == jobs.reply
 
 
 def test_the_member_who_asked_or_a_moderator_may_delete(make_interaction: MakeInteraction) -> None:

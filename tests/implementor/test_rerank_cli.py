@@ -64,3 +64,24 @@ def test_a_head_for_another_encoder_is_refused(heads: dict, tiny_writer_dir: Pat
     result = runner.invoke(app, ["reply", "Could someone help us plan a spring campaign?", "--explain"], env=env)
     assert result.exit_code != 0
     assert "different model" in str(result.exception)
+
+
+def test_explain_judges_with_the_heads_a_worker_serves(heads: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    import shutil
+
+    from config.settings import Settings
+    from implementor.text_commands import explain_reranker
+    from learning import versions
+
+    promoted = tmp_path / "promoted"
+    shutil.copytree(heads["quality"], promoted)
+    card = json.loads((promoted / "card.json").read_text())
+    (promoted / "card.json").write_text(json.dumps({**card, "note": "the promoted one"}))
+    name = versions.add(tmp_path / "models", "quality", promoted)
+    versions.promote(tmp_path / "models", "quality", name, "test")
+    settings = Settings(encoder=heads["env"]["IMPLEMENTOR_ENCODER"], realism_model=heads["realism"],
+                        quality_model=heads["quality"], models_dir=tmp_path / "models")
+    reranker = explain_reranker(settings, "cpu")
+    assert reranker.quality.card.get("note") == "the promoted one"  # not IMPLEMENTOR_QUALITY_MODEL's
+    assert reranker.realism.card == json.loads((heads["realism"] / "card.json").read_text())  # none promoted
+    assert reranker.policy.explore == 0.0

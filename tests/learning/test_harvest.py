@@ -64,7 +64,12 @@ async def colleague_answered(settings: Settings, message: dict[str, Any], reques
         await db.execute("INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, result, "
                          "message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                          ("job-1", "project", 7, int(CHANNEL), ASKER, request, "posted",
-                          json.dumps({"reply": reply}), int(message["id"]), time.time()))
+                          json.dumps({"reply": reply, "explored": True, "candidates": [  # posted by exploration
+                              {"text": "The top draft.", "p_real": 0.97, "quality": 4.5, "chosen": False,
+                               "reason": "not posted", "propensity": 0.9},
+                              {"text": reply, "p_real": 0.95, "quality": 3.9, "chosen": True,
+                               "reason": "chosen to explore", "propensity": 0.05}]}),
+                          int(message["id"]), time.time()))
         # The rating buttons: 104 liked it; 103 disliked it, with a 👎 reaction too (counted once).
         await db.executemany("INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at) "
                              "VALUES (?,?,?,?,?,?)", [("job-1", 104, request, reply, 5, time.time()),
@@ -81,7 +86,7 @@ async def server_history(fake: FakeDiscord, settings: Settings) -> dict[str, dic
     fake.react(m["answer"], "🎉", [*FANS, str(HELPER), BOT], bots=(BOT,))  # the author and a bot do not count
     m["bot"] = say(CHANNEL, BOT, "Beep: automated reminder, standup starts in ten minutes.", bot=True)
     m["private"] = say(CHANNEL, str(OPTED_OUT), "Mail me at jane.doe@example.com or call +44 20 7946 0958 today.")
-    m["details"] = say(CHANNEL, "103", "Contact me at bob@example.org or (555) 123-4567, see "
+    m["details"] = say(CHANNEL, "103", "Contact me at bob@example.org or (415) 555-2671, see "
                        "https://example.com/x and discord.gg/abcdef <@102> @everyone")
     m["to_private"] = say(CHANNEL, "104", "Thanks, that sounds like a good plan for the whole team.",
                           reply_to=m["private"])
@@ -123,6 +128,7 @@ async def test_the_harvest_keeps_exactly_the_expected_pairs_labels_and_texts(fak
                        ("thread", ASKER, 107, 0, 0)]
     [mine] = [p for p in pairs if p["source"] == "colleague"]
     assert (mine["thumbs_up"], mine["thumbs_down"]) == (3, 1)
+    assert (mine["propensity"], mine["explored"]) == (0.05, True)  # what retraining weights it by
     assert mine["reply"] == "I would land the raw sales data nightly, then model it in dbt."
     assert sorted(t["message_id"] for t in texts) == sorted(int(m[k]["id"]) for k in ("ask", "details", "to_private"))
     [details] = [t for t in texts if t["message_id"] == int(m["details"]["id"])]

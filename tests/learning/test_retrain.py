@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from contracts.records import PairRecord
 from learning import versions
 from learning.datasets import PAIRS, harvest_dir
-from learning.retrain import LearnSpec, retrain_quality
+from learning.retrain import MAX_IPW, LearnSpec, retrain_quality, selection_weights
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 
 ESTIMATE = "My estimate is about {n} days of work, including a review with you."
@@ -88,3 +89,36 @@ def test_opted_out_members_are_left_out_of_retraining(spec: LearnSpec) -> None:
     report = retrain_quality(spec, opted_out=gone)
     kept = [r for r in rows if r["request_author"] not in gone]
     assert report["retrained"] is False and f"{len(kept)} new pairs" in report["why"]
+
+
+def colleague_rows(rows: list[dict[str, Any]], explored_every: int = 4) -> list[dict[str, Any]]:
+    """The same pairs as the colleague's own rated replies: every `explored_every`-th posted by exploration."""
+    out = []
+    for i, row in enumerate(rows):
+        explored = i % explored_every == 0
+        out.append({**row, "source": "colleague", "thumbs_up": int(row["bin"] >= 2), "thumbs_down": int(row["bin"] < 2),
+                    "propensity": 0.025 if explored else 0.9, "explored": explored})
+    return out
+
+
+def test_selection_weights_are_clipped_inverse_propensities_with_mean_one() -> None:
+    rows = [{"source": "colleague", "propensity": 0.9}, {"source": "colleague", "propensity": 0.9},
+            {"source": "colleague", "propensity": 0.05},  # explored: 1 / 0.05 = 20, clipped to MAX_IPW
+            {"source": "colleague", "propensity": None},  # recorded before propensities were
+            {"source": "reply"}]  # a member's reply to a member: no selection to correct
+    weights = selection_weights(rows)
+    raw = [1 / 0.9, 1 / 0.9, MAX_IPW]
+    assert weights[:3] == pytest.approx([w / (sum(raw) / 3) for w in raw]) and weights[3:] == [1.0, 1.0]
+    assert weights[2] / weights[0] == pytest.approx(MAX_IPW * 0.9)  # the explored rating counts 9 times as much
+    assert sum(weights[:3]) == pytest.approx(3.0)  # the colleague's replies keep their share of the loss
+
+
+def test_retraining_counts_the_ratings_that_came_from_exploration(spec: LearnSpec) -> None:
+    rows = history(120) + colleague_rows(history(60, seed=2))
+    for i, row in enumerate(rows):  # one timeline
+        row["at"], row["message_id"], row["request_id"] = 1_700_000_000 + 60 * i, 30_000 + i, 40_000 + i
+    write_history(spec.learning_dir, rows)
+    report = retrain_quality(replace(spec, epochs=3))
+    train = sorted(rows, key=lambda r: r["at"])[:report["trained_on"]]
+    assert report["colleague_ratings"] == sum(r["source"] == "colleague" for r in train) > 0
+    assert report["explored_ratings"] == sum(bool(r.get("explored")) for r in train) > 0

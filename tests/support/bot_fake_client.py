@@ -42,6 +42,19 @@ BOT_USER = FakeUser(900, bot=True)  # the bot's own user: the author of what it 
 
 
 @dataclass
+class FakeMember(FakeUser):
+    """A member who wrote a message: their DMs as the bot sends them, or refused (DMs closed: 403, 50007)."""
+
+    dms_open: bool = True
+    dms: list[str | None] = field(default_factory=list)
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> None:
+        if not self.dms_open:
+            raise http_error(403, discord.Forbidden)
+        self.dms.append(content)
+
+
+@dataclass
 class FakeMessage:
     """A message in a channel; its buttons read back as `components`, as Discord returns them."""
 
@@ -231,9 +244,9 @@ class FakeMemberMessage:
     """A member's message in a channel, as `on_message` gets it (mentions carry their content)."""
 
     def __init__(self, channel: FakeChannel, content: str, mentions: list[Any], user_id: int = 42,
-                 guild_id: int = 7) -> None:
+                 guild_id: int = 7, dms_open: bool = True) -> None:
         self.content, self.channel, self.mentions = content, channel, mentions
-        self.author = FakeUser(user_id)
+        self.author = FakeMember(user_id, dms_open=dms_open)
         self.guild = SimpleNamespace(id=guild_id)
         self.replies: list[FakeMessage] = []
 

@@ -4,7 +4,8 @@ and a clock a test moves on. No broker, no workers.
 `FakeJobs` is what `bot.reconciler.Jobs` asks for: results are made up as soon as a job is
 submitted, or held (`hold = True`) until `release`; `down = True` makes every call raise
 ConnectionError; `lose` makes a job vanish (its snapshot says unknown) until it is submitted again;
-`start` has a worker admit a job, which can then no longer be withdrawn.
+`start` has a worker admit a job, which can then no longer be withdrawn; `kill` has that worker die
+(its jobs orphaned until they are resubmitted).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class FakeJobs:
         self.waiting: list[str] = []  # queued, oldest first
         self.started: set[str] = set()  # admitted by a worker: running
         self.lost: set[str] = set()
+        self.orphaned: set[str] = set()  # held by a worker that died
+        self.resubmitted: list[tuple[str, str]] = []  # (job id, the dead worker named)
         self.results: dict[str, Result] = {}
         self.jobs: dict[str, Job] = {}
 
@@ -88,6 +91,15 @@ class FakeJobs:
             self.results[job.job_id] = self.result_for(job)
         return job.job_id
 
+    def resubmit(self, job: Job, dead_worker: str) -> str:
+        self._reachable()
+        self.resubmitted.append((job.job_id, dead_worker))
+        if job.job_id in self.orphaned:  # a live worker takes the new copy
+            self.orphaned.discard(job.job_id)
+            self.started.discard(job.job_id)
+            self.waiting.append(job.job_id)
+        return self.submit(job)
+
     def snapshot(self, job_ids: Any) -> dict[str, JobView]:
         if not job_ids:
             return {}
@@ -99,6 +111,8 @@ class FakeJobs:
             return JobView(job_id=job_id, state="unknown")
         if job_id in self.results:
             return JobView(job_id=job_id, state="done", result=self.results[job_id])
+        if job_id in self.orphaned:
+            return JobView(job_id=job_id, state="orphaned", worker="gpu1@host/41")
         if job_id in self.started:
             return JobView(job_id=job_id, state="running", stage="generating")
         return JobView(job_id=job_id, state="queued", position=len(self.started) + self.waiting.index(job_id) + 1)
@@ -126,6 +140,10 @@ class FakeJobs:
         """A worker admits the job: it runs, and can no longer be withdrawn."""
         self.waiting.remove(job_id)
         self.started.add(job_id)
+
+    def kill(self, job_id: str) -> None:
+        """The worker running the job dies: it stops beating, and the job will not finish there."""
+        self.orphaned.add(job_id)
 
     def release(self, job_id: str | None = None, error: str | None = None) -> None:
         """Finish one held job (or all of them): with a result, or with `error`."""

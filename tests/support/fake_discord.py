@@ -9,6 +9,10 @@ its history back. Every request is recorded. `rate_limit_next(prefix, times)` an
 matching requests with 429 and a `retry_after`, as Discord does; `expire(token)` makes an
 interaction's token dead (Discord answers 404 Unknown Webhook after 15 minutes).
 
+Members can mention the bot (`mention(...)`: a MESSAGE_CREATE in a server the bot was told about with
+`add_guild()`), and the bot can DM them (a DM channel per member, POST /users/@me/channels); a member
+in `closed_dms` refuses DMs, and Discord answers 403 with code 50007, as it does.
+
 For the harvest, members can speak too: `say(...)` puts a member's (or another bot's) message in a
 channel or thread, as a Discord reply or not, with reactions; history pages honour `after`, reaction
 users and active and archived threads are served, as Discord serves them.
@@ -74,6 +78,8 @@ class FakeDiscord:
         self.expired: set[str] = set()
         self.reactions: dict[str, dict[str, list[dict[str, Any]]]] = {}  # message id -> emoji -> users
         self.threads: list[dict[str, Any]] = []
+        self.dm_channels: dict[str, str] = {}  # member id -> their DM channel with the bot
+        self.closed_dms: set[str] = set()  # members whose DMs are closed to the bot
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -140,6 +146,36 @@ class FakeDiscord:
     async def reconnect(self) -> None:
         """Ask the bot to reconnect (op 7), as Discord does before moving a session."""
         await self.sockets[-1].send_json({"op": 7, "d": None, "s": None, "t": None})
+
+    async def add_guild(self, guild_id: str = "7", channel_id: str = "500") -> None:
+        """Tell the bot about a server and its channel (GUILD_CREATE), so that its messages have a guild."""
+        await self.dispatch("GUILD_CREATE", {
+            "id": guild_id, "name": f"server{guild_id}", "owner_id": "1", "member_count": 1, "unavailable": False,
+            "channels": [{**CHANNEL, "id": channel_id, "guild_id": guild_id}], "threads": [], "members": [],
+            "roles": [{"id": guild_id, "name": "@everyone", "permissions": "0", "position": 0, "color": 0,
+                       "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+            "emojis": [], "stickers": [], "features": [], "voice_states": [], "presences": [], "large": False,
+            "preferred_locale": "en-US", "premium_tier": 0, "verification_level": 0, "nsfw_level": 0,
+            "explicit_content_filter": 0, "default_message_notifications": 0, "mfa_level": 0,
+            "system_channel_flags": 0, "joined_at": "2026-01-01T00:00:00+00:00"})
+
+    async def mention(self, author: str, content: str, channel_id: str = "500", guild_id: str = "7") -> dict[str, Any]:
+        """A member's message that mentions the bot, kept in the channel and sent through the gateway."""
+        message = self.say(channel_id, author, f"<@{APPLICATION_ID}> {content}")
+        message.update(guild_id=guild_id, mentions=[BOT_USER], member=member(author))
+        await self.dispatch("MESSAGE_CREATE", {k: v for k, v in message.items() if k != "member"}
+                            | {"member": {k: v for k, v in member(author).items() if k != "user"}})
+        return message
+
+    def dms(self, member_id: str) -> list[dict[str, Any]]:
+        """What the bot sent a member privately."""
+        return self.messages(self.dm_channels[member_id]) if member_id in self.dm_channels else []
+
+    def _dm_channel(self, body: dict[str, Any] | None) -> web.Response:
+        recipient = str((body or {}).get("recipient_id"))
+        channel_id = self.dm_channels.setdefault(recipient, str(next(self.ids)))
+        user = member(recipient)["user"]
+        return json_response({"id": channel_id, "type": 1, "recipients": [user], "last_message_id": None})
 
     def _interaction(self, kind: int, data: dict[str, Any], user_id: str, guild_id: str, channel_id: str,
                      token: str | None, **extra: Any) -> tuple[str, dict[str, Any]]:
@@ -255,6 +291,8 @@ class FakeDiscord:
                                   "bot_public": False, "bot_require_code_grant": False, "verify_key": "0" * 64,
                                   "owner": {**BOT_USER, "id": "800000000000000001", "bot": False}, "flags": 0,
                                   "rpc_origins": [], "team": None, "summary": ""})
+        if path == "/users/@me/channels" and request.method == "POST":
+            return self._dm_channel(body)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._callback(parts[2], body or {}, files)
         if parts[0] == "webhooks" and parts[1] == APPLICATION_ID:
@@ -313,6 +351,8 @@ class FakeDiscord:
     def _channel(self, request: web.Request, channel_id: str, message_id: str | None, body: dict[str, Any] | None,
                  files: dict[str, bytes]) -> web.Response:
         if request.method == "POST" and message_id is None:
+            if any(dm == channel_id and who in self.closed_dms for who, dm in self.dm_channels.items()):
+                return json_response({"message": "Cannot send messages to this user", "code": 50007}, status=403)
             return json_response(self.message(channel_id, body, files))
         if request.method == "GET" and message_id is None:
             limit = int(request.query.get("limit", "50"))

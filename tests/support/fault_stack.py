@@ -8,6 +8,8 @@
 Time limits are short so that recovery bounds are short: a 30 s hard limit (a batch of 4 jobs with the
 tiny models takes a second or two, even on a busy 2-core machine) makes the visibility timeout 61 s (it
 must exceed twice the limit), so a dead worker's jobs come back within 71 s.
+`use_default_limits()` drops those overrides again, for a test that must hold with the settings an
+operator gets (the dead-worker bound: a 300 s time limit, so a 660 s visibility timeout).
 Each test records how long recovery took in `FIGURES`; the suite prints them at the end, and
 writes them as JSON to $IMPLEMENTOR_FAULTS_REPORT if that is set.
 """
@@ -78,6 +80,13 @@ class Stack:
         self.worker: subprocess.Popen[bytes] | None = None
         self.bot: subprocess.Popen[bytes] | None = None
         self.workers_started = 0
+
+    def use_default_limits(self) -> None:
+        """Run the processes started from now on with the default time limits, visibility timeout,
+        batching and reconcile interval (the members' cooldown stays off: many members ask at once)."""
+        for name in ("TASK_TIME_LIMIT_S", "TASK_SOFT_TIME_LIMIT_S", "VISIBILITY_TIMEOUT_S", "BATCH_MAX_SIZE",
+                     "BATCH_WINDOW_S", "RECONCILE_INTERVAL_S"):
+            self.env.pop(f"IMPLEMENTOR_{name}")
 
     @property
     def url(self) -> str:

@@ -51,6 +51,10 @@ def test_project_returns_the_chosen_reply_and_every_score(client) -> None:  # ty
     result = client.result(client.submit(ProjectJob(request=REQUEST)), timeout=120)
     assert isinstance(result, ProjectResult) and result.status == "ok" and result.reply
     assert result.reply in [c.text for c in result.candidates if c.chosen]
+    # the candidate log: every draft with the probability that the policy posts it (exploration included)
+    assert sum(c.propensity or 0 for c in result.candidates) == pytest.approx(1.0, abs=1e-3)
+    [posted] = [c for c in result.candidates if c.chosen]
+    assert (posted.propensity or 0) > 0 and result.explored == posted.reason.startswith("chosen to explore")
 
 
 def test_jobs_arriving_together_are_run_as_one_batch(client) -> None:  # type: ignore[no-untyped-def]

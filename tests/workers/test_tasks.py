@@ -23,3 +23,10 @@ def test_celery_batches_still_keeps_the_pool_our_flush_uses() -> None:
     task = create_app(Settings()).tasks["implementor.project"]
     assert hasattr(task, "_pool")
     assert type(task).flush is not Batches.flush
+
+
+def test_the_workers_pipeline_explores_as_the_settings_say() -> None:
+    from workers.tasks import pipeline_spec
+
+    assert pipeline_spec(Settings()).explore == 0.1  # IMPLEMENTOR_EXPLORE's default
+    assert pipeline_spec(Settings(explore=0.0)).explore == 0.0

@@ -8,6 +8,7 @@ from bot_fake_client import BOT_USER, Ask, FakeChannel, FakeMemberMessage, MakeI
 from bot_fake_queue import FakeJobs
 
 from bot.app import Wiring
+from bot.errors import PUBLIC_REFUSAL_S
 from bot.store import Store
 from contracts.errors import InputError
 
@@ -65,12 +66,18 @@ async def test_the_text_trigger_introduces(wiring: Wiring, jobs: FakeJobs, chann
     assert len(jobs.submitted) == 1 and len(channel.posts) == 2  # from the store
 
 
-async def test_a_refused_text_trigger_is_answered_with_the_reason(wiring: Wiring, jobs: FakeJobs,
+async def test_a_refused_text_trigger_is_answered_privately_with_the_reason(wiring: Wiring, jobs: FakeJobs,
                                                                   channel: FakeChannel) -> None:
     jobs.hold = True
     cog = wiring.introduce
     await cog.on_message(FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER]))  # type: ignore[arg-type]
     refused = FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER])
     await cog.on_message(refused)  # type: ignore[arg-type]
-    [reply] = refused.replies
-    assert "again in" in (reply.content or "") and len(jobs.submitted) == 1
+    [dm] = refused.author.dms  # privately: nothing in the channel
+    assert "again in" in (dm or "") and refused.replies == [] and len(jobs.submitted) == 1
+
+    closed = FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER], dms_open=False)
+    await cog.on_message(closed)  # type: ignore[arg-type]
+    [reply] = closed.replies  # DMs closed: a reply that deletes itself
+    assert "again in" in (reply.content or "") and reply.kwargs["delete_after"] == PUBLIC_REFUSAL_S
+    assert reply.kwargs["allowed_mentions"].to_dict() == {"parse": []}

@@ -4,9 +4,10 @@ out, which deletes their harvested messages and ratings at once; /learn status s
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
-from bot_fake_client import FakeChannel, MakeInteraction
+from bot_fake_client import Channels, FakeChannel, MakeInteraction
 from bot_fake_queue import FakeJobs
 
 from bot.app import Wiring
@@ -30,9 +31,10 @@ async def test_only_an_admin_enables_learning_and_the_channel_is_told(
     admin = make_interaction(user_id=1)
     admin.permissions.manage_guild = True
     await cog.enable.callback(cog, admin)  # type: ignore[arg-type, call-arg]
-    [(text, options)] = admin.response.public
-    assert text is not None and "I learn from <#500>" in text and "/learn optout" in text
-    assert options["allowed_mentions"].to_dict() == {"parse": []}
+    assert admin.response.private == ["Done: I learn from <#500>, and told its members there."]
+    [told] = channel.messages
+    assert told.content is not None and "learn from this channel" in told.content and "/learn optout" in told.content
+    assert told.kwargs["allowed_mentions"].to_dict() == {"parse": []}
     [enabled] = await store.learning.channels(7, enabled_only=True)
     assert (enabled.channel_id, enabled.changed_by) == (channel.id, 1)
     assert jobs.harvests_requested == 1  # the learner reads it now, not at the next scheduled run
@@ -40,6 +42,36 @@ async def test_only_an_admin_enables_learning_and_the_channel_is_told(
     await cog.disable.callback(cog, admin)  # type: ignore[arg-type, call-arg]
     assert await store.learning.channels(7, enabled_only=True) == []
     assert [e["action"] for e in await store.learning.log()] == ["disable", "enable"]  # who and when, on record
+
+
+async def test_enabling_another_channel_is_announced_there_and_confirmed_privately(
+        wiring: Wiring, store: Store, make_interaction: MakeInteraction, channels: Channels,
+        channel: FakeChannel) -> None:
+    cog = wiring.learn
+    admin = make_interaction(user_id=1)
+    admin.permissions.manage_guild = True
+    other = channels[600]
+    await cog.enable.callback(cog, admin, SimpleNamespace(id=600))  # type: ignore[arg-type, call-arg]
+    [told] = other.messages
+    assert told.content is not None and "<@1> let me learn from this channel" in told.content
+    assert channel.messages == [] and admin.response.public == []  # nothing where the command was typed
+    assert admin.response.private == ["Done: I learn from <#600>, and told its members there."]
+    [enabled] = await store.learning.channels(7, enabled_only=True)
+    assert enabled.channel_id == 600
+
+    await cog.disable.callback(cog, admin, SimpleNamespace(id=600))  # type: ignore[arg-type, call-arg]
+    assert "no longer learn from this channel" in (other.messages[-1].content or "") and channel.messages == []
+
+
+async def test_a_channel_that_cannot_be_told_is_not_read(wiring: Wiring, store: Store,
+                                                         make_interaction: MakeInteraction, channels: Channels) -> None:
+    cog = wiring.learn
+    admin = make_interaction(user_id=1)
+    admin.permissions.manage_guild = True
+    channels[600].refuse(True)  # no Send Messages there
+    with pytest.raises(InputError, match="cannot post in <#600>"):
+        await cog.enable.callback(cog, admin, SimpleNamespace(id=600))  # type: ignore[arg-type, call-arg]
+    assert await store.learning.channels() == []
 
 
 async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
@@ -54,11 +86,12 @@ async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
              {"message_id": 6, "author": OTHER, "context_author": 44}]
     (folder / PAIRS).write_text("".join(json.dumps(r) + "\n" for r in pairs))
     (folder / TEXTS).write_text("".join(json.dumps(r) + "\n" for r in texts))
-    await store.rate("job-a", MEMBER, "Help?", "Yes.", 5)  # a rating the member gave
-    await store.rate("job-b", OTHER, "Help?", "Yes.", 1)  # a rating someone else gave
+    await store.rate("job-a", MEMBER, "Help?", "Yes.", 5, guild_id=7)  # a rating the member gave
+    await store.rate("job-b", OTHER, "Help?", "Yes.", 1, guild_id=7)  # a rating someone else gave
     await store.db.execute("INSERT INTO jobs (job_id, kind, channel_id, user_id, request, status, created_at) "
                            "VALUES ('job-c', 'project', 500, ?, 'my request', 'posted', 0)", (MEMBER,))
-    await store.rate("job-c", OTHER, "my request", "Yes.", 4)  # a rating of a reply to the member's request
+    # a rating of a reply to the member's request
+    await store.rate("job-c", OTHER, "my request", "Yes.", 4, guild_id=7)
 
     cog = wiring.learn
     interaction = make_interaction(user_id=MEMBER)

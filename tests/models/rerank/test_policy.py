@@ -71,9 +71,51 @@ def test_a_cv_missing_a_section_is_out_unless_nothing_else_is_left() -> None:
 
 def test_the_table_lists_every_candidate() -> None:
     table = choose([A, B], [0.95, 0.99], [3.0, 4.0], POLICY).table()
-    assert table.count("\n") == 3 and "*" in table.splitlines()[3]
+    assert table.count("\n") == 3 and table.splitlines()[2].startswith("* 2")  # the chosen draft first
 
 
 def test_no_drafts_is_an_input_error() -> None:
     with pytest.raises(InputError):
         choose([], [], [], POLICY)
+
+
+EXPLORING = RerankPolicy(threshold=0.9, min_chars=10, max_chars=200, explore=0.1)
+D = "Not me, sorry, I am on leave then."
+CV = ("## Profile\nI {0} {1} for {2} and know what they bring in.\n\n## Skills\n- {0}\n- {1}\n- {2} tools\n\n"
+      "## Experience\n- Lead, {2} (2019-2022). {0} {1} every quarter.\n\n## Education\n- BA, University of {3} (2015)")
+
+
+def test_without_exploration_the_top_draft_is_posted_with_propensity_one() -> None:
+    ranked = choose([A, B, C], [0.95, 0.99, 0.92], [3.0, 2.0, 4.5], POLICY, "reply", rng=lambda: 0.0)
+    assert ranked.index == 2 and not ranked.explored
+    assert [c.propensity for c in ranked.candidates] == [0.0, 0.0, 1.0]
+
+
+def test_exploration_posts_another_realistic_draft_and_logs_every_propensity() -> None:
+    draws = iter([0.05, 0.0])  # explore (0.05 < 0.1), then the first of the other realistic drafts
+    ranked = choose([A, B, C, D], [0.95, 0.99, 0.92, 0.3], [3.0, 2.0, 4.5, 5.0], EXPLORING, "reply",
+                    rng=draws.__next__)
+    assert ranked.explored and ranked.index == 0 and ranked.text == A
+    assert ranked.candidates[0].reason.startswith("chosen to explore") and ranked.candidates[0].chosen
+    assert "not posted this time (exploring)" in ranked.candidates[2].reason
+    # 0.9 for the top one, 0.1 shared by the two other realistic ones, none for the unrealistic one
+    assert [c.propensity for c in ranked.candidates] == [0.05, 0.05, 0.9, 0.0]
+
+    kept = choose([A, B, C, D], [0.95, 0.99, 0.92, 0.3], [3.0, 2.0, 4.5, 5.0], EXPLORING, "reply", rng=lambda: 0.5)
+    assert not kept.explored and kept.index == 2
+
+
+def test_about_the_chosen_share_of_replies_explores_and_cvs_never_do() -> None:
+    import random
+
+    rng = random.Random(0).random
+    explored = sum(choose([A, B, C], [0.95, 0.99, 0.92], [3.0, 2.0, 4.5], EXPLORING, "reply", rng=rng).explored
+                   for _ in range(2000))
+    assert 0.08 <= explored / 2000 <= 0.12
+    words = [("counts", "budgets", "Acme", "Leeds"), ("writes", "tenders", "Initech", "York"),
+             ("sells", "campaigns", "Globex", "Bath")]
+    cvs = [CV.format(*w) for w in words]
+    cv = choose(cvs, [0.95, 0.99, 0.92], [3.0, 2.0, 4.5], RerankPolicy(explore=0.1), "cv", rng=lambda: 0.0)
+    assert not cv.explored and cv.index == 2 and cv.candidates[2].propensity == 1.0
+    alone = choose([A, D], [0.95, 0.3], [3.0, 5.0], EXPLORING, "reply", rng=lambda: 0.0)  # nothing else to explore
+    assert not alone.explored and alone.candidates[0].propensity == 1.0

@@ -1,0 +1,92 @@
+"""Worker liveness on a real redis-server: the heartbeat lapses when a worker stops beating, a received job
+names its holder, only a dead holder's claim is released, and the client calls a job orphaned only when
+its holder is dead and it is not back in the queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import redis
+from celery import signals
+from pydantic import SecretStr
+
+from config.settings import Settings
+from workers import liveness
+from workers.app import create_app
+from workers.client import JobClient
+from workers.local_stack import RedisServer
+
+
+class Consumer:
+    """What Celery's signals are sent by, as far as liveness reads it (hashable, as senders must be)."""
+
+    def __init__(self, app: object, hostname: str) -> None:
+        self.app, self.hostname = app, hostname
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(server: RedisServer) -> redis.Redis:
+    client = redis.Redis(port=server.port, decode_responses=True)
+    client.flushdb()
+    return client
+
+
+def test_a_worker_that_stops_beating_reads_as_dead_within_its_ttl(client: redis.Redis) -> None:
+    beat = liveness.Heartbeat(client, "gpu1@host/41", interval_s=0.2, ttl_s=1)
+    beat.start()
+    beat.hold("job-0001", ttl_s=60)
+    time.sleep(1.5)  # several beats: the key outlives its one-second TTL while the worker beats
+    assert liveness.holders(client, ["job-0001", "job-none"]) == {"job-0001": ("gpu1@host/41", True)}
+    beat.stop()
+    time.sleep(1.5)
+    assert liveness.holders(client, ["job-0001"]) == {"job-0001": ("gpu1@host/41", False)}
+
+
+def test_only_the_dead_holders_claim_is_released(client: redis.Redis) -> None:
+    client.set(liveness.HOLDER_KEY.format("job-0001"), "gpu2@host/42")  # a new worker took it meanwhile
+    assert not liveness.release(client, "job-0001", "gpu1@host/41")
+    assert liveness.holders(client, ["job-0001"]) == {"job-0001": ("gpu2@host/42", False)}
+    assert liveness.release(client, "job-0001", "gpu2@host/42")
+    assert liveness.holders(client, ["job-0001"]) == {}
+
+
+def test_a_received_job_names_the_worker_of_this_app_as_its_holder(client: redis.Redis, server: RedisServer) -> None:
+    app = create_app(Settings(broker_url=SecretStr(server.url)))
+    liveness.watch(app, client, holder_ttl_s=60)
+    other = Consumer(object(), "other@host")
+    signals.task_received.send(sender=other, request=SimpleNamespace(id="job-other"))
+    assert liveness.holders(client, ["job-other"]) == {}  # another app's worker in this process: not ours
+
+    consumer = Consumer(app, "gpu1@host")
+    signals.task_received.send(sender=consumer, request=SimpleNamespace(id="job-0001"))
+    name = liveness.worker_name("gpu1@host")
+    assert liveness.holders(client, ["job-0001"]) == {"job-0001": (name, True)}  # beating from the first job
+    assert 0 < client.ttl(liveness.WORKER_KEY.format(name)) <= liveness.TTL_S
+    signals.worker_shutdown.send(sender=None)
+
+
+def test_the_client_calls_a_job_orphaned_only_when_its_holder_is_dead(server: RedisServer, tmp_path: Path) -> None:
+    jobs = JobClient(create_app(Settings(broker_url=SecretStr(server.url))))
+    jobs.app.backend.store_result("job-running", {"stage": "generating"}, "PROGRESS")
+    dead, alive = {"job-running": ("gpu1@host/41", False)}, {"job-running": ("gpu1@host/41", True)}
+    assert jobs._view("job-running", [], set(), alive).state == "running"
+    assert jobs._view("job-running", ["job-running"], set(), {}).state == "queued"  # its new copy, waiting
+    orphan = jobs._view("job-running", [], set(), dead)
+    assert (orphan.state, orphan.worker) == ("orphaned", "gpu1@host/41")
+    # taken into a batch, not started yet: the same
+    assert jobs._view("job-taken", [], {"job-taken"}, {"job-taken": ("gpu1@host/41", False)}).state == "orphaned"
+    # back in the queue (a worker shutting down restores what it held): simply queued
+    assert jobs._view("job-taken", ["job-taken"], set(), {"job-taken": ("gpu1@host/41", False)}).state == "queued"
+    jobs.close()
