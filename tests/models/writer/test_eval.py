@@ -51,7 +51,7 @@ def test_the_evaluation_reports_every_measure(tiny_writer_dir: Path, mini_corpus
     assert 0.0 <= report["repeated_skill_rate"] <= 1.0 and report["skills_fit"]["cvs"] == 4
     assert report["engine"] == "torch"
     assert set(report["invented_word_rate"]) == {"cv", "reply", "real_cv", "real_reply"}
-    assert report["invented_word_rate"]["real_cv"] < 0.05  # the reference: real text invents little (a small corpus knows fewer names)
+    assert report["invented_word_rate"]["real_cv"] < 0.05  # real text invents little
 
 
 def test_repeated_skills_are_counted_per_cv() -> None:
