@@ -12,7 +12,8 @@ the one place that decides which part gets what.
 
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
 small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
-healthcheck (`implementor health bot`).
+healthcheck (`implementor health bot`). At start-up it registers the slash commands (`command_sync.py`):
+with the development server, or globally when the tree changed since the last registration.
 
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
 bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
@@ -28,8 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
+from bot import command_sync
 from bot.cogs.feedback import Feedback
 from bot.cogs.introduce import Introduce
 from bot.cogs.learn import Learn
@@ -110,10 +113,12 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
 
 
 class ImplementorBot(commands.Bot):
-    def __init__(self, *, settings: Settings, jobs: Jobs, store: Store, limits: Limits, **options: Any) -> None:
+    def __init__(self, *, settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
+                 **options: Any) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), tree_cls=ImplementorTree,
                          allowed_mentions=NO_PINGS, help_command=None, **options)
         self.settings, self.jobs, self.store, self.limits = settings, jobs, store, limits
+        self.serve = serve  # False: load the commands and nothing else (no start-up sync, no reconciler)
         self.wiring: Wiring | None = None  # built in setup_hook
         self._reconciling: asyncio.Task[None] | None = None
         self.dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()  # the button classes registered
@@ -128,11 +133,13 @@ class ImplementorBot(commands.Bot):
                 log.exception("could not load the %s cog", type(cog).__name__)
         self.dynamic_items = self.wiring.buttons.dynamic_items
         self.add_dynamic_items(*self.dynamic_items)  # buttons keep working across restarts
-        if self.settings.dev_guild_id:
-            guild = discord.Object(id=self.settings.dev_guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to the development server %s", len(synced), guild.id)
+        if not self.serve:
+            return  # `implementor bot sync`: the commands are all it needs
+        try:
+            await command_sync.sync_at_start(self.tree, self.store, self.settings.dev_guild_id)
+        except (discord.HTTPException, app_commands.MissingApplicationID) as exc:
+            # The commands registered before stay; the hash is not recorded, so the next start tries again.
+            log.warning("could not register the slash commands (%s); serving with those Discord has", exc)
         # Start-up is the first reconciliation: jobs accepted before a restart are followed again.
         self._reconciling = asyncio.create_task(self.wiring.reconciler.run(), name="reconciler")
 
@@ -160,5 +167,6 @@ class ImplementorBot(commands.Bot):
         await self.store.close()
 
 
-def create_bot(settings: Settings, jobs: Jobs, store: Store, limits: Limits, **options: Any) -> ImplementorBot:
-    return ImplementorBot(settings=settings, jobs=jobs, store=store, limits=limits, **options)
+def create_bot(settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
+               **options: Any) -> ImplementorBot:
+    return ImplementorBot(settings=settings, jobs=jobs, store=store, limits=limits, serve=serve, **options)

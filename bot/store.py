@@ -6,7 +6,8 @@
 - learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
   who opted out;
 - jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
-  got, so that a result is posted once even if a worker delivers it twice or the bot restarts.
+  got, so that a result is posted once even if a worker delivers it twice or the bot restarts;
+- meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 A store made by an older version gains the new columns when it is opened. aiosqlite runs SQLite in a
 thread, so the event loop never waits on the disk.
@@ -60,6 +61,10 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
     rated_at REAL NOT NULL,
     PRIMARY KEY (job_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -164,6 +169,18 @@ class Store:
         if colleague_id is not None:
             return next((c for c in team if c.id == colleague_id), team[-1] if team else None)
         return team[-1] if team else None
+
+    # --- the bot's own notes (the hash of the last synced command tree) ---------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self.db.commit()
 
     # --- feedback -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
     implementor project                  the colleague's reply to a project request
     implementor worker                   a Celery worker for the stack
     implementor bot                      the Discord bot
+    implementor bot sync [--guild ID]    register the slash commands now (the bot does it when they change)
     implementor feedback export          members' ratings as JSONL for `train quality`
     implementor face                     a face PNG from the configured (or bundled) DCGAN
     implementor faces prepare            photo folder -> square face crops
@@ -77,6 +78,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(health_app, name="health")
 app.add_typer(export_app, name="export")
 app.add_typer(models_app, name="models")
+bot_app = typer.Typer(help="The Discord bot: `implementor bot` runs it.", invoke_without_command=True)
+app.add_typer(bot_app, name="bot")
 
 app.command("face")(face_commands.face)
 faces_app.command("prepare")(face_commands.prepare)
@@ -100,7 +103,8 @@ app.command("cv")(text_commands.cv)
 app.command("introduce")(worker_commands.introduce)
 app.command("project")(worker_commands.project)
 app.command("worker")(worker_commands.worker)
-app.command("bot")(bot_commands.bot)
+bot_app.callback(invoke_without_command=True)(bot_commands.bot)
+bot_app.command("sync")(bot_commands.sync)
 feedback_app.command("export")(bot_commands.export)
 export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 health_app.command("bot")(health_commands.bot)
