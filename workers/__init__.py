@@ -2,6 +2,7 @@
 
     app.py          creates the Celery app from settings: JSON only, late acks, time limits, routes
     tasks.py        the batched tasks: decode, admit, call `models.pipeline`, encode
+    model_set.py    the process's one model set, shared by its tasks, following promoted heads
     admission.py    a batch sorted into known results and jobs to run; results recorded once
     ledger.py       attempts and the one recorded result per job (Redis, or memory when embedded)
     client.py       submit, follow and withdraw jobs (the bot and the command line use it)

@@ -28,6 +28,7 @@ from celery import Celery
 
 from config.settings import Settings, get_settings
 from workers.ledger import Ledger, MemoryLedger
+from workers.model_set import ModelSet
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
@@ -98,7 +99,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     settings = settings or get_settings()
     app = Celery("implementor")
     app.conf.update(celery_config(settings))
-    app.conf.implementor_settings = settings  # for the tasks' model cache
+    app.conf.implementor_settings = settings
+    # One model set per process for every task of this app, loaded on first use (workers/model_set.py).
+    app.conf.implementor_models = ModelSet(settings)
     app.conf.implementor_ledger = ledger if ledger is not None or settings.broker_url else MemoryLedger()
     register_tasks(app, settings)
     register_learning_tasks(app)
