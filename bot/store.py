@@ -10,7 +10,9 @@
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 A store made by an older version gains the new columns when it is opened. aiosqlite runs SQLite in a
-thread, so the event loop never waits on the disk.
+thread, so the event loop never waits on the disk. The learner writes the same file from its own
+process; both open it as `learning/sqlite.py` says (write-ahead log, busy timeout). One bot process
+owns the store (its intake lock and reconciler are in its memory): run one bot.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import aiosqlite
 
 from bot.jobbook import COLUMNS, JobBook
 from contracts.errors import DataError
+from learning import sqlite
 from learning.consent import LearningStore
 
 SCHEMA = """
@@ -99,7 +102,7 @@ class Store:
                 raise DataError(f"cannot open the bot's store {path}: it is a directory, not a SQLite file")
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = await aiosqlite.connect(self.path)
+            self._db = await sqlite.connect(self.path)
             await self._db.executescript(SCHEMA)
             await self._migrate()
             await self._db.executescript(INDEXES)

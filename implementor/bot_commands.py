@@ -1,4 +1,4 @@
-"""Commands for the Discord side: run the bot, register its slash commands, export members' ratings."""
+"""Commands for the Discord side: run the bot, register its slash commands, export ratings, back up the store."""
 
 from __future__ import annotations
 
@@ -102,3 +102,20 @@ def export(
 
     count = asyncio.run(main())
     done(f"{count} ratings exported", out)
+
+
+def backup(
+    out: Annotated[Path, typer.Argument(help="The copy to write: one self-contained SQLite file.")],
+    store: Annotated[Path | None, typer.Option(help="The bot's SQLite store. Default: IMPLEMENTOR_BOT_STORE_PATH.")]
+    = None,
+) -> None:
+    """Copy the bot's store while the bot and the learner run (SQLite's online backup, never a torn copy)."""
+    from learning.sqlite import backup as copy
+
+    path = store or get_settings().bot_store_path
+    if not Path(path).is_file():
+        raise ConfigError(f"no bot store at {path}; set IMPLEMENTOR_BOT_STORE_PATH or pass --store")
+    if Path(out).resolve() == Path(path).resolve():
+        raise ConfigError(f"the backup would overwrite the store itself ({path}); name another file")
+    pages = copy(Path(path), out)
+    done(f"the store backed up ({pages} pages)", out)
