@@ -13,7 +13,8 @@ the one place that decides which part gets what.
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
 small health file (`Settings.bot_health_path`): gateway state and reconciler lag, for the stack's
 healthcheck (`implementor health bot`). At start-up it registers the slash commands (`command_sync.py`):
-with the development server, or globally when the tree changed since the last registration.
+with the development server, or globally when the tree changed since the last registration. On
+SIGTERM it drains (`drain`): no new requests, the reconciler's pass finished, then it closes.
 
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
 bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +52,8 @@ from bot.views import ButtonActions, Buttons
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
+# A stop has 10 s before compose or Kubernetes sends SIGKILL; the drain leaves the rest for closing.
+DRAIN_GRACE_S = 7.0
 
 # The bot never joins voice channels; do not warn at every start that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
@@ -121,6 +125,7 @@ class ImplementorBot(commands.Bot):
         self.serve = serve  # False: load the commands and nothing else (no start-up sync, no reconciler)
         self.wiring: Wiring | None = None  # built in setup_hook
         self._reconciling: asyncio.Task[None] | None = None
+        self._draining: asyncio.Task[None] | None = None
         self.dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()  # the button classes registered
 
     async def setup_hook(self) -> None:
@@ -159,6 +164,36 @@ class ImplementorBot(commands.Bot):
             tmp.replace(path)
         except OSError as exc:
             log.debug("could not write the health file %s: %s", path, exc)
+
+    def drain_soon(self) -> None:
+        """The SIGTERM handler (`implementor bot` installs it): drain, then close, in the background."""
+        if self._draining is None:
+            self._draining = asyncio.create_task(self.drain(), name="drain")
+
+    async def drained(self) -> None:
+        """Return once a drain under way has closed everything (`start` returns as soon as closing begins)."""
+        if self._draining is not None:
+            await self._draining
+
+    async def drain(self, grace_s: float = DRAIN_GRACE_S) -> None:
+        """Stop taking requests, let the reconciler finish its pass, and close.
+
+        Every job is in the book before the member is answered, so whatever is still open when the bot
+        stops is picked up by the next start; the drain only spares a pass cut in half (a result posted
+        but not recorded, which the next start must check against the channel)."""
+        started = time.monotonic()
+        log.info("stopping: no new requests; finishing the reconciler's pass")
+        if self.wiring is not None:
+            await self.wiring.runner.close_intake()
+            self.wiring.reconciler.stop()
+        if self._reconciling is not None:
+            try:
+                left = max(0.1, grace_s - (time.monotonic() - started))
+                await asyncio.wait_for(asyncio.shield(self._reconciling), left)
+            except TimeoutError:
+                log.warning("the reconciler's pass did not end within %.0f s; stopping it", grace_s)
+        await self.close()
+        log.info("stopped in %.1f s", time.monotonic() - started)
 
     async def close(self) -> None:
         if self._reconciling is not None:

@@ -74,19 +74,26 @@ class Reconciler:
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass = clock, on_pass
         self.wake = asyncio.Event()
-        self.broker_ok = True
+        self.broker_ok, self.stopping = True, False
         self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
 
+    def stop(self) -> None:
+        """Finish the pass under way (or none), then return from `run`: how the bot drains on SIGTERM."""
+        self.stopping = True
+        self.wake.set()
+
     async def run(self) -> None:
-        """Pass after pass until cancelled; errors (the broker gone, Discord refusing) only slow it down."""
+        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down."""
         delay = self.interval_s
-        while True:
+        while not self.stopping:
             try:
                 await self.pass_once()
                 delay = self.interval_s
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure; it says which
                 delay = min(MAX_BACKOFF_S, max(delay * 2, self.interval_s))
                 log.warning("reconciler pass failed (%s: %s); next try in %.0f s", type(exc).__name__, exc, delay)
+            if self.stopping:
+                return
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)

@@ -44,11 +44,20 @@ class JobRunner:
         # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
         # gets places in line in the order they asked.
         self._intake = asyncio.Lock()
+        self.closing = False  # set when the bot drains (SIGTERM): new requests are refused, privately
+
+    async def close_intake(self) -> None:
+        """Refuse new requests, and wait for the one being taken (if any) to be in the book and queued."""
+        self.closing = True
+        async with self._intake:
+            pass
 
     async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                      interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
                      colleague_id: int | None = None, cooldown: bool = True) -> None:
         """Take the request (see the module docstring); raises RateLimited, having said nothing yet."""
+        if self.closing:
+            raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60)
         async with self._intake:
             await self._take_slot(user_id, job.job_id, cooldown)
             token = interaction.token if interaction is not None else None

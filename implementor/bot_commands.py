@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,10 +66,15 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
 
 
 async def run_bot(settings: Settings) -> None:
-    """The bot as `implementor bot` runs it, until it is closed."""
+    """The bot as `implementor bot` runs it, until it is closed or drained by SIGTERM."""
     client = await build_bot(settings)
+    loop = asyncio.get_running_loop()
+    # compose and Kubernetes stop a container with SIGTERM, then SIGKILL 10 s (the grace period) later.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop, client.drain_soon)
     async with client:
         await client.start(_token(settings))
+    await client.drained()
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> int:
