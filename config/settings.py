@@ -188,6 +188,11 @@ class Settings(BaseSettings):
         """Where the bot writes its health (beside its store), for `implementor health bot`."""
         return self.bot_store_path.with_name(self.bot_store_path.name + ".health.json")
 
+    @property
+    def beat_health_path(self) -> Path:
+        """Where beat writes its heartbeat (beside its schedule), for `implementor health beat`."""
+        return self.learning_dir / "beat.health.json"
+
     def check_model_paths(self) -> None:
         """Raise a ConfigError naming the setting if a configured model directory is not a checkpoint."""
         for name in ("face_model", "writer_model", "realism_model", "quality_model"):

@@ -25,7 +25,7 @@
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
     implementor bench encoder            the reranker's encoder on other runtimes: speed, and how scores move
     implementor bench queue              queue overhead, batching, latency, memory and cold start
-    implementor health bot|worker        healthchecks for the stack's containers
+    implementor health bot|worker|beat   healthchecks for the stack's containers
     implementor export ctranslate2       a writer checkpoint's int8 copy for the CTranslate2 engine
     implementor harvest / learn          learn from consented channels: harvest, retrain, promote if better
     implementor models list|promote|rollback   the heads' versions, and which is live
@@ -111,6 +111,7 @@ app.command("backup")(bot_commands.backup)
 export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 health_app.command("bot")(health_commands.bot)
 health_app.command("worker")(health_commands.worker)
+health_app.command("beat")(health_commands.beat)
 app.command("reply")(text_commands.reply)
 app.command("harvest")(learn_commands.harvest)
 app.command("learn")(learn_commands.learn)

@@ -75,14 +75,53 @@ def test_redis_keeps_an_append_only_file_and_reports_health() -> None:
     assert "redis-cli" in redis["healthcheck"]["test"]
 
 
-def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_worker_is_optional() -> None:
-    services = compose()["services"]
-    gpu = services["worker-gpu"]
-    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
-    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
-    assert gpu["command"][gpu["command"].index("--queues") + 1] == GPU_QUEUE and "--autoscale" in gpu["command"]
-    assert services["worker-cpu"]["profiles"] == ["cpu"]
-    assert gpu["depends_on"]["redis"]["condition"] == "service_healthy"
+def gpu_workers() -> dict[str, dict]:  # type: ignore[type-arg]
+    return {name: svc for name, svc in compose()["services"].items() if "deploy" in svc}
+
+
+def test_each_gpu_worker_reserves_its_own_gpu_under_a_gpu_profile() -> None:
+    workers = gpu_workers()
+    assert {"worker-gpu", "worker-gpu-1"} <= set(workers)
+    devices: list[str] = []
+    for name, gpu in workers.items():
+        [device] = gpu["deploy"]["resources"]["reservations"]["devices"]
+        assert device["driver"] == "nvidia" and "gpu" in device["capabilities"], name
+        assert "count" not in device, f"{name}: a count reserves any GPU, so replicas share GPU 0"
+        devices += device["device_ids"]
+        assert gpu["profiles"] and all(p.startswith("gpu") for p in gpu["profiles"]), name
+        assert gpu["command"][gpu["command"].index("--queues") + 1] == GPU_QUEUE and "--autoscale" in gpu["command"]
+        assert gpu["environment"]["IMPLEMENTOR_DEVICE"] == "cuda"
+        assert gpu["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert len(devices) == len(set(devices)), f"two GPU workers on one device: {devices}"
+    assert compose()["services"]["worker-cpu"]["profiles"] == ["cpu"]
+
+
+def test_a_plain_up_starts_nothing_that_needs_a_gpu() -> None:
+    default = {name: svc for name, svc in compose()["services"].items() if not svc.get("profiles")}
+    assert {"redis", "bot", "learner", "beat"} <= set(default)
+    assert not [name for name, svc in default.items() if "deploy" in svc or svc.get("environment", {}).get(
+        "IMPLEMENTOR_DEVICE") == "cuda"]
+
+
+def test_every_service_has_an_init_a_healthcheck_that_is_a_real_command_and_rotated_logs() -> None:
+    for name, service in compose()["services"].items():
+        assert service.get("init") is True, name
+        options = service["logging"]["options"]
+        assert service["logging"]["driver"] == "json-file" and options["max-size"] and int(options["max-file"]) > 1
+        test = service["healthcheck"]["test"]
+        assert test[0] == "CMD", name
+        if test[1] == "implementor":
+            result = CliRunner().invoke(app, [*test[2:], "--help"])
+            assert result.exit_code == 0, (name, result.output)
+        else:
+            assert name == "redis" and test[1] == "redis-cli", name
+
+
+def test_the_bots_drain_fits_inside_its_stop_grace_period() -> None:
+    from bot.app import DRAIN_GRACE_S
+
+    grace = compose()["services"]["bot"]["stop_grace_period"]
+    assert grace.endswith("s") and DRAIN_GRACE_S + 2 <= float(grace[:-1]) <= 10
 
 
 def test_dockerfiles_copy_what_exists() -> None:
@@ -122,15 +161,6 @@ def test_the_worker_image_has_a_torch_transformers_accepts_and_checks_it_at_buil
     assert floor and (int(floor[1]), int(floor[2])) >= (2, 6)
 
 
-def test_the_bot_and_the_workers_have_healthchecks_that_are_real_commands() -> None:
-    services = compose()["services"]
-    for name in ("bot", "worker-gpu", "worker-cpu"):
-        test = services[name]["healthcheck"]["test"]
-        assert test[0] == "CMD" and test[1] == "implementor", name
-        result = CliRunner().invoke(app, [*test[2:], "--help"])
-        assert result.exit_code == 0, (name, result.output)
-
-
 def test_the_learning_services_share_what_they_must() -> None:
     from workers.app import LEARN_QUEUE
 
@@ -143,7 +173,7 @@ def test_the_learning_services_share_what_they_must() -> None:
     # opt-out deletes from; workers read the versions it promotes, and cannot change them.
     assert {"bot-data:/data", "learning-data:/learning", "models-data:/models"} <= set(learner["volumes"])
     assert {"bot-data:/data", "learning-data:/learning"} <= set(services["bot"]["volumes"])
-    for name in ("worker-gpu", "worker-cpu"):
+    for name in ("worker-gpu", "worker-gpu-1", "worker-cpu"):
         assert services[name]["environment"]["IMPLEMENTOR_MODELS_DIR"] == "/models", name
         assert "models-data:/models:ro" in services[name]["volumes"], name
     paths = {"IMPLEMENTOR_BOT_STORE_PATH", "IMPLEMENTOR_LEARNING_DIR"}
