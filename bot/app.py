@@ -42,6 +42,7 @@ from bot.cogs.project import Project
 from bot.cogs.team import Team
 from bot.errors import ImplementorTree
 from bot.limits import Limits
+from bot.metrics import BotMetrics
 from bot.poster import Poster
 from bot.reconciler import Jobs, PassReport, Reconciler
 from bot.render import NO_PINGS
@@ -86,8 +87,9 @@ class Wiring:
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
-         on_pass: Callable[[PassReport], None] | None = None) -> Wiring:
+         on_pass: Callable[[PassReport], None] | None = None, metrics: BotMetrics | None = None) -> Wiring:
     """Build the reconciler, the runner, the buttons and the cogs, and connect them."""
+    metrics = metrics or BotMetrics()
 
     # The buttons and the work they start need each other: the runner puts a Cancel button on every
     # status message, and a Regenerate button runs the Project cog, which queues a job with buttons.
@@ -99,12 +101,18 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
         await project.regenerate(interaction, request)
 
     buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate))
-    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view)
+    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics)
+
+    def passed(report: PassReport) -> None:
+        metrics.passed(report.open_jobs, report.finished_at)
+        if on_pass is not None:
+            on_pass(report)
+
     reconciler = Reconciler(jobs=jobs, book=store.jobs, limits=limits, poster=poster,
                             interval_s=settings.reconcile_interval_s, expire_after_s=settings.result_ttl_s,
-                            on_pass=on_pass)
+                            on_pass=passed)
     runner = JobRunner(jobs=jobs, book=store.jobs, limits=limits, poster=poster, reconciler=reconciler,
-                       status_view=buttons.status_view)
+                       status_view=buttons.status_view, metrics=metrics)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
 
@@ -118,11 +126,12 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
 
 class ImplementorBot(commands.Bot):
     def __init__(self, *, settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
-                 **options: Any) -> None:
+                 metrics: BotMetrics | None = None, **options: Any) -> None:
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), tree_cls=ImplementorTree,
                          allowed_mentions=NO_PINGS, help_command=None, **options)
         self.settings, self.jobs, self.store, self.limits = settings, jobs, store, limits
         self.serve = serve  # False: load the commands and nothing else (no start-up sync, no reconciler)
+        self.metrics = metrics or BotMetrics()
         self.wiring: Wiring | None = None  # built in setup_hook
         self._reconciling: asyncio.Task[None] | None = None
         self._draining: asyncio.Task[None] | None = None
@@ -130,7 +139,7 @@ class ImplementorBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.wiring = wire(client=self, jobs=self.jobs, store=self.store, limits=self.limits, settings=self.settings,
-                           on_pass=self.report_health)
+                           on_pass=self.report_health, metrics=self.metrics)
         for cog in self.wiring.cogs:
             try:
                 await self.add_cog(cog)
@@ -203,5 +212,6 @@ class ImplementorBot(commands.Bot):
 
 
 def create_bot(settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
-               **options: Any) -> ImplementorBot:
-    return ImplementorBot(settings=settings, jobs=jobs, store=store, limits=limits, serve=serve, **options)
+               metrics: BotMetrics | None = None, **options: Any) -> ImplementorBot:
+    return ImplementorBot(settings=settings, jobs=jobs, store=store, limits=limits, serve=serve, metrics=metrics,
+                          **options)

@@ -35,6 +35,7 @@ from bot.jobbook import JobBook, JobRecord
 from bot.limits import Limits
 from bot.poster import Poster
 from bot.render import status_line
+from config.log_setup import job_context
 from contracts.jobs import Job, JobView
 
 log = logging.getLogger(__name__)
@@ -109,11 +110,11 @@ class Reconciler:
         views = await self._snapshot([r.job_id for r in records if r.status in ("accepted", "queued")])
         for record in records:
             try:
-                await self._settle(await self.book.get(record.job_id) or record, views)
+                with job_context(record.job_id):  # every line logged about it names it
+                    await self._settle(await self.book.get(record.job_id) or record, views)
             except discord.HTTPException as exc:
-                # Discord refused this job's message: the job stays as the book has it and the next pass
-                # tries again. The jobs after it in this pass must not wait for that (nor for ever, if
-                # one channel keeps refusing).
+                # Discord refused this job's message: it stays as the book has it and the next pass tries again;
+                # the jobs after it in this pass must not wait for that (nor for ever, if a channel keeps refusing).
                 log.warning("could not post job %s yet (%s); will try again", record.job_id, exc)
         if self.on_pass is not None:
             self.on_pass(PassReport(self.clock(), len(records), self.broker_ok))

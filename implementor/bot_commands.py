@@ -68,6 +68,8 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
 async def run_bot(settings: Settings) -> None:
     """The bot as `implementor bot` runs it, until it is closed or drained by SIGTERM."""
     client = await build_bot(settings)
+    if settings.bot_metrics_port is not None:
+        client.metrics.serve(settings.bot_metrics_port)
     loop = asyncio.get_running_loop()
     # compose and Kubernetes stop a container with SIGTERM, then SIGKILL 10 s (the grace period) later.
     for stop in (signal.SIGTERM, signal.SIGINT):

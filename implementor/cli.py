@@ -124,7 +124,8 @@ models_app.command("rollback")(learn_commands.models_rollback)
 @app.callback()
 def _root() -> None:
     """Set up logging once, from settings, before any command runs."""
-    setup_logging(get_settings().log_level)
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
 
 
 def main() -> None:

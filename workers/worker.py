@@ -6,5 +6,5 @@ from config import get_settings, setup_logging
 from workers.app import create_app
 
 settings = get_settings()
-setup_logging(settings.log_level)
+setup_logging(settings.log_level, settings.log_format)
 app = create_app(settings)
