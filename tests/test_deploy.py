@@ -180,3 +180,30 @@ def test_the_learning_services_share_what_they_must() -> None:
     assert all(services["bot"]["environment"][p] == learner["environment"][p] for p in paths)
     for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):
         assert "COPY learning ./learning" in (ROOT / "docker" / dockerfile).read_text(), dockerfile
+
+
+def test_the_grafana_dashboard_imports_and_charts_only_metrics_we_export() -> None:
+    from bot.metrics import BotMetrics
+    from workers.metrics import WorkerMetrics
+
+    worker = WorkerMetrics()
+    worker._metrics()  # made on first use; make them now to read their names
+    families = {m.name: m.type for registry in (BotMetrics().registry, worker.registry) for m in registry.collect()}
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+    exported = {name + suffix for name, kind in families.items() for suffix in suffixes[kind]}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "implementor.json").read_text())
+    assert dashboard["__inputs"][0]["pluginId"] == "prometheus" and dashboard["panels"]
+    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\bimplementor_[a-z_]+", target["expr"])}
+    assert charted and charted <= exported, charted - exported
+    assert {"implementor_bot_requests_total", "implementor_bot_refusals_total", "implementor_bot_jobs_open",
+            "implementor_bot_reconciler_lag_seconds", "implementor_worker_drafts_passing_total"} <= charted
+
+
+def test_every_service_that_serves_metrics_exposes_its_port() -> None:
+    for name, service in compose()["services"].items():
+        env = service.get("environment", {})
+        ports = [env[key] for key in ("IMPLEMENTOR_BOT_METRICS_PORT", "IMPLEMENTOR_WORKER_METRICS_PORT") if key in env]
+        assert ports == [p for p in service.get("expose", [])], name
+        if name != "redis":
+            assert env.get("IMPLEMENTOR_LOG_FORMAT") == "json", name

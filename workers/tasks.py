@@ -21,10 +21,12 @@ from celery import Celery
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
+from config.log_setup import job_context
 from config.settings import Settings
 from contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, ResultBase
 from workers.admission import JobSchema, Run, admit, run_admitted
 from workers.ledger import Ledger, RedisLedger
+from workers.metrics import WorkerMetrics
 from workers.model_set import ModelSet
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,11 @@ class ModelTask(Batches):
     @property
     def pipeline(self) -> Any:
         return self.models.pipeline
+
+    @property
+    def metrics(self) -> WorkerMetrics:
+        metrics: WorkerMetrics = self.app.conf.implementor_metrics
+        return metrics
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -114,7 +121,14 @@ def run_batch(task: ModelTask, requests: list[SimpleRequest], schema: JobSchema,
     stage = "generating" if task.models.loaded else "loading models"
     for request, _, _ in admission.admitted:
         task.backend.store_result(request.id, {"stage": stage}, "PROGRESS")
-    run_admitted(admission, result_cls, run, task.ledger)
+
+    def measured(jobs: list[Any]) -> list[Any]:
+        results = run(jobs)
+        task.metrics.batch(task.name.removeprefix("implementor."), results, task.settings.realism_threshold)
+        return results
+
+    with job_context(request.id for request, _, _ in admission.admitted):
+        run_admitted(admission, result_cls, measured, task.ledger)
     for request in requests:
         task.backend.mark_as_done(request.id, admission.finished[request.id], request=request)
 
