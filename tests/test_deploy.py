@@ -40,8 +40,8 @@ def dockerfile_commands() -> dict[str, list[str]]:
 def all_commands() -> list[list[str]]:
     commands = [svc["command"] for svc in compose()["services"].values() if "command" in svc]
     commands += list(dockerfile_commands().values())
-    commands += [c["command"] for doc in k8s() if doc["kind"] == "Deployment"
-                 for c in doc["spec"]["template"]["spec"]["containers"]]
+    commands += [c["command"] for doc in k8s() if doc["kind"] in ("Deployment", "StatefulSet")
+                 for c in doc["spec"]["template"]["spec"]["containers"] if "command" in c]
     return commands
 
 
