@@ -8,6 +8,7 @@
     client.py       submit, follow and withdraw jobs (the bot and the command line use it)
     embedded.py     the embedded default: a worker thread on an in-memory broker
     beat.py         Celery beat's persistent scheduler, with a heartbeat for its healthcheck
+    metrics.py      batch sizes, stage times and drafts passing, for Prometheus, summed over the pool
     autoscale.py    grow the pool only when the GPU has room for another model set
     local_stack.py  a redis-server and a worker process on this machine (tests, benchmarks)
     worker.py       the module `celery -A workers.worker worker` starts from
