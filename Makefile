@@ -60,8 +60,9 @@ lock: install  ## recompile requirements/*.txt from pyproject.toml and requireme
 	$(UV_COMPILE) requirements/gpu.in -o requirements/gpu.txt
 	$(UV_COMPILE) requirements/bot.in -o requirements/bot.txt
 
+# Where PyTorch's CPU index cannot be reached: make check-install CHECK_INSTALL_ARGS="--torch-from DIR"
 check-install: install  ## a dry run of the CPU install against the public index: no nvidia-* package (needs the network)
-	$(BIN)/python requirements/check_install.py $(LOCK)
+	$(BIN)/python requirements/check_install.py $(CHECK_INSTALL_ARGS) $(LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
