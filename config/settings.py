@@ -45,11 +45,17 @@ class Settings(BaseSettings):
     )
     writer_model: Path | None = Field(
         None,
-        description="Writer checkpoint directory (GPT-2). Empty: the bundled tiny model.",
+        description="Writer checkpoint directory: a LoRA adapter on a pretrained base, or a whole model. "
+        "Empty: the bundled SmolLM2 fine-tune.",
     )
     writer_engine: Literal["auto", "torch", "ctranslate2"] = Field(
         "auto", description="How the writer samples drafts: `auto` is CTranslate2 when it is installed and the "
         "checkpoint has its converted copy, else PyTorch.",
+    )
+    cache_dir: Path | None = Field(
+        None,
+        description="Where a fine-tuned writer's merged model and engine copy are built on first use "
+        "(about 0.7 GB each). Empty: `$XDG_CACHE_HOME/implementor`, else `~/.cache/implementor`.",
     )
     encoder: str = Field(
         "all-MiniLM-L6-v2",
@@ -154,8 +160,8 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator("face_model", "writer_model", "realism_model", "quality_model", "broker_url",
-                     "worker_autoscale", "discord_token", "dev_guild_id", "models_dir", "bot_metrics_port",
-                     "worker_metrics_port", mode="before")
+                     "worker_autoscale", "discord_token", "dev_guild_id", "models_dir", "cache_dir",
+                     "bot_metrics_port", "worker_metrics_port", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         # An empty variable in .env means "use the default", not "the current directory".

@@ -40,11 +40,14 @@ def cv_skills(body: str) -> list[str]:
 def parse_cv(body: str) -> dict[str, str] | None:
     """The four sections if the body is a complete CV, else None.
 
-    Complete means: every section present once and non-empty, at least three skills, at least one
-    role with a year in it, and at least one education entry.
+    Complete means: the four sections and nothing else, in order, each once and non-empty; at least
+    three skills, at least one role with a year in it, and at least one education entry.
     """
-    sections = cv_sections(body)
-    if any(not sections.get(name) for name in SECTIONS):
+    found = cv_section_list(body)
+    if tuple(heading for heading, _ in found) != SECTIONS or _HEADING.split(body)[0].strip():
+        return None  # a missing, repeated, extra or misplaced section, or text before the first
+    sections = dict(found)
+    if any(not sections[name] for name in SECTIONS):
         return None
     items = {name: bullets(sections[name]) for name in SECTIONS[1:]}
     if len(items["Skills"]) < 3 or not items["Education"]:

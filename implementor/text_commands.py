@@ -46,28 +46,47 @@ def corpus_build(
 def train(
     out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
     data: Annotated[Path | None, typer.Option(help="Corpus directory; default: the bundled one.")] = None,
+    base: Annotated[str | None, typer.Option(help="Fine-tune this pretrained model with LoRA: `smollm2` (the "
+                                                  "packaged SmolLM2-135M-Instruct), a hub name (gpt2) or a "
+                                                  "directory. The checkpoint holds only the adapter.")] = None,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="New tokenizer and GPT-2 of --size.")] = False,
     size: Annotated[Literal["tiny", "small"], typer.Option(help="Model size when training from scratch.")] = "tiny",
-    base: Annotated[str | None, typer.Option(help="Fine-tune this GPT-2: a hub name (gpt2) or a directory.")] = None,
-    epochs: Annotated[int, typer.Option(help="At most this many epochs (early stopping may end sooner).")] = 8,
+    steps: Annotated[int, typer.Option(help="--base: optimiser steps.")] = 400,
+    lora_r: Annotated[int, typer.Option(help="--base: LoRA rank.")] = 16,
+    lora_layers: Annotated[int | None, typer.Option(help="--base: adapt only the top N layers (default all).")] = None,
+    block_size: Annotated[int, typer.Option(help="--base: tokens per block.")] = 256,
+    eval_every: Annotated[int, typer.Option(help="--base: validate and save every N steps.")] = 25,
+    epochs: Annotated[int, typer.Option(help="--from-scratch: at most this many epochs.")] = 8,
     batch_size: Annotated[int, typer.Option(help="Blocks per step.")] = 8,
-    lr: Annotated[float | None, typer.Option(help="Peak learning rate. Default: 1e-3 scratch, 5e-5 --base.")] = None,
-    patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss.")] = 2,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate. Default: 1e-3 scratch, 3e-4 LoRA.")] = None,
+    patience: Annotated[int, typer.Option(help="--from-scratch: stop after this many epochs without a better "
+                                               "validation loss.")] = 2,
     seed: Annotated[int, typer.Option(help="Seed for initialisation and batch order.")] = 0,
     device: DeviceOpt = None,
-    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last finished epoch.")] = False,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last save.")] = False,
 ) -> None:
-    """Train the writer GPT-2, from scratch or from a pretrained base."""
+    """Train the writer: LoRA on a pretrained base (the default way), or a GPT-2 from scratch."""
     from models.corpus.splits import BUNDLED_CORPUS
-    from models.writer.train import TextTrainConfig, WriterTrainSpec, run_writer_training
+    from models.writer.adapter import is_adapter_checkpoint
 
-    if epochs < 1 or batch_size < 1 or patience < 1:
-        raise InputError("--epochs, --batch-size and --patience must be positive")
-    config = TextTrainConfig(epochs=epochs, batch_size=batch_size, patience=patience, seed=seed,
-                             lr=lr or (5e-5 if base else 1e-3), device=device or get_settings().device)
-    spec = WriterTrainSpec(out, data or BUNDLED_CORPUS, size if from_scratch else None, base, config, resume,
-                           command_line())
-    card = run_writer_training(spec)
+    device = device or get_settings().device
+    if base is not None or (resume and is_adapter_checkpoint(out)):
+        from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
+
+        config = FineTuneConfig(steps=steps, batch_size=batch_size, block_size=block_size, lr=lr or 3e-4,
+                                eval_every=eval_every, seed=seed, device=device)
+        card = finetune(FineTuneSpec(out, base or "smollm2", data or BUNDLED_CORPUS, lora_r, lora_layers, config,
+                                     resume, command_line()))
+    else:
+        from models.writer.train import TextTrainConfig, WriterTrainSpec, run_writer_training
+
+        if epochs < 1 or batch_size < 1 or patience < 1:
+            raise InputError("--epochs, --batch-size and --patience must be positive")
+        text_config = TextTrainConfig(epochs=epochs, batch_size=batch_size, patience=patience, seed=seed,
+                                      lr=lr or 1e-3, device=device)
+        spec = WriterTrainSpec(out, data or BUNDLED_CORPUS, size if from_scratch else None, None, text_config,
+                               resume, command_line())
+        card = run_writer_training(spec)
     typer.echo(json.dumps(card["metrics"], indent=2))
     done("writer checkpoint written", out)
 

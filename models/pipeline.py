@@ -30,7 +30,7 @@ from models.rerank.reranker import Reranker
 from models.writer.drafts import generate_many, reply_prompt_for
 from models.writer.engine import Engine, TorchEngine, load_engine
 from models.writer.model import Writer
-from models.writer.prompts import cv_prompt, judge_prompt_cv
+from models.writer.prompts import judge_prompt_cv
 
 log = logging.getLogger(__name__)
 NAME_LOCALES = ("en_GB", "en_US", "en_IE", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT")
@@ -128,7 +128,7 @@ class ColleaguePipeline:
         # Drafts are reproducible when every job named its seed (`introduce --seed 7`); a bot's jobs do not.
         seeded = all(r.seed is not None for r in requests)
         with timed(timings, "draft_ms"):
-            drafts = generate_many(self.writer, [cv_prompt(n, t) for n, t, _ in personas], self.candidates,
+            drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t, _ in personas], self.candidates,
                                    self.writer.sampling.cv, personas[0][2] if seeded else None, engine=self.engine)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t, _), d in

@@ -78,6 +78,12 @@ def _pick(records: list[Record], per_task: int, rng: random.Random) -> list[Reco
 
 
 def _loaded(path: Path, device: str) -> tuple[Writer, Any]:
+    from models.writer.adapter import is_adapter_checkpoint
+
+    if is_adapter_checkpoint(path):
+        # The rounds fine-tune every weight of a whole model (`train_text`); an adapter's base is frozen.
+        raise InputError(f"{path} is a LoRA fine-tune of a pretrained base; adversarial rounds run on whole "
+                         "writers only for now (a writer trained with `implementor train text --from-scratch`)")
     writer = Writer.load(path, device)
     if not (path / "ctranslate2" / "model.bin").exists():
         export_ctranslate2(path, force=True)
@@ -96,7 +102,7 @@ class Rounds:
         self.state_path = spec.out / "state.json"
 
     def held_out_perplexity(self, writer: Writer) -> float:
-        blocks = pack(encode(self.validation, writer.tokenizer), writer.context)
+        blocks = pack(encode(self.validation, writer.tokenizer, writer.format), writer.context)
         return math.exp(mean_loss(writer.model, blocks, 8, writer.device))
 
     def measure(self, writer: Writer, engine: Any, round_: int, judge_dir: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import torch
 
@@ -21,3 +22,16 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device(name)
     except RuntimeError as exc:
         raise ConfigError(f"unknown device {name!r}: {exc}") from None
+
+
+def bf16_autocast_pays(device: torch.device) -> bool:
+    """Whether bf16 autocast speeds up training here: a GPU with bf16, or a CPU with AMX or AVX-512 bf16.
+
+    Elsewhere a CPU emulates bf16, which is slower than float32."""
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags

@@ -26,7 +26,6 @@ from models.rerank.examples import PairExamples, group_of, prompt_for_judge, tex
 from models.writer.drafts import generate_many, reply_prompt_for
 from models.writer.engine import Engine
 from models.writer.model import Writer
-from models.writer.prompts import cv_prompt
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +39,13 @@ def pick_prompts(records: list[Record], per_task: int, seed: int) -> list[Record
 
 
 def writer_identity(writer: Writer) -> dict[str, Any]:
-    return {"sha256": writer.card.get("sha256", {}).get("model.safetensors"), "sampling": writer.sampling.to_dict()}
+    return {"sha256": writer.weights_sha256, "sampling": writer.sampling.to_dict()}
 
 
 def model_prompt(writer: Writer, record: Record) -> str:
     """The prompt the writer drafts from for a record (its persona too, for a writer that reads one)."""
     if isinstance(record, CVRecord):
-        return cv_prompt(record.name, record.title)
+        return writer.format.cv(record.name, record.title)
     return reply_prompt_for(writer, record.request, record.persona)
 
 

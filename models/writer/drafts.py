@@ -18,7 +18,6 @@ from contracts.persona import Persona
 from contracts.text_safety import neutralise_mentions
 from models.writer.engine import Engine, TorchEngine
 from models.writer.model import SamplingSettings, Writer
-from models.writer.prompts import cv_prompt, reply_prompt
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,8 @@ def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[
     if len(ids) > budget:
         log.warning("prompt is %d tokens; keeping its last %d so that %d can be generated",
                     len(ids), budget, settings.max_new_tokens)
-        ids = ids[:1] + ids[len(ids) - budget + 1 :]  # the first token is the task's control token
+        head = writer.format.keep_head  # the task's control token, or the instruction's system turn
+        ids = ids[:head] + ids[len(ids) - budget + head :]
     return ids
 
 
@@ -107,13 +107,13 @@ def _required(value: str, what: str) -> str:
 def draft_cv(writer: Writer, name: str, title: str, n: int = 1, seed: int | None = None,
              settings: SamplingSettings | None = None, engine: Engine | None = None) -> list[str]:
     """CV bodies (Markdown sections) for a named colleague with a job title."""
-    prompt = cv_prompt(_required(name, "the name"), _required(title, "the title"))
+    prompt = writer.format.cv(_required(name, "the name"), _required(title, "the title"))
     return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed, engine=engine)
 
 
 def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = None) -> str:
     """The reply prompt, with the persona if the writer was trained to read one."""
-    return reply_prompt(_required(request, "the request"), persona if writer.knows_persona else None)
+    return writer.format.reply(_required(request, "the request"), persona)
 
 
 def draft_replies(writer: Writer, request: str, n: int = 1, seed: int | None = None,

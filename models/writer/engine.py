@@ -23,7 +23,6 @@ checkpoint has a converted copy, else PyTorch.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -80,10 +79,11 @@ class CTranslate2Engine:
         """`compute` overrides the compute type (float32 for the parity tests; default: by device)."""
         import ctranslate2
 
-        if writer.path is None or not (writer.path / CT2_DIR / "model.bin").exists():
+        if not has_converted_copy(writer):
             raise ConfigError(f"{writer.path} has no converted copy for CTranslate2; make one with "
                               f"`implementor export ctranslate2 {writer.path}`, or set IMPLEMENTOR_WRITER_ENGINE=torch")
-        folder = writer.path / CT2_DIR
+        assert writer.served_from is not None
+        folder = writer.served_from / CT2_DIR
         expected = writer.card.get("ctranslate2", {}).get("sha256")
         if expected and sha256_file(folder / "model.bin") != expected:
             raise CheckpointError(f"{folder / 'model.bin'} does not match the sha256 in the card: corrupt or replaced")
@@ -115,7 +115,7 @@ class CTranslate2Engine:
             padded, max_length=settings.max_new_tokens, min_length=min_new_tokens, include_prompt_in_result=False,
             num_hypotheses=n, beam_size=1, sampling_topk=settings.top_k or 0, sampling_topp=settings.top_p,
             sampling_temperature=settings.temperature, repetition_penalty=settings.repetition_penalty,
-            no_repeat_ngram_size=settings.no_repeat_ngram_size, end_token=self.writer.tokenizer.eos_token,
+            no_repeat_ngram_size=settings.no_repeat_ngram_size, end_token=self.writer.format.end,
             return_end_token=True)
         out: Samples = []
         for result in results:
@@ -129,7 +129,7 @@ def load_engine(writer: Writer, name: str = "auto", threads: int | None = None) 
     """The engine a setting names (`auto`, `torch` or `ctranslate2`) for a loaded writer."""
     if name == "torch":
         return TorchEngine(writer)
-    converted = writer.path is not None and (writer.path / CT2_DIR / "model.bin").exists()
+    converted = has_converted_copy(writer)
     if name == "ctranslate2":
         if not ct2_available():
             raise ConfigError("IMPLEMENTOR_WRITER_ENGINE=ctranslate2, but CTranslate2 is not installed "
@@ -138,11 +138,19 @@ def load_engine(writer: Writer, name: str = "auto", threads: int | None = None) 
     if name != "auto":
         raise ConfigError(f"unknown writer engine {name!r}: use auto, torch or ctranslate2")
     if ct2_available() and converted:
-        return CTranslate2Engine(writer, threads)
+        try:
+            return CTranslate2Engine(writer, threads)
+        except (RuntimeError, ValueError, OSError) as exc:
+            # CTranslate2 built for another CUDA (cuBLAS 12 against torch's CUDA 13), or a copy it cannot
+            # read: drafting still works, on the reference loop, and the operator is told once.
+            log.warning("CTranslate2 could not load the writer on %s (%s); drafting with PyTorch instead. "
+                        "Set IMPLEMENTOR_WRITER_ENGINE=torch to silence this.", writer.device, exc)
+            return TorchEngine(writer)
     log.info("drafting with PyTorch: %s", "CTranslate2 is not installed" if not ct2_available()
              else f"{writer.path} has no converted copy (`implementor export ctranslate2`)")
     return TorchEngine(writer)
 
 
-def converted_path(writer_path: Path) -> Path:
-    return writer_path / CT2_DIR
+def has_converted_copy(writer: Writer) -> bool:
+    """Whether the directory the writer is served from holds its CTranslate2 copy."""
+    return writer.served_from is not None and (writer.served_from / CT2_DIR / "model.bin").exists()

@@ -9,7 +9,10 @@
   of candidates that are not exact repeats);
 - topicality: the share of replies that mention the request's subject (most of its content words);
 - character (`character.py`): skills that fit the title, replies that sound like their colleague's CV,
-  and how often a CV repeats a skill.
+  and how often a CV repeats a skill;
+- invented words: the share of words found in no English dictionary (pyspellchecker's), nor in the
+  prompt, nor anywhere in the training corpus; the test split's real texts are scored alike, as the
+  reference (names and trade words a dictionary lacks make it about 0.5%, not 0).
 
 The prompts come from the test split, whose occupations and tasks the model never trained on.
 """
@@ -69,8 +72,10 @@ def unigram_cross_entropy(train_docs: list[list[int]], targets: torch.Tensor, vo
 
 
 def perplexities(writer: Writer, corpus: Path, batch_size: int = 8) -> dict[str, float]:
-    train_docs = encode(load_split(corpus, "train"), writer.tokenizer)
-    test_blocks = pack(encode(load_split(corpus, "test"), writer.tokenizer), writer.context)
+    train_docs = encode(load_split(corpus, "train"), writer.tokenizer, writer.format)
+    # Blocks as long as the writer trained on: a pretrained base's context (8k for SmolLM2) would only cost memory.
+    block = min(writer.context, int(writer.card.get("train_config", {}).get("block_size") or writer.context))
+    test_blocks = pack(encode(load_split(corpus, "test"), writer.tokenizer, writer.format), block)
     model_nll = mean_loss(writer.model, test_blocks, batch_size, writer.device)
     unigram_nll = unigram_cross_entropy(train_docs, test_blocks[:, 1:], len(writer.tokenizer))
     return {
@@ -79,6 +84,28 @@ def perplexities(writer: Writer, corpus: Path, batch_size: int = 8) -> dict[str,
         "ratio": round(math.exp(unigram_nll - model_nll), 2),
         "test_tokens": int(test_blocks[:, 1:].numel()),
     }
+
+
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def corpus_vocabulary(texts: Iterable[str]) -> set[str]:
+    return {w for text in texts for w in _LETTERS.findall(text.lower())}
+
+
+def invented_word_rate(texts: Iterable[tuple[str, str]], known: set[str]) -> float:
+    """Share of the words of (prompt, text) pairs that are in neither `known`, a dictionary, nor the prompt."""
+    from spellchecker import SpellChecker
+
+    dictionary = SpellChecker()
+    total = invented = 0
+    for prompt, text in texts:
+        allowed = known | set(_LETTERS.findall(prompt.lower()))
+        found = _LETTERS.findall(text.lower())
+        total += len(found)
+        unknown = dictionary.unknown({w for w in found if w not in allowed})
+        invented += sum(w in unknown for w in found)
+    return invented / max(1, total)
 
 
 def mentions_subject(reply: str, subject: str) -> bool:
@@ -139,6 +166,19 @@ def _in_character(test: list[Any], cvs: list[tuple[str, str, str]], replies: lis
     return out
 
 
+def _invented(test: list[Any], training: list[str], cvs: list[tuple[str, str, str]],
+              replies: list[tuple[PairRecord, str]]) -> dict[str, float]:
+    """Invented words in the drafts, and in the test split's real texts for reference."""
+    known = corpus_vocabulary(training)
+    real_cvs = [(f"{r.name} {r.title}", r.body) for r in test if isinstance(r, CVRecord)]
+    real_replies = [(f"{r.request} {r.persona.line() if r.persona else ''}", r.reply)
+                    for r in test if isinstance(r, PairRecord)]
+    asked = [(f"{p.request} {p.persona.line() if p.persona else ''}", t) for p, t in replies]
+    return {name: round(invented_word_rate(pairs, known), 4) for name, pairs in (
+        ("cv", [(f"{n} {t}", b) for n, t, b in cvs]), ("reply", asked),
+        ("real_cv", real_cvs), ("real_reply", real_replies))}
+
+
 def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: bool = True,
                     engine: Engine | None = None, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
     """Every measure of the module docstring, on the test split; drafts come from `engine` (the live one)."""
@@ -158,6 +198,7 @@ def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: 
         "subject_mention_rate": round(sum(mentions_subject(t, p.subject or "") for p, t in all_replies)
                                       / max(1, len(all_replies)), 3),
         "replies_generated": len(all_replies),
+        "invented_word_rate": _invented(test, training, cvs, all_replies),
         **_in_character(test, cvs, replies, encoder or SentenceEncoder.load(MINILM, str(writer.device))),
         "engine": (engine or TorchEngine(writer)).name,
         "sampling": writer.sampling.to_dict(),

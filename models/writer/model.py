@@ -27,7 +27,7 @@ from contracts.errors import CheckpointError
 from models import BUNDLED
 from models.common.checkpoint import CARD_FILE, WEIGHTS_FILE, read_json, refuse_pickles, sha256_file
 from models.common.devices import resolve_device
-from models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS
+from models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS, ControlFormat, InstructFormat, PromptFormat
 
 log = logging.getLogger(__name__)
 
@@ -181,18 +181,30 @@ class Writer:
     """A loaded GPT-2 and its tokenizer on one device, in eval mode, with its live sampling settings."""
 
     def __init__(self, model: Any, tokenizer: Any, device: torch.device, card: dict[str, Any] | None = None,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, served_from: Path | None = None) -> None:
+        """`path` is the checkpoint; `served_from` the plain model directory engines convert or load
+        (the checkpoint itself, or for a fine-tuned base the cache entry built from it)."""
         self.model = model.to(device).eval()
         self.tokenizer = tokenizer
         self.device = device
         self.card = card or {}
         self.path = path
+        self.served_from = served_from or path
         self.sampling = LiveSampling.from_dict(self.card.get("sampling"))
-        self.eos_id: int = tokenizer.convert_tokens_to_ids(EOS)
+        self.format: PromptFormat = (InstructFormat(tokenizer) if self.card.get("prompt_format") == "instruct"
+                                     else ControlFormat(persona=self.knows_persona))
+        self.eos_id: int = tokenizer.convert_tokens_to_ids(self.format.end)
 
     @property
     def context(self) -> int:
-        return int(self.model.config.n_positions)
+        config = self.model.config
+        return int(getattr(config, "n_positions", None) or config.max_position_embeddings)
+
+    @property
+    def weights_sha256(self) -> str | None:
+        """What identifies this writer's trained weights (the adapter's, for a fine-tuned base)."""
+        hashes = self.card.get("sha256", {})
+        return hashes.get("adapter.safetensors") or hashes.get(WEIGHTS_FILE)
 
     @cached_property
     def knows_persona(self) -> bool:
@@ -214,22 +226,27 @@ class Writer:
 
     @classmethod
     def load(cls, path: Path | str | None = None, device: str = "auto") -> Writer:
-        """Load a writer checkpoint directory; None means the bundled tiny model."""
-        from transformers import AutoTokenizer, GPT2LMHeadModel
+        """Load a writer checkpoint directory; None means the bundled one.
+
+        A fine-tuned base (an `adapter.safetensors` checkpoint) is served from its cache entry,
+        built on first use (`adapter.materialise`)."""
+        from models.writer.adapter import adapter_card, is_adapter_checkpoint, materialise
 
         path = Path(path).expanduser() if path is not None else BUNDLED_WRITER
         refuse_pickles(path)
         if not path.is_dir():
             raise CheckpointError(f"no writer checkpoint at {path}: the directory does not exist")
+        if is_adapter_checkpoint(path):
+            card = adapter_card(path)
+            served = materialise(path, card)
+            model, tokenizer = _load_plain(served)
+            log.info("loaded writer %s on its base %s", path, card["base"].get("name"))
+            return cls(model, tokenizer, resolve_device(device), card, path, served)
         card = read_json(path / CARD_FILE, "model card") if (path / CARD_FILE).exists() else {}
         expected = card.get("sha256", {}).get(WEIGHTS_FILE)
         if expected and (path / WEIGHTS_FILE).exists() and sha256_file(path / WEIGHTS_FILE) != expected:
             raise CheckpointError(f"{path / WEIGHTS_FILE} does not match the sha256 in its card: corrupt or replaced")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(str(path))
-            model = GPT2LMHeadModel.from_pretrained(str(path), use_safetensors=True)
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"could not load the writer in {path}: {exc}") from None
+        model, tokenizer = _load_plain(path)
         embeddings = int(model.config.vocab_size)
         if embeddings < len(tokenizer):
             raise CheckpointError(f"{path}: the tokenizer has {len(tokenizer)} tokens but the model only "
@@ -239,4 +256,16 @@ class Writer:
             raise CheckpointError(f"{path}: the tokenizer lacks the control tokens {missing}; "
                                   "make the checkpoint with `implementor train text`")
         log.info("loaded writer %s (%d layers, %d positions)", path, model.config.n_layer, model.config.n_positions)
-        return cls(_as_causal_lm(model), tokenizer, resolve_device(device), card, path)
+        return cls(model, tokenizer, resolve_device(device), card, path)
+
+
+def _load_plain(path: Path) -> tuple[Any, Any]:
+    """A causal LM and its tokenizer from a `save_pretrained` directory (safetensors only)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True, dtype=torch.float32)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"could not load the writer in {path}: {exc}") from None
+    return _as_causal_lm(model), tokenizer

@@ -32,7 +32,7 @@ from models.common.checkpoint import (
 from models.common.devices import resolve_device
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 from models.writer.model import SIZES, TITLES_FILE, LiveSampling, load_pretrained, new_model, train_tokenizer
-from models.writer.prompts import training_text
+from models.writer.prompts import ControlFormat, PromptFormat, format_training_text, training_text
 from models.writer.train_state import TrainRun, load_state, save_state
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,10 @@ class TextTrainConfig:
     device: str = "auto"
 
 
-def encode(records: list[Record], tokenizer: Any) -> list[list[int]]:
-    return [tokenizer(training_text(r))["input_ids"] for r in records]
+def encode(records: list[Record], tokenizer: Any, fmt: PromptFormat | None = None) -> list[list[int]]:
+    """Token ids of every record's whole example, in the writer's prompt format (control tokens by default)."""
+    fmt = fmt or ControlFormat()
+    return [tokenizer(format_training_text(fmt, r))["input_ids"] for r in records]
 
 
 def pack(docs: list[list[int]], block_size: int, rng: random.Random | None = None) -> torch.Tensor:

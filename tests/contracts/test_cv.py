@@ -48,3 +48,19 @@ def test_a_rendered_cv_reads_back_into_name_title_and_body() -> None:
     body = "## Profile\nI build things.\n\n## Skills\n- weld\n- plan"
     assert read_cv(render_cv("Ada Lovelace", "Data Scientist", body)) == ("Ada Lovelace", "Data Scientist", body)
     assert read_cv("## Profile\nno heading") is None and read_cv("# Ada\nno title line") is None
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        BODY.replace("## Experience", "## Profile\nA second profile.\n\n## Experience"),  # a section twice
+        BODY.replace("## Skills", "## Hobbies\n- chess\n\n## Skills"),  # a section that is not one of the four
+        # Experience and Education swapped: every section once, but out of order.
+        BODY.split("## Experience")[0] + "## Education" + BODY.split("## Education")[1] + "\n\n## Experience"
+        + BODY.split("## Experience")[1].split("## Education")[0],
+        "Here is my CV.\n\n" + BODY,  # text before the first section
+    ],
+    ids=["repeated", "extra", "out-of-order", "preamble"],
+)
+def test_a_cv_has_the_four_sections_in_order_each_once(broken: str) -> None:
+    assert parse_cv(broken) is None

@@ -150,3 +150,18 @@ def test_a_tokenizer_without_a_start_token_still_converts(tiny_writer_dir: Path,
     writer = Writer.load(copy, "cpu")
     drafts = CTranslate2Engine(writer).sample([ids(writer, PROMPTS[0])], 2, SamplingSettings(max_new_tokens=8), seed=1)
     assert len(drafts) == 1 and len(drafts[0]) == 2
+
+
+def test_auto_falls_back_to_torch_with_one_warning_when_the_engine_cannot_load(
+        int8_writer: Writer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+
+    monkeypatch.setattr(engines, "CTranslate2Engine", broken)
+    with caplog.at_level("WARNING", logger="models.writer.engine"):
+        engine = load_engine(int8_writer, "auto")
+    assert isinstance(engine, TorchEngine)
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "libcublas" in warnings[0].getMessage()
+    with pytest.raises(RuntimeError, match="libcublas"):  # asked for by name, it is not quietly replaced
+        load_engine(int8_writer, "ctranslate2")

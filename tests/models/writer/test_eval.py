@@ -9,6 +9,7 @@ from models.writer.eval import (
     TextEvalSpec,
     distinctness,
     evaluate_writer,
+    invented_word_rate,
     mentions_subject,
     novelty,
     unigram_cross_entropy,
@@ -49,6 +50,8 @@ def test_the_evaluation_reports_every_measure(tiny_writer_dir: Path, mini_corpus
     assert len(report["examples"]["replies"]) == 2
     assert 0.0 <= report["repeated_skill_rate"] <= 1.0 and report["skills_fit"]["cvs"] == 4
     assert report["engine"] == "torch"
+    assert set(report["invented_word_rate"]) == {"cv", "reply", "real_cv", "real_reply"}
+    assert report["invented_word_rate"]["real_cv"] < 0.05  # the reference: real text invents little (a small corpus knows fewer names)
 
 
 def test_repeated_skills_are_counted_per_cv() -> None:
@@ -84,3 +87,10 @@ def test_persona_consistency_prefers_the_colleagues_own_trade(mini_corpus: Path,
     replies = [(PairRecord(request="Can you help?", reply="-", persona=Persona(name="A", title=c.title)),
                 f"As a {c.title.lower()} I often {c.body.split('## Skills')[1][3:60]}.") for c in cvs]
     assert persona_consistency(minilm, replies, cvs)["rate"] >= 0.8
+
+
+def test_invented_words_are_those_no_dictionary_prompt_or_corpus_knows() -> None:
+    texts = [("Yara Kamp, Doll Maker", "Yara Kamp makes dolls and crespinators for the dayout trade.")]
+    assert invented_word_rate(texts, known=set()) == 2 / 10  # "crespinators" and "dayout"; the name is in the prompt
+    assert invented_word_rate(texts, known={"dayout"}) == 1 / 10  # a trade word the corpus uses is not invented
+    assert invented_word_rate([("", "Every word here is English.")], known=set()) == 0.0

@@ -1,0 +1,54 @@
+"""Tiny pretrained bases of both families, saved as a hub model would be: what `--base DIR` fine-tunes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SmolLM2's own tokenizer (with its chat template), read from the packaged GGUF once."""
+    from transformers import AutoTokenizer
+
+    from models.writer.base import _packaged_file
+
+    gguf = _packaged_file("smollm2")
+    out = tmp_path_factory.mktemp("smollm2-tokenizer")
+    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_base(tmp_path_factory: pytest.TempPathFactory, smollm2_tokenizer_dir: Path) -> Path:
+    """A random 2-layer Llama, 32 wide, with SmolLM2's tokenizer: the packaged base's family in miniature."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(str(smollm2_tokenizer_dir))
+    out = tmp_path_factory.mktemp("base") / "llama"
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                         tie_word_embeddings=True, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    LlamaForCausalLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_base(tmp_path_factory: pytest.TempPathFactory, tiny_writer_dir: Path) -> Path:
+    """A random 2-layer GPT-2 with a GPT-2 style tokenizer and no chat template (the `gpt2` family)."""
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_writer_dir))
+    out = tmp_path_factory.mktemp("base") / "gpt2"
+    torch.manual_seed(0)
+    eos = tokenizer.eos_token_id
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=512, n_embd=32, n_layer=2, n_head=2,
+                        bos_token_id=eos, eos_token_id=eos, pad_token_id=eos)
+    GPT2LMHeadModel(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
