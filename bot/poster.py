@@ -16,6 +16,7 @@ from typing import Any
 import discord
 
 from bot.jobbook import JobRecord
+from bot.metrics import BotMetrics
 from bot.render import NO_PINGS, Rendered
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,9 @@ HISTORY_LIMIT = 50  # messages read back when checking whether a result went out
 
 class Poster:
     def __init__(self, client: discord.Client, render: Render, status_view: StatusView,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, metrics: BotMetrics | None = None) -> None:
         self.client, self.render, self.status_view, self.clock = client, render, status_view, clock
+        self.metrics = metrics or BotMetrics()  # time to answer: from the book's acceptance to this post
 
     def _webhook(self, record: JobRecord) -> discord.Webhook | None:
         """The interaction's follow-up webhook, while its token lives."""
@@ -73,6 +75,7 @@ class Poster:
         """Post a result; returns the message's id and the follow-up texts still to send."""
         rendered, files, view = await self.render(record, result)
         message = await self.send(record, embed=rendered.embed, files=files, view=view or discord.utils.MISSING)
+        self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
         return message.id, rendered.follow_ups
 
     async def follow_ups(self, record: JobRecord, result: dict[str, Any]) -> list[str]:

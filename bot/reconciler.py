@@ -36,6 +36,7 @@ from bot.jobbook import JobBook, JobRecord
 from bot.limits import Limits
 from bot.poster import Poster
 from bot.render import status_line
+from config.log_setup import job_context
 from contracts.jobs import Job, JobView
 
 log = logging.getLogger(__name__)
@@ -77,19 +78,26 @@ class Reconciler:
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass = clock, on_pass
         self.wake = asyncio.Event()
-        self.broker_ok = True
+        self.broker_ok, self.stopping = True, False
         self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
 
+    def stop(self) -> None:
+        """Finish the pass under way (or none), then return from `run`: how the bot drains on SIGTERM."""
+        self.stopping = True
+        self.wake.set()
+
     async def run(self) -> None:
-        """Pass after pass until cancelled; errors (the broker gone, Discord refusing) only slow it down."""
+        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down."""
         delay = self.interval_s
-        while True:
+        while not self.stopping:
             try:
                 await self.pass_once()
                 delay = self.interval_s
             except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure; it says which
                 delay = min(MAX_BACKOFF_S, max(delay * 2, self.interval_s))
                 log.warning("reconciler pass failed (%s: %s); next try in %.0f s", type(exc).__name__, exc, delay)
+            if self.stopping:
+                return
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
@@ -105,11 +113,11 @@ class Reconciler:
         views = await self._snapshot([r.job_id for r in records if r.status in ("accepted", "queued")])
         for record in records:
             try:
-                await self._settle(await self.book.get(record.job_id) or record, views)
+                with job_context(record.job_id):  # every line logged about it names it
+                    await self._settle(await self.book.get(record.job_id) or record, views)
             except discord.HTTPException as exc:
-                # Discord refused this job's message: the job stays as the book has it and the next pass
-                # tries again. The jobs after it in this pass must not wait for that (nor for ever, if
-                # one channel keeps refusing).
+                # Discord refused this job's message: it stays as the book has it and the next pass tries again;
+                # the jobs after it in this pass must not wait for that (nor for ever, if a channel keeps refusing).
                 log.warning("could not post job %s yet (%s); will try again", record.job_id, exc)
         if self.on_pass is not None:
             self.on_pass(PassReport(self.clock(), len(records), self.broker_ok))

@@ -25,9 +25,11 @@ import discord
 
 from bot.jobbook import JobBook
 from bot.limits import Limits
+from bot.metrics import BotMetrics
 from bot.poster import Poster, StatusView
 from bot.reconciler import Jobs, Reconciler
 from bot.render import NO_PINGS, status_line
+from config.log_setup import job_context
 from contracts.errors import RateLimited
 from contracts.jobs import Job
 
@@ -38,17 +40,41 @@ TOKEN_LIFETIME_S = 15 * 60  # an interaction's token lives 15 minutes
 
 class JobRunner:
     def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, reconciler: Reconciler,
-                 status_view: StatusView, clock: Callable[[], float] = time.time) -> None:
+                 status_view: StatusView, clock: Callable[[], float] = time.time,
+                 metrics: BotMetrics | None = None) -> None:
         self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+        self.metrics = metrics or BotMetrics()
         self.reconciler, self.status_view, self.clock = reconciler, status_view, clock
         # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
         # gets places in line in the order they asked.
         self._intake = asyncio.Lock()
+        self.closing = False  # set when the bot drains (SIGTERM): new requests are refused, privately
+
+    async def close_intake(self) -> None:
+        """Refuse new requests, and wait for the one being taken (if any) to be in the book and queued."""
+        self.closing = True
+        async with self._intake:
+            pass
 
     async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                      interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
                      colleague_id: int | None = None, cooldown: bool = True) -> None:
         """Take the request (see the module docstring); raises RateLimited, having said nothing yet."""
+        with job_context(job.job_id):
+            try:
+                await self._accept(job, user_id, guild_id, channel_id, interaction=interaction, reply_to=reply_to,
+                                   colleague_id=colleague_id, cooldown=cooldown)
+            except RateLimited as refused:
+                self.metrics.refusals.labels(refused.reason).inc()
+                raise
+            self.metrics.requests.labels(job.kind).inc()
+
+    async def _accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
+                      interaction: discord.Interaction | None, reply_to: discord.Message | None,
+                      colleague_id: int | None, cooldown: bool) -> None:
+        if self.closing:
+            raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60,
+                              "restarting")
         async with self._intake:
             await self._take_slot(user_id, job.job_id, cooldown)
             token = interaction.token if interaction is not None else None
@@ -93,7 +119,7 @@ class JobRunner:
         except Exception as exc:  # noqa: BLE001 - the limits live in Redis: no Redis, no new work, said kindly
             log.warning("cannot check the limits (%s); refusing a request for now", exc)
             raise RateLimited("I cannot take requests right now: the queue is out of reach. Try again in a minute.",
-                              60) from None
+                              60, "broker_unreachable") from None
 
     async def _first_status(self, text: str, job_id: str, interaction: discord.Interaction | None,
                             reply_to: discord.Message | None, channel_id: int) -> int:

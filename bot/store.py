@@ -6,10 +6,13 @@
 - learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
   who opted out;
 - jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
-  got, so that a result is posted once even if a worker delivers it twice or the bot restarts.
+  got, so that a result is posted once even if a worker delivers it twice or the bot restarts;
+- meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 A store made by an older version gains the new columns when it is opened. aiosqlite runs SQLite in a
-thread, so the event loop never waits on the disk.
+thread, so the event loop never waits on the disk. The learner writes the same file from its own
+process; both open it as `learning/sqlite.py` says (write-ahead log, busy timeout). One bot process
+owns the store (its intake lock and reconciler are in its memory): run one bot.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import aiosqlite
 
 from bot.jobbook import COLUMNS, JobBook
 from contracts.errors import DataError
+from learning import sqlite
 from learning.consent import LearningStore
 
 SCHEMA = """
@@ -62,6 +66,10 @@ CREATE TABLE IF NOT EXISTS feedback (
     guild_id INTEGER,
     PRIMARY KEY (job_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -99,7 +107,7 @@ class Store:
                 raise DataError(f"cannot open the bot's store {path}: it is a directory, not a SQLite file")
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = await aiosqlite.connect(self.path)
+            self._db = await sqlite.connect(self.path)
             await self._db.executescript(SCHEMA)
             await self._migrate()
             await self._db.executescript(INDEXES)
@@ -170,6 +178,18 @@ class Store:
         if colleague_id is not None:
             return next((c for c in team if c.id == colleague_id), team[-1] if team else None)
         return team[-1] if team else None
+
+    # --- the bot's own notes (the hash of the last synced command tree) ---------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self.db.commit()
 
     # --- feedback -------------------------------------------------------------------------------
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level for the CLI, workers and bot."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as `text` (for a terminal) or `json` (one object a line, with the job id; the "
+        "stack's)."
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where models run: `auto` picks `cuda` when a GPU is visible."
     )
@@ -108,6 +112,10 @@ class Settings(BaseSettings):
     worker_autoscale: str | None = Field(
         None, description="`MAX,MIN` worker processes, scaled by queue length and free GPU memory."
     )
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port where a worker serves Prometheus metrics (`/metrics`), its "
+        "processes' added up. Empty: none."
+    )
     model_set_gb: float = Field(
         1.0, gt=0, description="GPU memory one worker process's models need; autoscaling keeps this much free."
     )
@@ -121,6 +129,9 @@ class Settings(BaseSettings):
     )
     bot_store_path: Path = Field(
         Path("implementor.sqlite3"), description="SQLite file for the roster, feedback and job ledger."
+    )
+    bot_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="Port where the bot serves Prometheus metrics (`/metrics`). Empty: none."
     )
     user_cooldown_s: int = Field(20, ge=0, le=3600, description="Seconds a member waits between two requests.")
     user_max_in_flight: int = Field(2, ge=1, le=20, description="Jobs one member may have queued or running.")
@@ -155,7 +166,8 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator("face_model", "writer_model", "realism_model", "quality_model", "broker_url",
-                     "worker_autoscale", "discord_token", "dev_guild_id", "models_dir", "cache_dir", mode="before")
+                     "worker_autoscale", "discord_token", "dev_guild_id", "models_dir", "cache_dir",
+                     "bot_metrics_port", "worker_metrics_port", mode="before")
     @classmethod
     def _empty_is_default(cls, value: object) -> object:
         # An empty variable in .env means "use the default", not "the current directory".
@@ -199,6 +211,11 @@ class Settings(BaseSettings):
     def bot_health_path(self) -> Path:
         """Where the bot writes its health (beside its store), for `implementor health bot`."""
         return self.bot_store_path.with_name(self.bot_store_path.name + ".health.json")
+
+    @property
+    def beat_health_path(self) -> Path:
+        """Where beat writes its heartbeat (beside its schedule), for `implementor health beat`."""
+        return self.learning_dir / "beat.health.json"
 
     def check_model_paths(self) -> None:
         """Raise a ConfigError naming the setting if a configured model directory is not a checkpoint."""

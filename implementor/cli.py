@@ -4,7 +4,9 @@
     implementor project                  the colleague's reply to a project request
     implementor worker                   a Celery worker for the stack
     implementor bot                      the Discord bot
+    implementor bot sync [--guild ID]    register the slash commands now (the bot does it when they change)
     implementor feedback export          members' ratings as JSONL for `train quality`
+    implementor backup OUT               a consistent copy of the bot's SQLite store, while it runs
     implementor face                     a face PNG from the configured (or bundled) DCGAN
     implementor faces prepare            photo folder -> square face crops
     implementor train face               train a DCGAN on `lfw` or a folder of crops
@@ -23,7 +25,7 @@
     implementor bench rerank             scoring 8 drafts in one batch against one at a time
     implementor bench encoder            the reranker's encoder on other runtimes: speed, and how scores move
     implementor bench queue              queue overhead, batching, latency, memory and cold start
-    implementor health bot|worker        healthchecks for the stack's containers
+    implementor health bot|worker|beat   healthchecks for the stack's containers
     implementor export ctranslate2       a writer checkpoint's int8 copy for the CTranslate2 engine
     implementor harvest / learn          learn from consented channels: harvest, retrain, promote if better
     implementor models list|promote|rollback   the heads' versions, and which is live
@@ -77,6 +79,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(health_app, name="health")
 app.add_typer(export_app, name="export")
 app.add_typer(models_app, name="models")
+bot_app = typer.Typer(help="The Discord bot: `implementor bot` runs it.", invoke_without_command=True)
+app.add_typer(bot_app, name="bot")
 
 app.command("face")(face_commands.face)
 faces_app.command("prepare")(face_commands.prepare)
@@ -100,11 +104,14 @@ app.command("cv")(text_commands.cv)
 app.command("introduce")(worker_commands.introduce)
 app.command("project")(worker_commands.project)
 app.command("worker")(worker_commands.worker)
-app.command("bot")(bot_commands.bot)
+bot_app.callback(invoke_without_command=True)(bot_commands.bot)
+bot_app.command("sync")(bot_commands.sync)
 feedback_app.command("export")(bot_commands.export)
+app.command("backup")(bot_commands.backup)
 export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 health_app.command("bot")(health_commands.bot)
 health_app.command("worker")(health_commands.worker)
+health_app.command("beat")(health_commands.beat)
 app.command("reply")(text_commands.reply)
 app.command("harvest")(learn_commands.harvest)
 app.command("learn")(learn_commands.learn)
@@ -117,7 +124,8 @@ models_app.command("rollback")(learn_commands.models_rollback)
 @app.callback()
 def _root() -> None:
     """Set up logging once, from settings, before any command runs."""
-    setup_logging(get_settings().log_level)
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format)
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
-"""Healthchecks for the stack's containers: `implementor health bot` and `implementor health worker`.
+"""Healthchecks for the stack's containers: `implementor health bot`, `... worker` and `... beat`.
 
 Each prints one line and exits 0 when healthy, 1 when not, so compose (and Kubernetes) can use them.
 - bot: the health file it writes after every reconciler pass is fresh, and the gateway is connected;
 - worker: the worker named after this host answers a control ping within a few seconds (its main
-  process answers even while a batch keeps the models busy, so a long job is not mistaken for death).
+  process answers even while a batch keeps the models busy, so a long job is not mistaken for death);
+- beat: its heartbeat (written at every tick, at least once a minute) is fresh, and Redis answers.
 """
 
 from __future__ import annotations
@@ -57,3 +58,26 @@ def worker(
         typer.echo(f"unhealthy: {name} did not answer within {timeout:.0f} s")
         raise typer.Exit(1)
     typer.echo(f"healthy: {name} answered")
+
+
+def beat(
+    max_age: Annotated[float, typer.Option(help="Seconds since beat's last tick that still count.")] = 300.0,
+) -> None:
+    """Is beat ticking, and can it reach the broker to send the learner its cycles?"""
+    settings = get_settings()
+    path = settings.beat_health_path
+    try:
+        lag = time.time() - float(json.loads(path.read_text(encoding="utf-8"))["time"])
+    except (OSError, ValueError, KeyError):
+        typer.echo(f"unhealthy: no heartbeat at {path} (beat has not ticked yet)")
+        raise typer.Exit(1) from None
+    problems = [f"beat last ticked {lag:.0f} s ago"] if lag > max_age else []
+    if settings.broker_url is not None:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.broker_url.get_secret_value(), socket_timeout=3).ping()
+        except redis.RedisError as exc:
+            problems.append(f"the broker does not answer ({exc})")
+    typer.echo(("unhealthy: " + "; ".join(problems)) if problems else f"healthy: beat ticked {lag:.0f} s ago")
+    raise typer.Exit(1 if problems else 0)

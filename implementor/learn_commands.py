@@ -87,8 +87,10 @@ def beat() -> None:
     from workers.client import check_redis
 
     check_redis(settings.broker_url.get_secret_value())
+    from workers.beat import MAX_INTERVAL_S
     from workers.worker import app
 
     settings.learning_dir.mkdir(parents=True, exist_ok=True)
     app.start(["beat", "--loglevel", settings.log_level, "--schedule",
-               str(settings.learning_dir / "celerybeat-schedule")])
+               str(settings.learning_dir / "celerybeat-schedule"),
+               "--scheduler", "workers.beat:HeartbeatScheduler", "--max-interval", str(MAX_INTERVAL_S)])

@@ -149,11 +149,11 @@ ExplainOpt = Annotated[bool, typer.Option(help="Rerank the candidates with the B
 
 
 def explain_reranker(settings: Any, device: str) -> Any:
-    """The reranker a worker with these settings serves, promoted heads first (`workers.tasks.pipeline_spec`),
+    """The reranker a worker with these settings serves, promoted heads first (`workers.model_set.pipeline_spec`),
     so that `--explain` judges drafts as the bot's replies are judged; it never explores."""
     from models.rerank.policy import RerankPolicy
     from models.rerank.reranker import Reranker
-    from workers.tasks import pipeline_spec
+    from workers.model_set import pipeline_spec
 
     spec = pipeline_spec(settings)
     return Reranker.load(spec.realism, spec.quality, spec.encoder, device, RerankPolicy(threshold=spec.threshold))

@@ -1,5 +1,6 @@
 """Learning from the server: consented history becomes training data, and heads retrain and promote themselves.
 
+    sqlite.py       how the bot and the learner open their shared SQLite file (WAL, busy timeout), backups
     consent.py      which channels an admin enabled, who opted out, how far each was read (the bot's SQLite)
     scrub.py        mentions, e-mail addresses, phone numbers, links and invites, out of every text
     harvest.py      a channel's history into request/reply pairs with reaction labels, and real texts
@@ -10,6 +11,6 @@
     cycle.py        one learning cycle (harvest, retrain, promote if better), never two at once
     versions.py     versions side by side, the live one's pointer, promotions and rollbacks on record
 
-consent, scrub, datasets and versions are torch-free: the bot (`/learn`) and the workers (following the
+sqlite, consent, scrub, datasets and versions are torch-free: the bot (`/learn`) and the workers (following the
 live version) import them. retrain imports the models and runs in the learner.
 """

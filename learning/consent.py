@@ -17,6 +17,8 @@ from typing import Any
 
 import aiosqlite
 
+from learning import sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learning_channels (
     channel_id INTEGER PRIMARY KEY,
@@ -65,7 +67,7 @@ class LearningStore:
 
     @classmethod
     async def open(cls, path: Path | str) -> LearningStore:
-        db = await aiosqlite.connect(str(path))
+        db = await sqlite.connect(path)
         await db.executescript(SCHEMA)
         await db.commit()
         return cls(db)

@@ -25,10 +25,10 @@ ROOT = Path(__file__).parents[1]
 PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "implementor", "bench")
 MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
                "models.pipeline"}
-# What the bot and the workers may take from `learning`: consent, scrubbing, datasets, versions and the
-# model cards (torch-free).
-LEARNING_LIGHT = {"learning", "learning.consent", "learning.scrub", "learning.datasets", "learning.versions",
-                  "learning.cards"}
+# What the bot and the workers may take from `learning`: the SQLite file, consent, scrubbing, datasets,
+# versions and the model cards (torch-free).
+LEARNING_LIGHT = {"learning", "learning.sqlite", "learning.consent", "learning.scrub", "learning.datasets",
+                  "learning.versions", "learning.cards"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
     "contracts": set(),
     "config": {"contracts"},

@@ -40,8 +40,8 @@ def dockerfile_commands() -> dict[str, list[str]]:
 def all_commands() -> list[list[str]]:
     commands = [svc["command"] for svc in compose()["services"].values() if "command" in svc]
     commands += list(dockerfile_commands().values())
-    commands += [c["command"] for doc in k8s() if doc["kind"] == "Deployment"
-                 for c in doc["spec"]["template"]["spec"]["containers"]]
+    commands += [c["command"] for doc in k8s() if doc["kind"] in ("Deployment", "StatefulSet")
+                 for c in doc["spec"]["template"]["spec"]["containers"] if "command" in c]
     return commands
 
 
@@ -75,14 +75,53 @@ def test_redis_keeps_an_append_only_file_and_reports_health() -> None:
     assert "redis-cli" in redis["healthcheck"]["test"]
 
 
-def test_the_gpu_worker_reserves_a_gpu_and_the_cpu_worker_is_optional() -> None:
-    services = compose()["services"]
-    gpu = services["worker-gpu"]
-    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
-    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
-    assert gpu["command"][gpu["command"].index("--queues") + 1] == GPU_QUEUE and "--autoscale" in gpu["command"]
-    assert services["worker-cpu"]["profiles"] == ["cpu"]
-    assert gpu["depends_on"]["redis"]["condition"] == "service_healthy"
+def gpu_workers() -> dict[str, dict]:  # type: ignore[type-arg]
+    return {name: svc for name, svc in compose()["services"].items() if "deploy" in svc}
+
+
+def test_each_gpu_worker_reserves_its_own_gpu_under_a_gpu_profile() -> None:
+    workers = gpu_workers()
+    assert {"worker-gpu", "worker-gpu-1"} <= set(workers)
+    devices: list[str] = []
+    for name, gpu in workers.items():
+        [device] = gpu["deploy"]["resources"]["reservations"]["devices"]
+        assert device["driver"] == "nvidia" and "gpu" in device["capabilities"], name
+        assert "count" not in device, f"{name}: a count reserves any GPU, so replicas share GPU 0"
+        devices += device["device_ids"]
+        assert gpu["profiles"] and all(p.startswith("gpu") for p in gpu["profiles"]), name
+        assert gpu["command"][gpu["command"].index("--queues") + 1] == GPU_QUEUE and "--autoscale" in gpu["command"]
+        assert gpu["environment"]["IMPLEMENTOR_DEVICE"] == "cuda"
+        assert gpu["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert len(devices) == len(set(devices)), f"two GPU workers on one device: {devices}"
+    assert compose()["services"]["worker-cpu"]["profiles"] == ["cpu"]
+
+
+def test_a_plain_up_starts_nothing_that_needs_a_gpu() -> None:
+    default = {name: svc for name, svc in compose()["services"].items() if not svc.get("profiles")}
+    assert {"redis", "bot", "learner", "beat"} <= set(default)
+    assert not [name for name, svc in default.items() if "deploy" in svc or svc.get("environment", {}).get(
+        "IMPLEMENTOR_DEVICE") == "cuda"]
+
+
+def test_every_service_has_an_init_a_healthcheck_that_is_a_real_command_and_rotated_logs() -> None:
+    for name, service in compose()["services"].items():
+        assert service.get("init") is True, name
+        options = service["logging"]["options"]
+        assert service["logging"]["driver"] == "json-file" and options["max-size"] and int(options["max-file"]) > 1
+        test = service["healthcheck"]["test"]
+        assert test[0] == "CMD", name
+        if test[1] == "implementor":
+            result = CliRunner().invoke(app, [*test[2:], "--help"])
+            assert result.exit_code == 0, (name, result.output)
+        else:
+            assert name == "redis" and test[1] == "redis-cli", name
+
+
+def test_the_bots_drain_fits_inside_its_stop_grace_period() -> None:
+    from bot.app import DRAIN_GRACE_S
+
+    grace = compose()["services"]["bot"]["stop_grace_period"]
+    assert grace.endswith("s") and DRAIN_GRACE_S + 2 <= float(grace[:-1]) <= 10
 
 
 def test_dockerfiles_copy_what_exists() -> None:
@@ -103,11 +142,11 @@ def test_keda_scales_the_worker_deployment_on_the_gpu_queue() -> None:
     assert limits["nvidia.com/gpu"] == 1
 
 
-def test_the_bot_image_installs_what_the_bot_imports_and_no_torch() -> None:
+def test_the_bot_image_installs_its_lock_and_no_torch() -> None:
     text = (ROOT / "docker" / "bot.Dockerfile").read_text()
-    assert "pip install --no-deps ." in text and "torch" not in text.split("--no-deps .")[1].split("assert")[0]
-    for package in ("discord.py", "aiosqlite", "celery[redis]", "celery-batches", "redis", "pydantic-settings"):
-        assert f'"{package}' in text, package
+    assert "pip install --no-deps -r requirements/bot.txt" in text
+    assert "pip install --no-deps --no-build-isolation ." in text
+    assert "torch" not in text.split("--no-deps --no-build-isolation .")[1].split("assert")[0]
     compose_bot = compose()["services"]["bot"]
     assert compose_bot["command"] == ["implementor", "bot"] and "bot-data:/data" in compose_bot["volumes"]
 
@@ -122,15 +161,6 @@ def test_the_worker_image_has_a_torch_transformers_accepts_and_checks_it_at_buil
     assert floor and (int(floor[1]), int(floor[2])) >= (2, 6)
 
 
-def test_the_bot_and_the_workers_have_healthchecks_that_are_real_commands() -> None:
-    services = compose()["services"]
-    for name in ("bot", "worker-gpu", "worker-cpu"):
-        test = services[name]["healthcheck"]["test"]
-        assert test[0] == "CMD" and test[1] == "implementor", name
-        result = CliRunner().invoke(app, [*test[2:], "--help"])
-        assert result.exit_code == 0, (name, result.output)
-
-
 def test_the_learning_services_share_what_they_must() -> None:
     from workers.app import LEARN_QUEUE
 
@@ -143,10 +173,37 @@ def test_the_learning_services_share_what_they_must() -> None:
     # opt-out deletes from; workers read the versions it promotes, and cannot change them.
     assert {"bot-data:/data", "learning-data:/learning", "models-data:/models"} <= set(learner["volumes"])
     assert {"bot-data:/data", "learning-data:/learning"} <= set(services["bot"]["volumes"])
-    for name in ("worker-gpu", "worker-cpu"):
+    for name in ("worker-gpu", "worker-gpu-1", "worker-cpu"):
         assert services[name]["environment"]["IMPLEMENTOR_MODELS_DIR"] == "/models", name
         assert "models-data:/models:ro" in services[name]["volumes"], name
     paths = {"IMPLEMENTOR_BOT_STORE_PATH", "IMPLEMENTOR_LEARNING_DIR"}
     assert all(services["bot"]["environment"][p] == learner["environment"][p] for p in paths)
     for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):
         assert "COPY learning ./learning" in (ROOT / "docker" / dockerfile).read_text(), dockerfile
+
+
+def test_the_grafana_dashboard_imports_and_charts_only_metrics_we_export() -> None:
+    from bot.metrics import BotMetrics
+    from workers.metrics import WorkerMetrics
+
+    worker = WorkerMetrics()
+    worker._metrics()  # made on first use; make them now to read their names
+    families = {m.name: m.type for registry in (BotMetrics().registry, worker.registry) for m in registry.collect()}
+    suffixes = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+    exported = {name + suffix for name, kind in families.items() for suffix in suffixes[kind]}
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "implementor.json").read_text())
+    assert dashboard["__inputs"][0]["pluginId"] == "prometheus" and dashboard["panels"]
+    charted = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\bimplementor_[a-z_]+", target["expr"])}
+    assert charted and charted <= exported, charted - exported
+    assert {"implementor_bot_requests_total", "implementor_bot_refusals_total", "implementor_bot_jobs_open",
+            "implementor_bot_reconciler_lag_seconds", "implementor_worker_drafts_passing_total"} <= charted
+
+
+def test_every_service_that_serves_metrics_exposes_its_port() -> None:
+    for name, service in compose()["services"].items():
+        env = service.get("environment", {})
+        ports = [env[key] for key in ("IMPLEMENTOR_BOT_METRICS_PORT", "IMPLEMENTOR_WORKER_METRICS_PORT") if key in env]
+        assert ports == [p for p in service.get("expose", [])], name
+        if name != "redis":
+            assert env.get("IMPLEMENTOR_LOG_FORMAT") == "json", name

@@ -29,6 +29,8 @@ from celery import Celery
 
 from config.settings import Settings, get_settings
 from workers.ledger import Ledger, MemoryLedger
+from workers.metrics import WorkerMetrics
+from workers.model_set import ModelSet
 
 GPU_QUEUE = "gpu"
 CPU_QUEUE = "cpu"
@@ -84,6 +86,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "worker_autoscaler": "workers.autoscale:GpuAwareAutoscaler",
         "worker_hijack_root_logger": False,
+        # Task events (sent, received, started, succeeded, failed) for Flower or `celery events`.
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
     }
 
 
@@ -99,7 +104,10 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     settings = settings or get_settings()
     app = Celery("implementor")
     app.conf.update(celery_config(settings))
-    app.conf.implementor_settings = settings  # for the tasks' model cache
+    app.conf.implementor_settings = settings
+    # One model set per process for every task of this app, loaded on first use (workers/model_set.py).
+    app.conf.implementor_models = ModelSet(settings)
+    app.conf.implementor_metrics = WorkerMetrics()  # batch sizes, stage times, drafts passing (workers/metrics.py)
     app.conf.implementor_ledger = ledger if ledger is not None or settings.broker_url else MemoryLedger()
     register_tasks(app, settings)
     register_learning_tasks(app)

@@ -5,14 +5,19 @@ process loads its own models, so growing blindly ends in out-of-memory errors mi
 memory probe how much GPU memory is free before it grows, and adds only as many processes as
 `model_set_gb` fits. Jobs buffered by celery-batches count as waiting, which Celery's own count misses.
 
-The probe is injected: by default it reads `torch.cuda.mem_get_info` (no GPU: no growth beyond the
-minimum); tests pass a simulated one.
+The probe is injected. By default it asks NVML (`nvidia-ml-py`, the driver's management library) and
+never CUDA: the autoscaler runs in Celery's parent process, and a CUDA context there would leave every
+pool process forked after it unable to use the GPU ("Cannot re-initialize CUDA in forked subprocess").
+It reads the GPU this worker's processes will use, the first of `CUDA_VISIBLE_DEVICES` (an index or a
+UUID), and reports None (no growth beyond the minimum) without a driver or a GPU. Tests pass a
+simulated NVML, or a simulated probe.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery.worker.autoscale import Autoscaler
@@ -23,19 +28,37 @@ GIB = 1024**3
 MemoryProbe = Callable[[], int | None]  # free bytes, or None if there is no GPU
 
 
-def cuda_free_bytes() -> int | None:
+def nvml_free_bytes(nvml: Any = None, env: Mapping[str, str] = os.environ) -> int | None:
+    """Free memory on the worker's GPU, from NVML; None without NVML, a driver or a visible GPU."""
+    if nvml is None:
+        try:
+            import pynvml
+        except ImportError:
+            return None
+        nvml = pynvml
+    visible = env.get("CUDA_VISIBLE_DEVICES")
+    first = visible.split(",")[0].strip() if visible is not None else "0"
+    if not first or first == "-1":
+        return None  # CUDA_VISIBLE_DEVICES="" hides every GPU from the models; do not count one
     try:
-        import torch
-    except ImportError:
+        nvml.nvmlInit()
+    except nvml.NVMLError:
+        return None  # no driver: a CPU host
+    try:
+        if first.isdigit():
+            handle = nvml.nvmlDeviceGetHandleByIndex(int(first))
+        else:  # GPU-... or MIG-..., as device plugins set it
+            handle = nvml.nvmlDeviceGetHandleByUUID(first)
+        return int(nvml.nvmlDeviceGetMemoryInfo(handle).free)
+    except nvml.NVMLError as exc:
+        log.warning("NVML could not read the memory of GPU %s: %s", first, exc)
         return None
-    if not torch.cuda.is_available():
-        return None
-    free, _total = torch.cuda.mem_get_info()
-    return int(free)
+    finally:
+        nvml.nvmlShutdown()
 
 
 class GpuAwareAutoscaler(Autoscaler):
-    probe: MemoryProbe = staticmethod(cuda_free_bytes)
+    probe: MemoryProbe = staticmethod(nvml_free_bytes)
 
     def __init__(self, *args: Any, probe: MemoryProbe | None = None, model_set_bytes: int | None = None,
                  **kwargs: Any) -> None:

@@ -5,108 +5,57 @@ that arrive within `batch_window_s` (up to `batch_max_size`) and runs them as on
 decodes its jobs and admits them (`admission.py`: the ledger makes a job that runs twice answer
 once), calls the model pipeline (`models/pipeline.py`) for the admitted ones, and encodes results.
 
-The models live in a lazily cached property of the task class, so each worker process loads them
-once, on first use, and not in a signal handler that Celery would kill after a few seconds. The
-ledger is the one `create_app` was given (the embedded default's, in memory), or a Redis ledger
-opened by each worker process.
+The models are the process's one `ModelSet` (`model_set.py`), shared by both tasks and loaded on the
+first batch; promoted heads are swapped in between batches. The ledger is the one `create_app` was
+given (the embedded default's, in memory), or a Redis ledger opened by each worker process.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-import os
-import time
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from celery_batches import Batches, SimpleRequest
 from celery_batches.trace import apply_batches_task
 
+from config.log_setup import job_context
 from config.settings import Settings
 from contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, ResultBase
-from learning import versions
 from workers.admission import JobSchema, Run, admit, run_admitted
 from workers.ledger import Ledger, RedisLedger
+from workers.metrics import WorkerMetrics
+from workers.model_set import ModelSet
 
 log = logging.getLogger(__name__)
 
 
-def thread_budget(settings: Settings) -> int:
-    """Torch threads per worker process: the machine's cores shared among the processes that may run."""
-    if settings.worker_autoscale:
-        processes = int(settings.worker_autoscale.split(",")[0])
-    else:
-        processes = settings.worker_concurrency
-    return max(1, (os.cpu_count() or 1) // max(1, processes))
-
-
-def live_heads(settings: Settings) -> dict[str, Path | None]:
-    """The promoted version of each head (`IMPLEMENTOR_MODELS_DIR`), or None where there is none."""
-    return {kind: versions.current_path(settings.models_dir, kind) for kind in versions.KINDS}
-
-
-def pipeline_spec(settings: Settings) -> Any:
-    """What the worker's models are, from settings (models/ never reads settings itself)."""
-    from models.pipeline import PipelineSpec
-
-    live = live_heads(settings)
-    return PipelineSpec(face=settings.face_model, writer=settings.writer_model,
-                        realism=live["realism"] or settings.realism_model,
-                        quality=live["quality"] or settings.quality_model, encoder=settings.encoder,
-                        device=settings.device,
-                        engine=settings.writer_engine,
-                        threshold=settings.realism_threshold, candidates=settings.candidates,
-                        png_size=settings.face_png_size, explore=settings.explore)
-
-
 class ModelTask(Batches):
-    """A batched task whose process holds the models and the ledger."""
+    """A batched task that reaches its process's models and ledger."""
 
     abstract = True
-    _heads: dict[str, Path | None]
-    _heads_checked = 0.0
 
     @property
     def settings(self) -> Settings:
         settings: Settings = self.app.conf.implementor_settings
         return settings
 
-    @cached_property
+    @property
+    def models(self) -> ModelSet:
+        """The process's one model set, shared with every other task of this app (`model_set.py`)."""
+        models: ModelSet = self.app.conf.implementor_models
+        return models
+
+    @property
     def pipeline(self) -> Any:
-        import torch
+        return self.models.pipeline
 
-        from models.pipeline import ColleaguePipeline
-
-        torch.set_num_threads(thread_budget(self.settings))
-        log.info("loading models in process %d (%d torch threads)", os.getpid(), torch.get_num_threads())
-        self._heads, self._heads_checked = live_heads(self.settings), time.monotonic()
-        return ColleaguePipeline.load(pipeline_spec(self.settings))
-
-    def follow_promotions(self) -> None:
-        """Between batches: load a head promoted since the last look (at most every `model_poll_s`).
-
-        A batch runs start to end on the heads it began with; the next one gets the new version. A
-        version that fails to load is logged and skipped, and the worker keeps serving the old one.
-        """
-        if self.settings.models_dir is None or "pipeline" not in self.__dict__:
-            return
-        if time.monotonic() - self._heads_checked < self.settings.model_poll_s:
-            return
-        self._heads_checked = time.monotonic()
-        live = live_heads(self.settings)
-        changed = {kind: path for kind, path in live.items() if path is not None and path != self._heads.get(kind)}
-        self._heads = live
-        if changed:
-            try:
-                self.pipeline.reranker = self.pipeline.reranker.with_heads(changed.get("realism"),
-                                                                           changed.get("quality"))
-            except Exception:
-                log.exception("could not load the promoted heads %s; still serving the previous ones", changed)
-                return
-            log.info("now serving the promoted heads %s", {k: p.name for k, p in changed.items()})
+    @property
+    def metrics(self) -> WorkerMetrics:
+        metrics: WorkerMetrics = self.app.conf.implementor_metrics
+        return metrics
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -168,12 +117,19 @@ def project_results(pipeline: Any, jobs: list[ProjectJob]) -> list[ProjectResult
 def run_batch(task: ModelTask, requests: list[SimpleRequest], schema: JobSchema, result_cls: type[ResultBase],
               run: Run) -> None:
     """Admit, run and record one batch of requests, then store every job's result for its caller."""
-    task.follow_promotions()
+    task.models.follow_promotions()
     admission = admit(requests, schema, result_cls, task.ledger, task.settings.max_attempts)
-    stage = "generating" if "pipeline" in task.__dict__ else "loading models"
+    stage = "generating" if task.models.loaded else "loading models"
     for request, _, _ in admission.admitted:
         task.backend.store_result(request.id, {"stage": stage}, "PROGRESS")
-    run_admitted(admission, result_cls, run, task.ledger)
+
+    def measured(jobs: list[Any]) -> list[Any]:
+        results = run(jobs)
+        task.metrics.batch(task.name.removeprefix("implementor."), results, task.settings.realism_threshold)
+        return results
+
+    with job_context(request.id for request, _, _ in admission.admitted):
+        run_admitted(admission, result_cls, measured, task.ledger)
     for request in requests:
         task.backend.mark_as_done(request.id, admission.finished[request.id], request=request)
 

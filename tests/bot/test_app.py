@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from bot_fake_queue import FakeJobs
 
 from bot.app import ImplementorBot, intents
@@ -51,3 +52,15 @@ async def test_each_reconciler_pass_writes_the_health_file(bot: ImplementorBot, 
     health = json.loads(settings.bot_health_path.read_text(encoding="utf-8"))
     assert health["open_jobs"] == 0 and health["broker_ok"] is True and health["gateway_ready"] is False
     assert health["time"] > 0
+
+
+async def test_a_drain_refuses_new_requests_finishes_the_pass_and_closes(bot: ImplementorBot) -> None:
+    from contracts.errors import RateLimited
+    from contracts.jobs import ProjectJob
+
+    assert bot.wiring is not None and bot._reconciling is not None
+    await bot.drain(grace_s=5)
+    assert bot._reconciling.done() and not bot._reconciling.cancelled()  # it returned: its pass was finished
+    assert bot.wiring.reconciler.stopping and bot.is_closed()
+    with pytest.raises(RateLimited, match="restarting"):
+        await bot.wiring.runner.accept(ProjectJob(request="Could someone help us plan the spring launch?"), 42, 7, 500)

@@ -33,6 +33,26 @@ async def test_a_bot_killed_mid_job_answers_everything_after_its_restart(make_st
            seconds_bot_was_down=round(restarted - killed, 1), waited=round(took, 1))
 
 
+async def test_a_bot_sent_sigterm_with_jobs_open_exits_within_10_s_and_loses_nothing(make_stack: Any) -> None:
+    stack = make_stack()
+    stack.start_worker()
+    await stack.start_bot()
+    tokens = [await stack.ask(300 + i) for i in range(6)]
+    jobs = await wait_for(lambda: [stack.job_of(t) for t in tokens] if all(map(stack.job_of, tokens)) else None,
+                          20, "every request to be accepted")
+    open_at_stop = sum(1 for j in jobs if not stack.results_for(j))
+    took, code = await stack.term_bot()  # what `docker compose stop` sends; SIGKILL would follow after 10 s
+    assert code == 0 and took < 10, (code, took)
+    assert open_at_stop > 0  # the stop came with jobs still open, or the test proves nothing
+    log = (stack.tmp / "bot.log").read_text()
+    assert "finishing the reconciler's pass" in log and "stopped in" in log
+    await stack.start_bot()
+    await stack.answered_once(jobs, timeout=120)
+    await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
+    record("bot sent SIGTERM with 6 jobs open", jobs=6, open_at_stop=open_at_stop, lost=0, posted_twice=0,
+           seconds_to_exit=round(took, 2), exit_code=code)
+
+
 async def test_a_redis_restart_loses_nothing_queued_running_or_finished(make_stack: Any) -> None:
     stack = make_stack()
     stack.start_worker()

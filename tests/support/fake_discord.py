@@ -3,7 +3,8 @@
 It speaks just enough of API v10 for discord.py to log in, connect, receive interactions and answer
 them: the gateway's HELLO, IDENTIFY/READY, heartbeats, RESUME and RECONNECT; and the REST routes
 for the bot user, interaction callbacks (with the response message, as `with_response` asks),
-follow-up messages and their edits (webhooks), channel messages (send, edit, delete, history).
+follow-up messages and their edits (webhooks), channel messages (send, edit, delete, history), and the
+bulk overwrite of application commands (global or per guild).
 Messages are kept per channel, so a test can read a channel as a member would, and a bot can read
 its history back. Every request is recorded. `rate_limit_next(prefix, times)` answers the next
 matching requests with 429 and a `retry_after`, as Discord does; `expire(token)` makes an
@@ -80,6 +81,7 @@ class FakeDiscord:
         self.threads: list[dict[str, Any]] = []
         self.dm_channels: dict[str, str] = {}  # member id -> their DM channel with the bot
         self.closed_dms: set[str] = set()  # members whose DMs are closed to the bot
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or "guilds/ID" -> the registered commands
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -293,6 +295,8 @@ class FakeDiscord:
                                   "rpc_origins": [], "team": None, "summary": ""})
         if path == "/users/@me/channels" and request.method == "POST":
             return self._dm_channel(body)
+        if parts[0] == "applications" and parts[-1] == "commands" and request.method == "PUT":
+            return self._overwrite_commands("/".join(parts[2:-1]) or "global", body)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._callback(parts[2], body or {}, files)
         if parts[0] == "webhooks" and parts[1] == APPLICATION_ID:
@@ -305,6 +309,15 @@ class FakeDiscord:
         if request.method in ("PUT", "PATCH", "DELETE"):
             return json_response([] if request.method == "PUT" else {})
         return json_response({"message": f"no fake for {request.method} {path}", "code": 0}, status=404)
+
+    def _overwrite_commands(self, scope: str, body: Any) -> web.Response:
+        """A bulk overwrite of the global commands (or a guild's, scope `guilds/ID`): Discord echoes them with ids."""
+        registered = [{**command, "id": str(next(self.ids)), "application_id": APPLICATION_ID, "version": "1",
+                       "default_member_permissions": command.get("default_member_permissions"),
+                       **({"guild_id": scope.split("/")[1]} if scope != "global" else {})}
+                      for command in body or []]
+        self.commands[scope] = registered
+        return json_response(registered)
 
     def _callback(self, token: str, body: dict[str, Any], files: dict[str, bytes]) -> web.Response:
         kind = body.get("type", 4)

@@ -122,6 +122,18 @@ class Stack:
             self.bot.wait(timeout=10)
             self.bot = None
 
+    async def term_bot(self, timeout: float = 30) -> tuple[float, int]:
+        """SIGTERM, as `docker compose stop` sends it; returns how long the bot took to exit, and its code.
+
+        It waits on the event loop, not in `Popen.wait`: the fake Discord shares this loop, and a bot
+        closing its gateway waits for Discord's answer."""
+        assert self.bot is not None
+        bot, started = self.bot, time.monotonic()
+        bot.send_signal(signal.SIGTERM)
+        await wait_for(lambda: bot.poll() is not None, timeout, "the bot to exit", every=0.02)
+        self.bot = None
+        return time.monotonic() - started, int(bot.returncode)
+
     def restart_redis(self, down_s: float = 2.0) -> float:
         """Stop Redis, keep it down for `down_s`, start it again on the same port and data; returns when up."""
         self.redis.stop()

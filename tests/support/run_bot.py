@@ -28,7 +28,7 @@ def main() -> None:
     discord.http.Route.BASE = webhooks.Route.BASE = api  # type: ignore[misc]
     DiscordWebSocket.DEFAULT_GATEWAY = URL(gateway)
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     asyncio.run(run_bot(settings))
 
 

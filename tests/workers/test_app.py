@@ -74,3 +74,8 @@ def test_learning_goes_to_its_own_queue_on_beats_schedule(stack_settings: Settin
         assert not task.acks_late and task.time_limit > stack_settings.task_time_limit_s  # a cycle outlasts a job
     [entry] = app.conf.beat_schedule.values()
     assert entry["task"] == LEARN_TASK and entry["schedule"] == 6 * 3600 and entry["options"]["queue"] == LEARN_QUEUE
+
+
+def test_task_events_are_on_for_flower_and_celery_events(stack_settings: Settings) -> None:
+    conf = celery_config(stack_settings)
+    assert conf["worker_send_task_events"] is True and conf["task_send_sent_event"] is True

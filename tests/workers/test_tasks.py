@@ -26,7 +26,7 @@ def test_celery_batches_still_keeps_the_pool_our_flush_uses() -> None:
 
 
 def test_the_workers_pipeline_explores_as_the_settings_say() -> None:
-    from workers.tasks import pipeline_spec
+    from workers.model_set import pipeline_spec
 
     assert pipeline_spec(Settings()).explore == 0.1  # IMPLEMENTOR_EXPLORE's default
     assert pipeline_spec(Settings(explore=0.0)).explore == 0.0
