@@ -42,6 +42,7 @@ import typer
 
 from config import ImplementorError, get_settings, setup_logging
 from implementor import (
+    bench_commands,
     bot_commands,
     face_commands,
     health_commands,
@@ -87,9 +88,9 @@ faces_app.command("prepare")(face_commands.prepare)
 train_app.command("face")(face_commands.train)
 eval_app.command("face")(face_commands.evaluate)
 bench_app.command("face")(face_commands.bench)
-bench_app.command("text")(text_commands.bench)
-bench_app.command("decode")(text_commands.bench_decode)
-bench_app.command("e2e")(text_commands.bench_e2e)
+bench_app.command("text")(bench_commands.bench)
+bench_app.command("decode")(bench_commands.bench_decode)
+bench_app.command("e2e")(bench_commands.bench_e2e)
 bench_app.command("encoder")(rerank_commands.bench_encoder)
 corpus_app.command("build")(text_commands.corpus_build)
 train_app.command("text")(text_commands.train)

@@ -138,6 +138,40 @@ def _start(spec: FineTuneSpec) -> tuple[FineTuneSpec, BaseRef, dict[str, Any]]:
     return resumed, BaseRef.from_dict(card["base"]), card
 
 
+def _step(model: Any, optimizer: torch.optim.Optimizer, batch: torch.Tensor, config: FineTuneConfig, step: int,
+          bf16: bool) -> float:
+    """One optimiser step on a batch of packed blocks; returns its loss."""
+    model.train()
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * _lr(step, config)
+    with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
+    optimizer.step()
+    return float(loss.item())
+
+
+def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[str, Any], val: torch.Tensor,
+          step: int, loss: float, history: list[Any], wall: float, bf16: bool) -> dict[str, Any]:
+    """Validate, then save the adapter (the checkpoint as it stands) and the state `--resume` needs."""
+    config = FineTuneConfig(**card["train_config"])
+    device = next(model.parameters()).device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        val_loss = mean_loss(model, val, config.batch_size, device)
+    history.append({"step": step, "train_loss": round(loss, 4), "validation_loss": round(val_loss, 4),
+                    "wall_time_s": round(wall, 1)})
+    log.info("step %d/%d: validation loss %.4f (%.1f s a step)", step, config.steps, val_loss, wall / step)
+    card = save_adapter(model, out, {**card, "steps": step, "wall_time_s": round(wall, 1),
+                                     "tokens_seen": step * config.batch_size * config.block_size,
+                                     "metrics": {"validation_loss": round(val_loss, 4),
+                                                 "validation_perplexity": round(math.exp(val_loss), 3),
+                                                 "history": history}})
+    _save_state(out, model, optimizer, step, history, wall)
+    return card
+
+
 def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     """Fine-tune the base a spec names on its corpus; the adapter checkpoint is saved as it goes."""
     spec, ref, card = _start(spec)
@@ -173,31 +207,12 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     bar = tqdm(total=config.steps, initial=step, desc="fine-tune writer", unit="step", disable=not progress,
                dynamic_ncols=True)
     while step < config.steps:
-        model.train()
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr * _lr(step, config)
-        batch = batches(step).to(device)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
-        optimizer.step()
+        loss = _step(model, optimizer, batches(step).to(device), config, step, bf16)
         step += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.set_postfix(loss=f"{loss:.3f}")
         if step % config.eval_every == 0 or step == config.steps:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                val_loss = mean_loss(model, val, config.batch_size, device)
-            wall = time.perf_counter() - started
-            history.append({"step": step, "train_loss": round(loss.item(), 4), "validation_loss": round(val_loss, 4),
-                            "wall_time_s": round(wall, 1)})
-            log.info("step %d/%d: validation loss %.4f (%.1f s a step)", step, config.steps, val_loss, wall / step)
-            card = save_adapter(model, spec.out, {**card, "steps": step, "wall_time_s": round(wall, 1),
-                                                  "tokens_seen": step * config.batch_size * config.block_size,
-                                                  "metrics": {"validation_loss": round(val_loss, 4),
-                                                              "validation_perplexity": round(math.exp(val_loss), 3),
-                                                              "history": history}})
-            _save_state(spec.out, model, optimizer, step, history, wall)
+            card = _save(spec.out, model, optimizer, card, val, step, loss, history, time.perf_counter() - started,
+                         bf16)
     bar.close()
     return card
