@@ -24,6 +24,7 @@ retried with backoff. Whatever ends a job gives the member's slot back (retried 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -53,13 +54,9 @@ class Jobs(Protocol):
     """What the bot needs from the queue (workers.client.JobClient, or a test double)."""
 
     def submit(self, job: Job) -> str: ...
-
     def resubmit(self, job: Job, dead_worker: str) -> str: ...
-
     def snapshot(self, job_ids: Sequence[str]) -> dict[str, JobView]: ...
-
     def withdraw(self, job_id: str, kind: str) -> bool: ...
-
     def request_harvest(self) -> None: ...
 
 
@@ -76,8 +73,7 @@ class Reconciler:
                  on_pass: Callable[[PassReport], None] | None = None) -> None:
         self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
-        self.clock, self.on_pass = clock, on_pass
-        self.wake = asyncio.Event()
+        self.clock, self.on_pass, self.wake = clock, on_pass, asyncio.Event()
         self.broker_ok, self.stopping = True, False
         self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
 
@@ -99,10 +95,8 @@ class Reconciler:
             if self.stopping:
                 return
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def pass_once(self) -> None:
         await self._return_slots()
@@ -229,10 +223,8 @@ class Reconciler:
         if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
             return
         stage = key[0]
-        if stage == "queued":
-            text = status_line(stage, key[1], key[2], as_of=now)
-        else:
-            text = status_line(stage, as_of=now if stage in ("reserved", "unreachable") else None)
+        text = (status_line(stage, key[1], key[2], as_of=now) if stage == "queued"
+                else status_line(stage, as_of=now if stage in ("reserved", "unreachable") else None))
         try:
             if record.status_message_id is None:
                 await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)

@@ -48,7 +48,7 @@ ROOMS = {  # room -> rooms it may import (itself always allowed)
 }
 TRAINING = {"train", "eval", "build", "compose", "language", "esco", "data", "detect", "prepare", "examples",
             "realism_data", "quality_data", "plots", "metrics", "adversarial", "train_state", "character",
-            "calibration"}
+            "calibration", "finetune"}
 # (export.py converts a writer for CTranslate2: serving does it too, when a fine-tuned base's cache is built.)
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 50
 EXEMPT = "# size:"  # a comment on a def line (or in a module's first line) that says why it is longer
