@@ -57,6 +57,26 @@ def parse_cv(body: str) -> dict[str, str] | None:
     return {name: sections[name] for name in SECTIONS}
 
 
+def drop_repeated_bullets(text: str) -> str:
+    """The text without a `- ` bullet that repeats an earlier one of its section (case and spacing ignored).
+
+    A small language model sampling without a repetition penalty sometimes lists a skill twice; a
+    penalty strong enough to stop it also breaks the CV's own structure (its headings and dashes are
+    repeated tokens too), so the repeats are dropped after sampling instead."""
+    seen: set[str] = set()
+    kept = []
+    for line in text.split("\n"):
+        if line.startswith("## "):
+            seen = set()
+        elif line.startswith("- "):
+            key = " ".join(line[2:].lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(line)
+    return "\n".join(kept)
+
+
 def render_cv(name: str, title: str, body: str) -> str:
     """A CV for people: the name and title as a heading, then the generated sections."""
     return f"# {name}\n**{title}**\n\n{body.strip()}\n"

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from contracts.cv import drop_repeated_bullets
 from contracts.errors import InputError
 from contracts.persona import Persona
 from contracts.text_safety import neutralise_mentions
@@ -33,7 +34,7 @@ def trim_to_sentence(text: str) -> str:
 
 
 def clean(text: str, finished: bool) -> str:
-    text = neutralise_mentions(text)
+    text = drop_repeated_bullets(neutralise_mentions(text))
     text = text if finished else trim_to_sentence(text)
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 

@@ -33,7 +33,7 @@ from models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS, ControlFo
 
 log = logging.getLogger(__name__)
 
-BUNDLED_WRITER = BUNDLED / "writer-tiny"
+BUNDLED_WRITER = BUNDLED / "writer-smollm2"
 TITLES_FILE = "titles.json"
 
 

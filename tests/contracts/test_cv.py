@@ -64,3 +64,12 @@ def test_a_rendered_cv_reads_back_into_name_title_and_body() -> None:
 )
 def test_a_cv_has_the_four_sections_in_order_each_once(broken: str) -> None:
     assert parse_cv(broken) is None
+
+
+def test_a_repeated_bullet_is_dropped_within_its_section_only() -> None:
+    from contracts.cv import drop_repeated_bullets
+
+    body = BODY.replace("- manage data\n", "- manage data\n- Manage  data\n") + "\n- manage data"
+    tidy = drop_repeated_bullets(body)
+    assert tidy.count("- manage data") == 2 and "Manage  data" not in tidy  # once in Skills, once in Education
+    assert drop_repeated_bullets(BODY) == BODY

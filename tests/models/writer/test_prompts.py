@@ -36,7 +36,10 @@ def test_a_writer_that_reads_personas_gets_one_and_an_older_writer_does_not(tiny
     assert trained.knows_persona
     assert reply_prompt_for(trained, "Help us plan the launch?", ada).startswith(
         "<|persona|> Ada Lovelace, Data Scientist; manage data<|request|>")
-    assert Writer.load(None, "cpu").knows_persona  # the bundled writer answers in character too
+    bundled = Writer.load(None, "cpu")  # the fine-tuned SmolLM2: plain instructions in its chat format
+    prompt = reply_prompt_for(bundled, "Help us plan the launch?", ada)
+    assert bundled.format.name == "instruct" and "<|persona|>" not in prompt
+    assert "You are Ada Lovelace, Data Scientist; your skills include manage data." in prompt
 
 
 def test_an_older_writer_without_the_persona_token_gets_the_plain_prompt(tiny_writer_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -69,9 +69,9 @@ def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
     writer = Writer.load(None, "cpu")
     ada = Persona(name="Ada Lovelace", title="Marketing Manager",
                   skills=("plan marketing campaigns", "analyse market trends", "manage budgets"))
-    short = writer.tokenizer(reply_prompt("Help with an audit?", ada))["input_ids"]
-    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget.", ada))["input_ids"]
-    greedy = SamplingSettings(top_k=1, max_new_tokens=writer.context - len(long))
+    short = writer.tokenizer(writer.format.reply("Help with an audit?", ada))["input_ids"]
+    long = writer.tokenizer(writer.format.reply(REQUEST + " We have four weeks and a tight budget.", ada))["input_ids"]
+    greedy = SamplingSettings(top_k=1, max_new_tokens=240)
     batch_sizes: list[int] = []
     handle = writer.model.register_forward_pre_hook(
         lambda _m, _a, kwargs: batch_sizes.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
