@@ -64,7 +64,7 @@ async def test_an_introduction_recorded_as_persona_is_rated_with_its_cv(wiring: 
                                                                        make_interaction: MakeInteraction) -> None:
     await store.jobs.add(IntroduceJob(job_id="job-intro-1"), 7, 500, 42)
     await store.jobs.store_result("job-intro-1", {"persona": {"cv": "## Profile\nI count."}})  # before `profile`
-    await store.jobs.set_status("job-intro-1", "posted")
+    assert await store.jobs.claim_post("job-intro-1") and await store.jobs.mark_posted("job-intro-1", 111)
     await wiring.buttons.rate("job-intro-1", 5).callback(make_interaction(user_id=50))  # type: ignore[arg-type]
     [rating] = await store.feedback()
     assert rating["request"] == "introduce yourself" and rating["reply"] == "## Profile\nI count."
