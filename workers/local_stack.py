@@ -20,8 +20,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from config.settings import Settings
-from workers.app import create_app
-from workers.client import JobClient
+from workers.client import JobClient, stack_client
 
 
 def free_port() -> int:
@@ -120,7 +119,7 @@ def worker_process(broker_url: str, env: dict[str, str], log_path: Path, concurr
     """A prefork worker on the `gpu` queue, started like the stack starts it, and a client for it."""
     worker = start_worker(broker_url, env, log_path, concurrency)
     fields = {k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in env.items() if k.startswith("IMPLEMENTOR_")}
-    client = JobClient(create_app(Settings.model_validate({**fields, "broker_url": SecretStr(broker_url)})))
+    client = stack_client(Settings.model_validate({**fields, "broker_url": SecretStr(broker_url)}))
     try:
         deadline = time.monotonic() + start_timeout
         while not client.app.control.ping(timeout=0.5):
