@@ -24,11 +24,11 @@ from fake_discord import APPLICATION_ID, FakeDiscord, Recorded
 from pydantic import SecretStr
 from yarl import URL
 
+from bench.local_stack import RedisServer, worker_process
 from bot.app import ImplementorBot, create_bot
 from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
-from workers.local_stack import RedisServer, worker_process
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 if shutil.which("redis-server") is None and not os.environ.get("CI"):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.local_stack import RedisServer, children, worker_process
 from contracts.jobs import IntroduceJob, IntroduceResult
 from learning import versions
 from workers.client import JobClient
-from workers.local_stack import RedisServer, children, worker_process
 
 POLL_S = 1.0
 

@@ -14,11 +14,11 @@ import redis
 from celery import signals
 from pydantic import SecretStr
 
+from bench.local_stack import RedisServer
 from config.settings import Settings
 from workers import liveness
 from workers.app import create_app
 from workers.client import stack_client
-from workers.local_stack import RedisServer
 
 
 class Consumer:

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.local_stack import RedisServer, worker_process
 from contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob
 from contracts.scores import CandidateScore
-from workers.local_stack import RedisServer, worker_process
 from workers.metrics import WorkerMetrics
 
 

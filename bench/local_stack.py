@@ -2,7 +2,8 @@
 
 The integration tests and the queue benchmark both need the real thing, not a stand-in: a Redis
 server they own and a worker subprocess started the way the stack starts it. This module does both,
-and cleans up after itself.
+and cleans up after itself. It is scaffolding, not serving code, so it lives with the benchmarks
+(which the images carry, unlike `tests/`), and the tests import it from here.
 """
 
 from __future__ import annotations
