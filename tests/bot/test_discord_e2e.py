@@ -30,7 +30,7 @@ from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it)", allow_module_level=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fault_stack import RESTORE_S, TIME_LIMIT_S, VISIBILITY_S, record, wait_for
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 WINDOW_S = 3  # a wide batch window, so that the jobs sit in a taken batch

@@ -21,6 +21,8 @@ from workers.client import JobClient
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 
+pytestmark = pytest.mark.slow  # a real stack: redis-server and a worker process
+
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it; locally: apt-get install redis-server)",
                 allow_module_level=True)

@@ -43,6 +43,7 @@ def test_a_batch_records_its_size_its_stages_and_the_drafts_over_the_threshold()
     assert got[("implementor_worker_drafts_passing_total", (("task", "introduce"),))] == 4
 
 
+@pytest.mark.slow  # a real stack: redis-server and a prefork worker
 @pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
                     reason="redis-server is not installed (CI installs it)")
 def test_a_prefork_worker_serves_its_pool_processes_figures(tiny_env: dict[str, str], tmp_path: Path) -> None:
