@@ -45,9 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
 REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
 MAX_BACKOFF_S = 30.0
-# A job the front door has just written down is submitted by the front door itself; only one still
-# unsubmitted after this long (the bot died in between, or the broker was away) is the reconciler's.
-ACCEPT_GRACE_S = 10.0
+ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
 
 
 class Jobs(Protocol):
@@ -275,7 +273,9 @@ class Reconciler:
             except Exception as exc:  # noqa: BLE001 - the broker is away; the job ends all the same
                 log.info("could not withdraw expired job %s (%s)", record.job_id, exc)
         if await self.book.end(record.job_id, status, reason):  # the reason is the operator's, in the book
-            await self.close(record, Stage.closing(status) or Stage.FAILED)
+            stage = Stage.closing(status)
+            assert stage is not None, status  # the book ends a job only as failed, cancelled or expired
+            await self.close(record, stage)
 
     async def close(self, record: JobRecord, stage: Stage) -> None:
         """A job is over: its status says how, and the member's slot comes back."""
