@@ -1,6 +1,6 @@
 """Benchmark: the queue and the workers, end to end on this machine, in one run.
 
-A redis-server on a free port and real worker processes (workers/local_stack.py), with the bundled
+A redis-server on a free port and real worker processes (bench/local_stack.py), with the bundled
 models unless IMPLEMENTOR_* settings say otherwise:
 - queue overhead: a no-op job (`implementor.ping`) through Redis and a worker, against a direct call;
 - cross-request batching: 16 concurrent `project` jobs on one worker process, batched (up to 16 per
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, write_result
+from bench.local_stack import children, redis_server, rss_mb, worker_process
 from contracts.jobs import IntroduceJob, ProjectJob
 from workers.client import JobClient
-from workers.local_stack import children, redis_server, rss_mb, worker_process
 
 REQUESTS = [
     "Could someone help us plan a marketing strategy for the spring launch at Fairweather Ltd?",

@@ -2,9 +2,9 @@
 
     app.py         the `commands.Bot` subclass, and `wire`, which builds each part below with what it uses
     cogs/          one cog per feature: introduce, team, project, feedback (and learn)
-    views.py       the persistent buttons (rate, why, delete, cancel, regenerate), bound to their actions
+    views.py       the persistent buttons: one class, each action (rate, why, delete, cancel, regenerate) as data
     runner.py      the front door: a slot in the limits, the job in the book, on the queue, a status at once
-    jobbook.py     every accepted job and how far it got, in SQLite: the truth the reconciler works from
+    jobbook.py     every accepted job and how far it got, in SQLite: the only writer of a job's state
     reconciler.py  drives each job in the book to one end: queued again if lost, posted once, or ended honestly
     poster.py      where messages go: the interaction's webhook while its token lives, else the channel
     results.py     a finished job's result as the message(s) that answer it

@@ -2,7 +2,7 @@
 the one place that decides which part gets what.
 
     ImplementorBot(settings=, jobs=, store=, limits=)   setup_hook calls wire(), then registers:
-      Buttons(ButtonActions(store, cancel, regenerate))  the five button classes, bound
+      Buttons(ButtonActions(store, cancel, regenerate))  the one button class, bound to them
       Poster(client, ResultRenderer(store, result_view), status_view)   a job's messages on Discord
       Reconciler(jobs, book, limits, poster, ...)        drives every accepted job to one end; runs
                                                           from start-up until the bot closes

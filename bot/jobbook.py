@@ -5,7 +5,11 @@ with everything needed to post its result later from any process (the channel, t
 token while it lives, the status message, the job itself for a resubmission). The reconciler
 (`reconciler.py`) drives each open job to exactly one end from this book, not from memory.
 
-    accepted -> queued -> done -> posting -> posted        (accepted: written, not yet on the broker)
+A job's state (`contracts.states.JobState`) changes here and nowhere else: each method below is one
+move of the state machine, guarded by the states it may start from, so that two coroutines (or a
+crash and a restart) cannot both make it:
+
+    accepted -> queued -> done -> posting -> posted -> deleted    (accepted: written, not yet on the broker)
         \\-------\\--------\\------> failed | cancelled | expired
 
 `posting` is a claim: one coroutine posts a result, and a claim found after a crash is checked
@@ -25,12 +29,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import TypeAdapter
 
 from contracts.jobs import Job
+from contracts.states import OPEN, WAITING, JobState
 
 if TYPE_CHECKING:
     import aiosqlite
 
-OPEN = ("accepted", "queued", "done", "posting")
-ENDS = ("posted", "failed", "cancelled", "expired", "deleted")
 COLUMNS = {  # added to a store made before they existed (ALTER TABLE ADD COLUMN)
     "job": "TEXT", "token": "TEXT", "token_expires": "REAL", "status_message_id": "INTEGER",
     "status_text": "TEXT", "slot_open": "INTEGER NOT NULL DEFAULT 0", "colleague_id": "INTEGER",
@@ -40,6 +43,12 @@ _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "st
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
+ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
+
+
+def _among(*states: JobState) -> str:
+    """The guard of a move: `AND status IN (...)`, spelled from the enum (our constants, never input)."""
+    return f"AND status IN ({', '.join(repr(s.value) for s in states)})"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,7 @@ class JobRecord:
     channel_id: int
     user_id: int
     request: str | None
-    status: str  # see the module docstring
+    status: JobState  # see the module docstring
     result: dict[str, Any] | None
     message_id: int | None  # the posted result
     created_at: float
@@ -68,7 +77,7 @@ class JobRecord:
 
     @property
     def open(self) -> bool:
-        return self.status in OPEN
+        return self.status.open
 
     def token_alive(self, now: float, margin_s: float = 30.0) -> bool:
         return self.token is not None and self.token_expires is not None and now < self.token_expires - margin_s
@@ -86,9 +95,9 @@ class JobBook:
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
-            "token_expires, slot_open, colleague_id) VALUES (?,?,?,?,?,?,'accepted',?,?,?,?,1,?)",
-            (job.job_id, job.kind, guild_id, channel_id, user_id, request, time.time(), job.model_dump_json(), token,
-             token_expires, colleague_id))
+            "token_expires, slot_open, colleague_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)",
+            (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
+             job.model_dump_json(), token, token_expires, colleague_id))
         await self.db.commit()
 
     async def get(self, job_id: str) -> JobRecord | None:
@@ -109,6 +118,7 @@ class JobBook:
         for row in rows:
             values = dict(zip(_FIELDS, row, strict=True))
             values["result"] = json.loads(values["result"]) if values["result"] else None
+            values["status"] = JobState(values["status"])
             records.append(JobRecord(**values))
         return records
 
@@ -119,7 +129,7 @@ class JobBook:
         return cursor.rowcount == 1
 
     async def mark_submitted(self, job_id: str) -> None:
-        await self._update(job_id, "AND status = 'accepted'", status="queued", lost_since=None)
+        await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
 
     async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> None:
         if message_id is None:
@@ -132,46 +142,46 @@ class JobBook:
 
     async def store_result(self, job_id: str, result: dict[str, Any]) -> None:
         """A result arrived: the job waits to be posted (nothing changes once it is posting or over)."""
-        await self._update(job_id, "AND status IN ('accepted', 'queued')", status="done", result=json.dumps(result),
+        await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=json.dumps(result),
                            finished_at=time.time())
 
     async def claim_post(self, job_id: str) -> bool:
         """Take the job for posting; False if another coroutine has it, or it was posted or ended."""
-        return await self._update(job_id, "AND status = 'done'", status="posting")
-
-    async def release_post(self, job_id: str) -> None:
-        await self._update(job_id, "AND status = 'posting'", status="done")
+        return await self._update(job_id, _among(JobState.DONE), status=JobState.POSTING)
 
     async def record_post(self, job_id: str, message_id: int) -> None:
         """Where the result went, while its follow-ups still go out (the job stays `posting` until they have)."""
-        await self._update(job_id, "AND status = 'posting'", message_id=message_id)
+        await self._update(job_id, _among(JobState.POSTING), message_id=message_id)
 
     async def mark_posted(self, job_id: str, message_id: int) -> bool:
         """Record where a result was posted; False if it had been posted already (post it once)."""
-        return await self._update(job_id, "AND status != 'posted'", status="posted", message_id=message_id)
+        return await self._update(job_id, f"AND status != '{JobState.POSTED.value}'", status=JobState.POSTED,
+                                  message_id=message_id)
 
     async def count_extras(self, job_id: str, sent: int) -> None:
         await self._update(job_id, extras_sent=sent)
 
-    async def end(self, job_id: str, status: str, error: str | None = None) -> bool:
+    async def end(self, job_id: str, status: JobState, error: str | None = None) -> bool:
         """End an open job as failed, cancelled or expired; False if it had ended (or was posting) already."""
-        assert status in ENDS, status
-        return await self._update(job_id, "AND status IN ('accepted', 'queued', 'done')", status=status, error=error,
-                                  finished_at=time.time())
+        assert status in (JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED), status
+        return await self._update(job_id, _among(*ENDABLE), status=status, error=error, finished_at=time.time())
 
     async def give_up(self, job_id: str, error: str) -> bool:
         """End a finished job Discord never let us post (a channel that refuses for good) as failed."""
-        return await self._update(job_id, "AND status IN ('done', 'posting')", status="failed", error=error)
+        return await self._update(job_id, _among(JobState.DONE, JobState.POSTING), status=JobState.FAILED,
+                                  error=error)
 
-    async def set_status(self, job_id: str, status: str) -> None:
-        await self._update(job_id, status=status)
-
-    async def delete(self, job_id: str) -> None:
+    async def delete(self, job_id: str) -> bool:
         """A posted result was deleted: so are its drafts and their scores (the candidate log), with the
-        "Why this reply?" they answered; the reply itself stays for the ratings already given to it."""
+        "Why this reply?" they answered; the reply itself stays for the ratings already given to it.
+        False if the job has no result out (or was deleted already). A result whose follow-ups are still
+        going out (`posting`) can be deleted too: its Delete button is on the first message."""
         record = await self.get(job_id)
-        result = {k: v for k, v in (record.result or {}).items() if k != "candidates"} if record else None
-        await self._update(job_id, status="deleted", result=json.dumps(result) if result is not None else None)
+        if record is None:
+            return False
+        result = {k: v for k, v in (record.result or {}).items() if k != "candidates"}
+        return await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), status=JobState.DELETED,
+                                  result=json.dumps(result) if record.result is not None else None)
 
     async def slot_returned(self, job_id: str) -> None:
         await self._update(job_id, slot_open=0)
@@ -186,6 +196,7 @@ class JobBook:
 
     async def recent_finishes(self, limit: int = 20) -> list[float]:
         """When the last jobs finished (newest first), for the queue's measured throughput."""
-        async with self.db.execute("SELECT finished_at FROM jobs WHERE finished_at IS NOT NULL AND status IN "
-                                   "('done','posting','posted') ORDER BY finished_at DESC LIMIT ?", (limit,)) as cur:
+        finished = _among(JobState.DONE, JobState.POSTING, JobState.POSTED).removeprefix("AND ")
+        async with self.db.execute(f"SELECT finished_at FROM jobs WHERE finished_at IS NOT NULL AND {finished} "
+                                   "ORDER BY finished_at DESC LIMIT ?", (limit,)) as cur:
             return [float(row[0]) for row in await cur.fetchall()]

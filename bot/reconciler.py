@@ -1,14 +1,13 @@
 """The reconciler: every accepted job is driven to exactly one end from the book, not from a coroutine's memory.
 
-It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the
-broker is back after an outage. Each pass reads the open jobs from the book, asks the broker where
-they stand (one snapshot), and moves each one on:
+It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the broker
+is back after an outage. Each pass reads the open jobs from the book, asks the broker where they stand (one
+snapshot), and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it;
-- a finished job is posted, once: claimed in the book, sent, recorded; a claim left by a crash is
-  checked against the channel before anything is sent again;
-- a failed or withdrawn job ends with an honest status;
+- a finished job is posted, once: claimed in the book, sent, recorded (a claim left by a crash is checked
+  against the channel before anything is sent again); a failed or withdrawn one ends with an honest status;
 - a waiting or running job's status message shows its real place in the queue and an estimate from
   the measured throughput (edited only when that changes, or once a minute);
 - a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
@@ -39,15 +38,14 @@ from bot.poster import Poster
 from bot.render import status_line
 from config.log_setup import job_context
 from contracts.jobs import Job, JobView
+from contracts.states import WAITING, JobState, Stage
 
 log = logging.getLogger(__name__)
 
 DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
 REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
 MAX_BACKOFF_S = 30.0
-# A job the front door has just written down is submitted by the front door itself; only one still
-# unsubmitted after this long (the bot died in between, or the broker was away) is the reconciler's.
-ACCEPT_GRACE_S = 10.0
+ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
 
 
 class Jobs(Protocol):
@@ -102,9 +100,9 @@ class Reconciler:
         await self._return_slots()
         records = await self.book.open_jobs()
         now = self.clock()
-        for record in [r for r in records if r.status == "accepted" and now - r.created_at > ACCEPT_GRACE_S]:
+        for record in [r for r in records if r.status is JobState.ACCEPTED and now - r.created_at > ACCEPT_GRACE_S]:
             await self._submit(record)
-        views = await self._snapshot([r.job_id for r in records if r.status in ("accepted", "queued")])
+        views = await self._snapshot([r.job_id for r in records if r.status in WAITING])
         for record in records:
             try:
                 with job_context(record.job_id):  # every line logged about it names it
@@ -131,18 +129,18 @@ class Reconciler:
         return views
 
     async def _settle(self, record: JobRecord, views: dict[str, JobView] | None) -> None:
-        if record.status in ("done", "posting"):
+        if record.status in (JobState.DONE, JobState.POSTING):
             if self.clock() - (record.finished_at or record.created_at) <= self.expire_after_s:
                 await self._post(record)
             elif await self.book.give_up(record.job_id, "Discord refused its post until it expired"):
                 log.error("job %s: Discord refused its post until it expired (does the bot still have Send "
                           "Messages in channel %s?); giving up", record.job_id, record.channel_id)
-                await self.close(record, "failed")
-        elif record.status in ("accepted", "queued"):
+                await self.close(record, Stage.FAILED)
+        elif record.status in WAITING:
             if self.clock() - record.created_at > self.expire_after_s:
-                await self._end(record, "expired", "nothing came back before it expired")
+                await self._end(record, JobState.EXPIRED, "nothing came back before it expired")
             elif views is None:
-                await self._show(record, ("unreachable",))
+                await self._show(record, (Stage.UNREACHABLE,))
             elif record.job_id in views:
                 await self._follow(record, views[record.job_id])
 
@@ -157,31 +155,31 @@ class Reconciler:
         else:
             if record.lost_since is not None:
                 await self.book.set_lost_since(record.job_id, None)
-            if view.state == "running":
-                await self._show(record, (view.stage or "generating",))
+            if view.state == "running":  # the worker's stage, as free text: one this side knows, or "working"
+                await self._show(record, (Stage.running(view.stage),))
             elif view.state == "reserved":
-                await self._show(record, ("reserved",))
+                await self._show(record, (Stage.RESERVED,))
             else:
-                await self._show(record, ("queued", view.position, await self.estimate(view.position or 1)))
+                await self._show(record, (Stage.QUEUED, view.position, await self.estimate(view.position or 1)))
 
     async def _finished(self, record: JobRecord, view: JobView) -> None:
         result = view.result
         if result is None:
-            await self._end(record, "failed", view.stage or "the worker could not run it")
+            await self._end(record, JobState.FAILED, view.stage or "the worker could not run it")
         elif result.status == "ok":
             await self.book.store_result(record.job_id, result.model_dump(mode="json"))
             fresh = await self.book.get(record.job_id)
             if fresh is not None:
                 await self._post(fresh)
         elif result.status == "cancelled":
-            await self._end(record, "cancelled")
+            await self._end(record, JobState.CANCELLED)
         else:
             log.warning("job %s failed: %s", record.job_id, result.error)
-            await self._end(record, "failed", result.error)
+            await self._end(record, JobState.FAILED, result.error)
 
     async def _lost(self, record: JobRecord) -> None:
         now = self.clock()
-        if record.status == "accepted":
+        if record.status is JobState.ACCEPTED:
             return  # not on the broker yet: the next pass submits it
         if record.lost_since is None:
             await self.book.set_lost_since(record.job_id, now)
@@ -193,7 +191,7 @@ class Reconciler:
     async def _submit(self, record: JobRecord, dead_worker: str | None = None) -> None:
         job = record.queued_job()
         if job is None:
-            await self._end(record, "failed", "the job was not recorded in full")
+            await self._end(record, JobState.FAILED, "the job was not recorded in full")
             return
         try:
             # An orphan's dead holder is forgotten first, so that the next pass does not resubmit it again.
@@ -222,9 +220,9 @@ class Reconciler:
         shown = self._shown.get(record.job_id)
         if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
             return
-        stage = key[0]
-        text = (status_line(stage, key[1], key[2], as_of=now) if stage == "queued"
-                else status_line(stage, as_of=now if stage in ("reserved", "unreachable") else None))
+        stage: Stage = key[0]
+        text = (status_line(stage, key[1], key[2], as_of=now) if stage is Stage.QUEUED
+                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None))
         try:
             if record.status_message_id is None:
                 await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)
@@ -259,7 +257,7 @@ class Reconciler:
             await self.poster.send(record, text)
             await self.book.count_extras(record.job_id, i + 1)
         await self.book.mark_posted(record.job_id, message_id)
-        await self.close(record, "done")
+        await self.close(record, Stage.DONE)
 
     async def _already_posted(self, record: JobRecord) -> int | None:
         try:
@@ -268,16 +266,18 @@ class Reconciler:
             log.warning("could not check whether job %s was posted (%s); posting it", record.job_id, exc)
             return None
 
-    async def _end(self, record: JobRecord, status: str, reason: str | None = None) -> None:
-        if status == "expired":
+    async def _end(self, record: JobRecord, status: JobState, reason: str | None = None) -> None:
+        if status is JobState.EXPIRED:
             try:  # so that a worker never runs it later for nobody
                 await asyncio.to_thread(self.jobs.withdraw, record.job_id, record.kind)
             except Exception as exc:  # noqa: BLE001 - the broker is away; the job ends all the same
                 log.info("could not withdraw expired job %s (%s)", record.job_id, exc)
         if await self.book.end(record.job_id, status, reason):  # the reason is the operator's, in the book
-            await self.close(record, status)
+            stage = Stage.closing(status)
+            assert stage is not None, status  # the book ends a job only as failed, cancelled or expired
+            await self.close(record, stage)
 
-    async def close(self, record: JobRecord, stage: str) -> None:
+    async def close(self, record: JobRecord, stage: Stage) -> None:
         """A job is over: its status says how, and the member's slot comes back."""
         self._shown.pop(record.job_id, None)
         if record.status_message_id is not None:

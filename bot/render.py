@@ -13,12 +13,13 @@ import base64
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import discord
 
 from contracts import scores
 from contracts.cv import cv_section_list
+from contracts.states import Stage
 from contracts.text_safety import neutralise_mentions
 
 DESCRIPTION_LIMIT = 4096
@@ -110,33 +111,41 @@ def reply_embed(colleague: str, title: str, reply: str, thumbnail_url: str | Non
     return Rendered(embed, [c for text in chunks[1:] for c in split_text(text, MESSAGE_LIMIT)])
 
 
-def status_line(stage: str, position: int | None = None, eta_s: float | None = None, as_of: float | None = None,
+def status_line(stage: Stage, position: int | None = None, eta_s: float | None = None, as_of: float | None = None,
                 reason: str | None = None) -> str:
-    """The one status message a job keeps while it waits and runs.
+    """The one status message a job keeps while it waits and runs, and closes with when it is over.
 
     An estimate says when it was made (`as_of`, shown in each reader's own time zone), so a message
-    that could not be updated for a while never passes an old estimate off as current.
+    that could not be updated for a while never passes an old estimate off as current. Every stage has
+    its own line; text that is no stage (a worker's stage this side does not know) reads as working.
     """
     when = f" (as of <t:{int(as_of)}:T>)" if as_of is not None else ""
-    if stage == "queued":
-        where = f"number {position} in the queue" if position else "in the queue"
-        eta = f", about {max(1, round(eta_s))} s" if eta_s else ""
-        return f"⏳ Queued: {where}{eta}{when}."
-    if stage == "reserved":
-        return f"⏳ Next up: a worker has taken it{when}."
-    if stage == "unreachable":
-        return f"⏳ Queued; the queue cannot be reached right now, so there is no estimate{when}."
-    if stage == "loading models":
-        return "⚙️ Waking up (loading the models)..."
-    if stage == "generating":
-        return "✍️ Writing drafts and picking the best..."
-    if stage == "cancelled":
-        return "✖️ Cancelled."
-    if stage == "failed":
-        return f"⚠️ That did not work{': ' + safe(reason)[:300] if reason else ''}; please try again."
-    if stage == "expired":
-        return "⌛ Nothing came back in time, so I stopped waiting; please ask again."
-    return "✅ Done."
+    known = Stage.named(stage)
+    match known:
+        case Stage.QUEUED:
+            where = f"number {position} in the queue" if position else "in the queue"
+            eta = f", about {max(1, round(eta_s))} s" if eta_s else ""
+            return f"⏳ Queued: {where}{eta}{when}."
+        case Stage.RESERVED:
+            return f"⏳ Next up: a worker has taken it{when}."
+        case Stage.UNREACHABLE:
+            return f"⏳ Queued; the queue cannot be reached right now, so there is no estimate{when}."
+        case Stage.LOADING:
+            return "⚙️ Waking up (loading the models)..."
+        case Stage.GENERATING:
+            return "✍️ Writing drafts and picking the best..."
+        case Stage.WORKING:
+            return "⚙️ Working on it..."
+        case Stage.DONE:
+            return "✅ Done."
+        case Stage.CANCELLED:
+            return "✖️ Cancelled."
+        case Stage.FAILED:
+            return f"⚠️ That did not work{': ' + safe(reason)[:300] if reason else ''}; please try again."
+        case Stage.EXPIRED:
+            return "⌛ Nothing came back in time, so I stopped waiting; please ask again."
+        case _:
+            assert_never(known)
 
 
 WHY_NOTE = ("P(real): how sure the realism discriminator is that a person wrote the draft. quality: the rating "

@@ -32,6 +32,7 @@ from bot.render import NO_PINGS, status_line
 from config.log_setup import job_context
 from contracts.errors import RateLimited
 from contracts.jobs import Job
+from contracts.states import WAITING, JobState, Stage
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class JobRunner:
                                 colleague_id)
             position = await self.book.position(job.job_id)
             await self._submit(job)  # in the same order as the places in line (it fails fast: no retries)
-        text = status_line("queued", position, await self.reconciler.estimate(position), as_of=self.clock())
+        text = status_line(Stage.QUEUED, position, await self.reconciler.estimate(position), as_of=self.clock())
         try:
             message_id = await self._first_status(text, job.job_id, interaction, reply_to, channel_id)
             await self.book.set_status_message(job.job_id, message_id, text)
@@ -95,8 +96,7 @@ class JobRunner:
     async def _close_if_over(self, job_id: str) -> None:
         """A job that ended while its first status was on its way (a fast worker): that status says so too."""
         record = await self.book.get(job_id)
-        stage = {"posted": "done", "failed": "failed", "expired": "expired", "cancelled": "cancelled"}.get(
-            record.status if record else "")
+        stage = Stage.closing(record.status) if record is not None else None
         if record is not None and stage is not None:
             try:
                 await self.poster.edit_status(record, status_line(stage), final=True)
@@ -138,7 +138,7 @@ class JobRunner:
     async def cancel(self, job_id: str) -> bool:
         """Withdraw a job no worker has admitted: it will never run. False if it is running or over."""
         record = await self.book.get(job_id)
-        if record is None or record.status not in ("accepted", "queued"):
+        if record is None or record.status not in WAITING:
             return False
         try:
             withdrawn = await asyncio.to_thread(self.jobs.withdraw, job_id, record.kind)
@@ -146,7 +146,7 @@ class JobRunner:
             log.warning("could not withdraw job %s (%s)", job_id, exc)
             raise RateLimited("I cannot reach the queue to cancel that right now; try again in a moment.", 10) \
                 from None
-        if withdrawn and await self.book.end(job_id, "cancelled"):
-            await self.reconciler.close(record, "cancelled")
+        if withdrawn and await self.book.end(job_id, JobState.CANCELLED):
+            await self.reconciler.close(record, Stage.CANCELLED)
             return True
         return False

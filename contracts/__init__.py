@@ -6,6 +6,7 @@ else of ours, so the bot can use it without pulling in a model, and a model with
 
     contracts.errors       the exception tree, from ImplementorError down
     contracts.jobs         jobs (what the bot asks for) and results (what a worker answers), as JSON
+    contracts.states       a job's states in the bot's book, and the stages its status message shows
     contracts.persona      who a colleague is, as the writer reads it: name, title, a few skills
     contracts.cv           the CV's sections: parsing, the skills list, rendering for people
     contracts.scores       the drafts' scores as a small table (--explain, "Why this reply?")

@@ -53,8 +53,7 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
     from bot.app import create_bot
     from bot.limits import LimitConfig, Limits
     from bot.store import Store
-    from workers.app import create_app
-    from workers.client import JobClient
+    from workers.client import stack_client
 
     # Only a serving bot talks to Redis; `bot sync` builds the same command tree without one.
     url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://localhost:6379/0"
@@ -62,7 +61,7 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
     limits = Limits(aioredis.Redis.from_url(url),
                     LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap,
                                 slot_lifetime_s=settings.result_ttl_s))
-    return create_bot(settings, JobClient(create_app(settings)), store, limits, serve=serve)
+    return create_bot(settings, stack_client(settings, url), store, limits, serve=serve)
 
 
 async def run_bot(settings: Settings) -> None:

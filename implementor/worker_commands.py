@@ -28,8 +28,7 @@ TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for the result.
 @contextmanager
 def job_client(settings: Settings) -> Iterator[JobClient]:
     """The stack's queue if IMPLEMENTOR_BROKER_URL is set, else an embedded worker in this process."""
-    from workers.app import create_app
-    from workers.client import JobClient
+    from workers.client import stack_client
     from workers.embedded import embedded_worker
 
     if settings.broker_url is None:
@@ -37,7 +36,7 @@ def job_client(settings: Settings) -> Iterator[JobClient]:
         with embedded_worker(settings) as client:
             yield client
     else:
-        client = JobClient(create_app(settings))
+        client = stack_client(settings)
         client.check_broker()  # one line naming the URL, not minutes of retries and a traceback
         yield client
 

@@ -1,22 +1,37 @@
-"""Shared fixtures: tiny models and real (LFW) faces, small enough for a CPU test run."""
+"""Shared fixtures: tiny models and real (LFW) faces, small enough for a CPU test run.
+
+torch and the models are imported inside the fixtures that make models, never at the top: the bot's
+and the contracts' tests take none of them, and so run where torch is not installed (the bot's image).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from models.face.data import FaceData
+    from models.face.dcgan import DCGANConfig
 
 # No test may reach a model hub; read by huggingface_hub when first imported, so set it first.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
 
-from models.face.data import FaceData, load_face_data  # noqa: E402
-from models.face.dcgan import DCGANConfig  # noqa: E402
-from models.face.train import FaceTrainConfig, train_face  # noqa: E402
+def needs_torch() -> Any:
+    """torch, for a fixture that makes a model; where it is not installed, the tests that need one skip."""
+    return pytest.importorskip("torch", reason="torch is not installed (the bot's image): no test models")
 
-# The test models are tiny: one thread runs them fastest, and never fights a busy machine for cores.
-torch.set_num_threads(1)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test models are tiny: one thread runs them fastest, and never fights a busy machine for cores."""
+    if importlib.util.find_spec("torch") is not None:  # where torch is installed; the bot's tests need none
+        import torch
+
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)
@@ -33,17 +48,27 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def lfw32() -> FaceData:
     """The real LFW faces at 32 px, grayscale, split 80/20."""
+    needs_torch()
+    from models.face.data import load_face_data
+
     return load_face_data("lfw", 32, 1)
 
 
 @pytest.fixture(scope="session")
 def tiny_config() -> DCGANConfig:
+    needs_torch()
+    from models.face.dcgan import DCGANConfig
+
     return DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, tiny_config: DCGANConfig) -> Path:
     """A tiny DCGAN trained for a few steps: a real checkpoint directory, quick to make."""
+    torch = needs_torch()
+
+    from models.face.train import FaceTrainConfig, train_face
+
     out = tmp_path_factory.mktemp("ckpt") / "face"
     torch.manual_seed(0)
     train_face(lfw32, out, tiny_config, FaceTrainConfig(steps=4, batch_size=8, sample_every=2,
@@ -54,6 +79,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, t
 @pytest.fixture(scope="session")
 def minilm():  # type: ignore[no-untyped-def]
     """The shipped all-MiniLM-L6-v2 encoder, on the CPU."""
+    needs_torch()
     from models.common.encoder import SentenceEncoder
 
     return SentenceEncoder.load("all-MiniLM-L6-v2", "cpu")
@@ -86,6 +112,8 @@ MICRO = {"n_layer": 2, "n_head": 2, "n_embd": 32, "n_positions": 192, "vocab_siz
 @pytest.fixture(scope="session")
 def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path) -> Path:
     """A micro GPT-2 writer trained for two epochs on the mini corpus: real files, seconds to make."""
+    torch = needs_torch()
+
     from models.corpus.splits import load_split
     from models.writer.model import WriterSize, new_model, train_tokenizer
     from models.writer.prompts import training_text
@@ -105,6 +133,7 @@ def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path)
 def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small BERT saved with save_pretrained (MiniLM's tokenizer, a 2-layer 32-wide model): the path
     an operator's `bert-base-uncased` or own directory takes, in a second of CPU."""
+    torch = needs_torch()
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from models.common.encoder import bundled_minilm_dir

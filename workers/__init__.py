@@ -10,7 +10,6 @@
     beat.py         Celery beat's persistent scheduler, with a heartbeat for its healthcheck
     metrics.py      batch sizes, stage times and drafts passing, for Prometheus, summed over the pool
     autoscale.py    grow the pool only when the GPU has room for another model set
-    local_stack.py  a redis-server and a worker process on this machine (tests, benchmarks)
     worker.py       the module `celery -A workers.worker worker` starts from
 
 May import: `contracts`, `config`, `models` (the tasks load models lazily, in the worker process).

@@ -7,7 +7,10 @@ resubmission of the same job is recognised by the workers' ledger.
   from the broker's own list, oldest first), whether a worker holds or runs it, and its result.
 - a job taken or started by a worker that no longer beats (`workers/liveness.py`) is `orphaned`;
   `resubmit` queues it again at once instead of after the visibility timeout.
-- `withdraw` cancels a job for good if no worker has admitted it yet (see `workers/ledger.py`).
+- `withdraw` cancels a job for good if no worker has admitted it yet, in the ledger the client was
+  built with: the workers' (`workers/ledger.py`; Redis on the stack, the embedded worker's in memory).
+- what the result backend says of a job is decoded in one place (`_decode`), for `stage`, `result`
+  and `snapshot` alike.
 - `check_broker` turns an unreachable broker into one clear line before anything is queued.
 """
 
@@ -16,18 +19,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from celery.result import AsyncResult
 from pydantic import TypeAdapter
 
-from config.settings import redacted_url
+from config.settings import Settings, redacted_url
 from contracts.errors import ConfigError, ImplementorError, JobTimeout
 from contracts.jobs import IntroduceJob, IntroduceResult, JobView, ProjectJob, ProjectResult, Result
 from workers import liveness
-from workers.app import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE
-from workers.ledger import RedisLedger
+from workers.app import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, create_app
+from workers.ledger import Ledger, RedisLedger
 
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
 Progress = Callable[[str], None]
@@ -45,9 +48,38 @@ def _task_id(message: bytes | str) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Backend:
+    """What the result backend says of one job, decoded once."""
+
+    result: Result | None = None  # it finished, with this result
+    crash: str | None = None  # the task itself crashed (our tasks record errors as results instead)
+    started: bool = False  # a worker has started it (and not finished)
+    stage: str = "generating"  # what the worker running it says it is doing
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.crash is not None
+
+
+def _decode(meta: dict[str, Any]) -> _Backend:
+    """A job's task meta (`backend.get_task_meta`) as a `_Backend`; a job the backend has not seen is waiting."""
+    status, value = meta.get("status"), meta.get("result")
+    if status == "SUCCESS":
+        return _Backend(result=_RESULT.validate_python(value))
+    if status == "FAILURE":
+        return _Backend(crash=f"failed in the worker: {value!r}"[:300])
+    if status in ("PROGRESS", "STARTED"):  # STARTED's meta is Celery's (pid, hostname); PROGRESS's ours
+        stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
+        return _Backend(started=True, stage=str(stage))
+    return _Backend()
+
+
 class JobClient:
-    def __init__(self, app: Celery) -> None:
-        self.app = app
+    """The queue as the bot and the command line use it: `app` sends and reads jobs, `ledger` withdraws them."""
+
+    def __init__(self, app: Celery, ledger: Ledger) -> None:
+        self.app, self.ledger = app, ledger
 
     def submit(self, job: IntroduceJob | ProjectJob) -> str:
         """Queue a job under its own id; raises at once if the broker is away (callers retry, not kombu)."""
@@ -55,31 +87,29 @@ class JobClient:
                            task_id=job.job_id, queue=GPU_QUEUE, retry=False)
         return job.job_id
 
-    def stage(self, job_id: str) -> str:
-        """"queued", "loading models", "generating" or "done", as far as the result backend knows."""
-        async_result = AsyncResult(job_id, app=self.app)
-        state = async_result.state
-        if state == "PROGRESS" and isinstance(async_result.info, dict):
-            return str(async_result.info.get("stage", "generating"))
-        return {"SUCCESS": "done", "STARTED": "generating", "FAILURE": "done"}.get(state, "queued")
+    def _backend(self, job_id: str) -> _Backend:
+        return _decode(self.app.backend.get_task_meta(job_id))
 
-    def _finished(self, job_id: str) -> Result | None:
-        async_result = AsyncResult(job_id, app=self.app)
-        if async_result.state == "SUCCESS":
-            return _RESULT.validate_python(async_result.result)
-        if async_result.state == "FAILURE":
-            raise ImplementorError(f"job {job_id} failed in the worker: {async_result.result!r}")
-        return None
+    def stage(self, job_id: str) -> str:
+        """"queued", "loading models", "generating" (or another stage a worker names) or "done",
+        as far as the result backend knows."""
+        return self._stage(self._backend(job_id))
+
+    @staticmethod
+    def _stage(backend: _Backend) -> str:
+        return "done" if backend.finished else backend.stage if backend.started else "queued"
 
     def result(self, job_id: str, timeout: float, on_progress: Progress | None = None, poll: float = 0.1) -> Result:
         """Block until the job's result arrives (the command line)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            finished = self._finished(job_id)
-            if finished is not None:
-                return finished
+            backend = self._backend(job_id)
+            if backend.crash is not None:
+                raise ImplementorError(f"job {job_id} {backend.crash}")
+            if backend.result is not None:
+                return backend.result
             if on_progress is not None:
-                on_progress(self.stage(job_id))
+                on_progress(self._stage(backend))
             time.sleep(poll)
         raise JobTimeout(f"job {job_id} did not finish within {timeout:.0f} s")
 
@@ -96,21 +126,16 @@ class JobClient:
 
     def _view(self, job_id: str, waiting: list[str], taken: set[str],
               held: dict[str, tuple[str, bool]] | None = None) -> JobView:
-        meta = self.app.backend.get_task_meta(job_id)
-        status, value = meta.get("status"), meta.get("result")
-        if status == "SUCCESS":
-            return JobView(job_id=job_id, state="done", result=_RESULT.validate_python(value))
-        if status == "FAILURE":  # the task itself crashed (our tasks record errors as results instead)
-            return JobView(job_id=job_id, state="done", result=None, stage=f"failed in the worker: {value!r}"[:300])
+        backend = self._backend(job_id)
+        if backend.finished:  # a crash is done too, with no result: its stage says why
+            return JobView(job_id=job_id, state="done", result=backend.result, stage=backend.crash)
         holder, alive = (held or {}).get(job_id, (None, True))
-        started = status in ("PROGRESS", "STARTED")
-        if holder is not None and not alive and job_id not in waiting and (job_id in taken or started):
+        if holder is not None and not alive and job_id not in waiting and (job_id in taken or backend.started):
             # Taken or started by a worker that stopped beating: it will not finish there. (A job back
             # in the queue, restored by a worker shutting down, is simply queued.)
             return JobView(job_id=job_id, state="orphaned", worker=holder)
-        if started and job_id not in waiting:  # (in the queue too: a copy submitted again waits for a worker)
-            stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
-            return JobView(job_id=job_id, state="running", stage=str(stage))
+        if backend.started and job_id not in waiting:  # (in the queue too: a copy submitted again waits for a worker)
+            return JobView(job_id=job_id, state="running", stage=backend.stage)
         if job_id in taken:
             return JobView(job_id=job_id, state="reserved", position=1)
         if job_id in waiting:
@@ -134,10 +159,8 @@ class JobClient:
 
     def withdraw(self, job_id: str, kind: str) -> bool:
         """Cancel a job for good if no worker has admitted it; False if it is running or done already."""
-        settings = self.app.conf.implementor_settings
-        ledger = RedisLedger.from_url(settings.broker_url.get_secret_value(), settings.result_ttl_s)
         cancelled = _RESULTS[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
-        return ledger.withdraw(job_id, cancelled.model_dump_json())
+        return self.ledger.withdraw(job_id, cancelled.model_dump_json())
 
     def request_harvest(self) -> None:
         """Ask the learner for a harvest now (after `/learn enable`), instead of at the next scheduled run."""
@@ -156,6 +179,16 @@ class JobClient:
             # without it they skip that, instead of retrying against a broker that may be gone.
             consumer._pubsub = None
         self.app.close()
+
+
+def stack_client(settings: Settings, url: str | None = None) -> JobClient:
+    """A client of the stack's queue: the app on the broker, and the workers' ledger in Redis at `url`
+    (the broker's, by default)."""
+    if url is None:
+        if settings.broker_url is None:
+            raise ConfigError("the stack's queue needs IMPLEMENTOR_BROKER_URL (the Redis the workers use)")
+        url = settings.broker_url.get_secret_value()
+    return JobClient(create_app(settings), RedisLedger.from_url(url, settings.result_ttl_s))
 
 
 def check_redis(url: str, timeout: float = 3.0) -> None:

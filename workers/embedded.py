@@ -29,7 +29,8 @@ def embedded_worker(settings: Settings, start_timeout: float = 30.0, ledger: Led
     """
     if settings.broker_url is not None:
         raise ConfigError("the embedded worker is for running without a broker; IMPLEMENTOR_BROKER_URL is set")
-    app = create_app(settings, ledger or MemoryLedger())
+    ledger = ledger or MemoryLedger()
+    app = create_app(settings, ledger)
     if poll_s is not None:
         app.conf.broker_transport_options = {**app.conf.broker_transport_options, "polling_interval": poll_s}
     started = threading.Event()
@@ -46,7 +47,7 @@ def embedded_worker(settings: Settings, start_timeout: float = 30.0, ledger: Led
     try:
         if not started.wait(start_timeout):
             raise ConfigError(f"the embedded worker did not start within {start_timeout:.0f} s")
-        yield JobClient(app)
+        yield JobClient(app, ledger)  # a withdrawal is recorded where the worker admits jobs
     finally:
         worker.stop(in_sighandler=False)
         thread.join(timeout=10)

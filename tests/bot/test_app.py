@@ -12,6 +12,7 @@ from bot_fake_queue import FakeJobs
 
 from bot.app import ImplementorBot, intents
 from bot.poster import Poster
+from bot.views import ACTIONS
 from config.settings import Settings
 
 
@@ -29,7 +30,8 @@ def test_the_bot_asks_for_no_privileged_intents() -> None:
 
 async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: ImplementorBot) -> None:
     assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn", "Help"}
-    assert len(bot.dynamic_items) == 5  # cancel, why, rate, delete, regenerate
+    assert len(bot.dynamic_items) == 1  # one class, carrying every action
+    assert set(ACTIONS) == {"cancel", "why", "rate", "delete", "regen"}
     assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
 

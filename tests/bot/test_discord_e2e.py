@@ -24,13 +24,13 @@ from fake_discord import APPLICATION_ID, FakeDiscord, Recorded
 from pydantic import SecretStr
 from yarl import URL
 
+from bench.local_stack import RedisServer, worker_process
 from bot.app import ImplementorBot, create_bot
 from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
-from workers.local_stack import RedisServer, worker_process
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it)", allow_module_level=True)
 

@@ -3,7 +3,9 @@ and the moves that make posting exactly-once: one claim, one post, one end, one 
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 from bot.store import Store
 from contracts.jobs import IntroduceJob, ProjectJob
@@ -52,8 +54,7 @@ async def test_a_claim_keeps_where_the_result_went_while_its_follow_ups_go_out(s
     await store.jobs.count_extras(job.job_id, 1)
     [record] = await store.jobs.open_jobs()
     assert (record.status, record.message_id, record.extras_sent) == ("posting", 111, 1)
-    await store.jobs.release_post(job.job_id)
-    assert await store.jobs.claim_post(job.job_id)
+    assert not await store.jobs.claim_post(job.job_id)  # a second poster finds it taken, follow-ups and all
 
 
 async def test_an_end_is_final_and_leaves_a_slot_to_give_back(store: Store) -> None:
@@ -89,3 +90,24 @@ async def test_recent_finishes_are_the_results_newest_first(store: Store) -> Non
     await store.jobs.store_result(jobs[2].job_id, {"reply": "3"})
     finishes = await store.jobs.recent_finishes()
     assert len(finishes) == 2 and finishes[0] >= finishes[1]
+
+
+async def test_only_a_result_that_went_out_can_be_deleted_and_only_once(store: Store) -> None:
+    job = ProjectJob(request=REQUEST)
+    await store.jobs.add(job, 7, 500, 42)
+    assert not await store.jobs.delete(job.job_id)  # nothing was posted: nothing to delete
+    await store.jobs.store_result(job.job_id, {"reply": "Yes.", "candidates": [{"text": "Yes."}]})
+    assert not await store.jobs.delete(job.job_id)
+    assert await store.jobs.claim_post(job.job_id) and await store.jobs.mark_posted(job.job_id, 111)
+    assert await store.jobs.delete(job.job_id)
+    assert not await store.jobs.delete(job.job_id) and not await store.jobs.delete("job-never-was")
+    record = await store.jobs.get(job.job_id)
+    assert record is not None and record.status == "deleted" and record.result == {"reply": "Yes."}
+
+
+def test_the_job_book_is_the_only_writer_of_the_jobs_table() -> None:
+    root = Path(__file__).parents[2]
+    writes = re.compile(r"(UPDATE|INSERT INTO|DELETE FROM)\s+jobs\b", re.IGNORECASE)
+    writers = sorted(str(path.relative_to(root)) for folder in ("bot", "learning", "workers", "implementor")
+                     for path in (root / folder).rglob("*.py") if writes.search(path.read_text(encoding="utf-8")))
+    assert writers == ["bot/jobbook.py"]

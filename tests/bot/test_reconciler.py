@@ -63,6 +63,18 @@ async def test_a_job_a_worker_runs_says_so(
     assert channel.statuses[0].content == "✍️ Writing drafts and picking the best..."
 
 
+async def test_a_job_at_a_stage_the_bot_does_not_know_is_working_not_done(
+        wiring: Wiring, jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, channel: FakeChannel) -> None:
+    jobs.hold, jobs.running_stage = True, "done"  # a worker's free text: the job is still running
+    await ask(make_interaction())
+    jobs.start(jobs.submitted[0].job_id)
+    await wiring.reconciler.pass_once()
+    assert channel.statuses[0].content == "⚙️ Working on it..."
+    jobs.running_stage = "loading models"
+    await wiring.reconciler.pass_once()
+    assert channel.statuses[0].content == "⚙️ Waking up (loading the models)..."
+
+
 async def test_the_broker_away_fails_nothing_and_the_status_says_it_cannot_be_reached(
         wiring: Wiring, jobs: FakeJobs, store: Store, limits: Limits, ask: Ask, make_interaction: MakeInteraction,
         channel: FakeChannel) -> None:

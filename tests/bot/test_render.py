@@ -18,6 +18,7 @@ from bot.render import (
 )
 from contracts.scores import CandidateScore
 from contracts.scores import scores_table as shared_scores_table
+from contracts.states import Stage
 
 
 @pytest.mark.parametrize("limit", [50, 1024, 2000])
@@ -88,6 +89,17 @@ def test_status_lines() -> None:
     assert status_line("done").startswith("✅")
     assert status_line("cancelled") == "✖️ Cancelled."
     assert status_line("expired") == "⌛ Nothing came back in time, so I stopped waiting; please ask again."
+
+
+def test_every_stage_has_its_own_line_and_only_done_says_done() -> None:
+    lines = {stage: status_line(stage) for stage in Stage}
+    assert len(set(lines.values())) == len(Stage)
+    assert [stage for stage, line in lines.items() if line.startswith("✅")] == [Stage.DONE]
+
+
+@pytest.mark.parametrize("stage", ["compiling kernels", "Done", ""])
+def test_a_stage_the_bot_does_not_know_reads_as_working_never_done(stage: str) -> None:
+    assert status_line(stage) == status_line(Stage.WORKING) == "⚙️ Working on it..."
 
 
 def test_an_estimate_says_when_it_was_made_in_each_readers_time() -> None:

@@ -8,7 +8,7 @@ from bot_fake_queue import REQUEST, FakeJobs
 
 from bot.app import Wiring
 from bot.store import Store
-from bot.views import RateButton, may_delete
+from bot.views import ACTIONS, ActionButton, may_delete
 from contracts.jobs import IntroduceJob
 
 
@@ -64,7 +64,7 @@ async def test_an_introduction_recorded_as_persona_is_rated_with_its_cv(wiring: 
                                                                        make_interaction: MakeInteraction) -> None:
     await store.jobs.add(IntroduceJob(job_id="job-intro-1"), 7, 500, 42)
     await store.jobs.store_result("job-intro-1", {"persona": {"cv": "## Profile\nI count."}})  # before `profile`
-    await store.jobs.set_status("job-intro-1", "posted")
+    assert await store.jobs.claim_post("job-intro-1") and await store.jobs.mark_posted("job-intro-1", 111)
     await wiring.buttons.rate("job-intro-1", 5).callback(make_interaction(user_id=50))  # type: ignore[arg-type]
     [rating] = await store.feedback()
     assert rating["request"] == "introduce yourself" and rating["reply"] == "## Profile\nI count."
@@ -76,14 +76,14 @@ async def test_messages_carry_only_the_button_classes_the_bot_registers(wiring: 
     # before: a message carrying an unbound button would leave every later click without its actions.
     buttons = wiring.buttons
     registered = set(buttons.dynamic_items)
-    assert len(registered) == 5 and not hasattr(RateButton, "actions")
+    assert registered == {buttons.item} and not hasattr(ActionButton, "actions")
     views = [buttons.status_view("job-0001"), buttons.result_view("job-0001", "project"),
              buttons.result_view("job-0001", "introduce")]
     assert all(type(item) in registered for view in views for item in view.children)
 
-    match = buttons.rate.__discord_ui_compiled_template__.fullmatch("implementor:rate:job-0001:5")
-    clicked = await buttons.rate.from_custom_id(make_interaction(), None, match)  # type: ignore[arg-type]
-    assert type(clicked) is buttons.rate and clicked.actions is buttons.actions and clicked.score == 5
+    match = buttons.item.__discord_ui_compiled_template__.fullmatch("implementor:rate:job-0001:5")
+    clicked = await buttons.item.from_custom_id(make_interaction(), None, match)  # type: ignore[arg-type]
+    assert type(clicked) is buttons.item and clicked.actions is buttons.actions and clicked.score == 5
 
 
 async def test_every_message_the_bot_sends_carries_only_registered_buttons(
@@ -96,3 +96,20 @@ async def test_every_message_the_bot_sends_carries_only_registered_buttons(
     carried = [item for m in channel.messages for view in [m.kwargs.get("view")] if view is not None
                for item in getattr(view, "children", [])]
     assert carried and all(type(item) in registered for item in carried)
+
+
+async def test_every_action_comes_back_from_its_custom_id_and_only_a_rating_has_a_score(
+        wiring: Wiring, make_interaction: MakeInteraction) -> None:
+    buttons = wiring.buttons
+    sent = [buttons.cancel("job-0001"), buttons.why("job-0001"), buttons.rate("job-0001", 1),
+            buttons.delete("job-0001"), buttons.regenerate("job-0001")]
+    assert {b.action for b in sent} == set(ACTIONS)
+    template = buttons.item.__discord_ui_compiled_template__
+    for button in sent:
+        match = template.fullmatch(button.custom_id)
+        clicked = await buttons.item.from_custom_id(make_interaction(), None, match)  # type: ignore[arg-type]
+        assert (clicked.action, clicked.job_id, clicked.score) == (button.action, "job-0001", button.score)
+        assert clicked.item.label == button.item.label and clicked.item.emoji == button.item.emoji
+    for forged in ("implementor:rate:job-0001", "implementor:why:job-0001:5", "implementor:rate:job-0001:6",
+                   "implementor:launch:job-0001"):
+        assert template.fullmatch(forged) is None, forged

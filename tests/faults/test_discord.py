@@ -11,7 +11,7 @@ import pytest
 from fake_discord import APPLICATION_ID
 from fault_stack import record, wait_for
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 async def test_five_429s_on_the_first_message_still_end_in_one_answer(make_stack: Any) -> None:

@@ -6,9 +6,10 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from fault_stack import record, wait_for
 
-pytestmark = __import__("pytest").mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 async def test_a_bot_killed_mid_job_answers_everything_after_its_restart(make_stack: Any) -> None:

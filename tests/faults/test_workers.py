@@ -8,13 +8,20 @@ import time
 from typing import Any
 
 import pytest
-from fault_stack import RESTORE_S, VISIBILITY_S, record, wait_for
+from fault_stack import RESTORE_S, TIME_LIMIT_S, VISIBILITY_S, record, wait_for
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+WINDOW_S = 3  # a wide batch window, so that the jobs sit in a taken batch
+POST_S = 5  # after the result: the bot's next pass, and the post to Discord
+# The worst case: the dead worker's messages come back after the visibility timeout and the restore
+# sweep, then wait one batch window and run within the time limit, then are posted.
+BOUND_S = VISIBILITY_S + RESTORE_S + WINDOW_S + TIME_LIMIT_S + POST_S
 
 
 async def test_a_worker_killed_with_a_batch_taken_is_answered_within_the_bound(make_stack: Any) -> None:
-    stack = make_stack(IMPLEMENTOR_BATCH_WINDOW_S="3")  # a wide window, so that the jobs sit in a taken batch
+    stack = make_stack(IMPLEMENTOR_BATCH_WINDOW_S=str(WINDOW_S))
     stack.start_worker()
     await stack.start_bot()
     await asyncio.sleep(5)  # the worker is up and consuming
@@ -26,13 +33,16 @@ async def test_a_worker_killed_with_a_batch_taken_is_answered_within_the_bound(m
     killed = time.monotonic()
     stack.start_worker()
     # Answered once each: resubmitted once the dead worker's heartbeat lapses, or at worst when the
-    # visibility timeout and the restore sweep return them (a hang guard beyond that; the time is reported).
-    await stack.answered_once(jobs, timeout=VISIBILITY_S + RESTORE_S + 180)
-    took = time.monotonic() - killed - 1.5
+    # visibility timeout and the restore sweep return them. The wait runs past the bound (so that a
+    # miss is measured and named, not just timed out), and the bound is asserted.
+    await stack.answered_once(jobs, timeout=BOUND_S + 120)
+    took = time.monotonic() - killed - 1.5  # less answered_once's wait for late duplicates
+    assert took <= BOUND_S, f"answered {took:.0f} s after the kill, past the worst case of {BOUND_S} s"
     await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
     record("worker SIGKILLed with a batch of 4 taken, a new worker started", jobs=4, lost=0, posted_twice=0,
            seconds_from_kill_to_all_answered=round(took, 1),
-           worst_case_s=f"visibility timeout {VISIBILITY_S} + restore sweep {RESTORE_S} + the job")
+           worst_case_s=BOUND_S, bound=f"visibility timeout {VISIBILITY_S} + restore sweep {RESTORE_S} + "
+           f"batch window {WINDOW_S} + time limit {TIME_LIMIT_S} + posting {POST_S}")
 
 
 async def test_a_dead_workers_jobs_are_answered_within_90_s_with_the_default_settings(make_stack: Any) -> None:

@@ -67,7 +67,7 @@ def test_worker_needs_a_broker(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_broker_is_one_clear_line_not_minutes_of_retries(tmp_path: Path) -> None:
-    from workers.local_stack import free_port
+    from bench.local_stack import free_port
 
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"  # nothing listens there
     for command in (["introduce"], ["project", "Could someone help us plan the spring launch?"], ["worker"]):

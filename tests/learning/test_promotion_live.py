@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.local_stack import RedisServer, children, worker_process
 from contracts.jobs import IntroduceJob, IntroduceResult
 from learning import versions
 from workers.client import JobClient
-from workers.local_stack import RedisServer, children, worker_process
 
 POLL_S = 1.0
+
+pytestmark = pytest.mark.slow  # a real stack: redis-server and a worker process
 
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it; locally: apt-get install redis-server)",

@@ -68,6 +68,7 @@ class FakeJobs:
         self.cv = CV
         self.waiting: list[str] = []  # queued, oldest first
         self.started: set[str] = set()  # admitted by a worker: running
+        self.running_stage: str | None = "generating"  # what the worker running a job says it is doing
         self.lost: set[str] = set()
         self.orphaned: set[str] = set()  # held by a worker that died
         self.resubmitted: list[tuple[str, str]] = []  # (job id, the dead worker named)
@@ -114,7 +115,7 @@ class FakeJobs:
         if job_id in self.orphaned:
             return JobView(job_id=job_id, state="orphaned", worker="gpu1@host/41")
         if job_id in self.started:
-            return JobView(job_id=job_id, state="running", stage="generating")
+            return JobView(job_id=job_id, state="running", stage=self.running_stage)
         return JobView(job_id=job_id, state="queued", position=len(self.started) + self.waiting.index(job_id) + 1)
 
     def request_harvest(self) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 import redis
 from fake_discord import FakeDiscord
 
-from workers.local_stack import RedisServer, kill_process_tree, start_worker
+from bench.local_stack import RedisServer, kill_process_tree, start_worker
 
 TOKEN = "fake." + "x" * 60
 LAUNCHER = Path(__file__).parents[1] / "support" / "run_bot.py"

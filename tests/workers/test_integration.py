@@ -1,7 +1,7 @@
 """Against a real redis-server, with a real worker process: the stack's behaviour, end to end.
 
 The module starts its own redis-server on a free port and a Celery worker subprocess (prefork,
-one child) on it, with the tiny test models (workers/local_stack.py).
+one child) on it, with the tiny test models (bench/local_stack.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from bench.local_stack import RedisServer, children, worker_process
 from contracts.jobs import IntroduceJob, ProjectJob
 from workers.client import JobClient
-from workers.local_stack import RedisServer, children, worker_process
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
+
+pytestmark = pytest.mark.slow  # a real stack: redis-server and a worker process
 
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it; locally: apt-get install redis-server)",

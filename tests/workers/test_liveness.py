@@ -14,11 +14,11 @@ import redis
 from celery import signals
 from pydantic import SecretStr
 
+from bench.local_stack import RedisServer
 from config.settings import Settings
 from workers import liveness
 from workers.app import create_app
-from workers.client import JobClient
-from workers.local_stack import RedisServer
+from workers.client import stack_client
 
 
 class Consumer:
@@ -78,7 +78,7 @@ def test_a_received_job_names_the_worker_of_this_app_as_its_holder(client: redis
 
 
 def test_the_client_calls_a_job_orphaned_only_when_its_holder_is_dead(server: RedisServer, tmp_path: Path) -> None:
-    jobs = JobClient(create_app(Settings(broker_url=SecretStr(server.url))))
+    jobs = stack_client(Settings(broker_url=SecretStr(server.url)))
     jobs.app.backend.store_result("job-running", {"stage": "generating"}, "PROGRESS")
     dead, alive = {"job-running": ("gpu1@host/41", False)}, {"job-running": ("gpu1@host/41", True)}
     assert jobs._view("job-running", [], set(), alive).state == "running"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.local_stack import RedisServer, worker_process
 from contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob
 from contracts.scores import CandidateScore
-from workers.local_stack import RedisServer, worker_process
 from workers.metrics import WorkerMetrics
 
 
@@ -43,6 +43,7 @@ def test_a_batch_records_its_size_its_stages_and_the_drafts_over_the_threshold()
     assert got[("implementor_worker_drafts_passing_total", (("task", "introduce"),))] == 4
 
 
+@pytest.mark.slow  # a real stack: redis-server and a prefork worker
 @pytest.mark.skipif(shutil.which("redis-server") is None and not os.environ.get("CI"),
                     reason="redis-server is not installed (CI installs it)")
 def test_a_prefork_worker_serves_its_pool_processes_figures(tiny_env: dict[str, str], tmp_path: Path) -> None:

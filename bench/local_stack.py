@@ -2,7 +2,8 @@
 
 The integration tests and the queue benchmark both need the real thing, not a stand-in: a Redis
 server they own and a worker subprocess started the way the stack starts it. This module does both,
-and cleans up after itself.
+and cleans up after itself. It is scaffolding, not serving code, so it lives with the benchmarks
+(which the images carry, unlike `tests/`), and the tests import it from here.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from config.settings import Settings
-from workers.app import create_app
-from workers.client import JobClient
+from workers.client import JobClient, stack_client
 
 
 def free_port() -> int:
@@ -120,7 +120,7 @@ def worker_process(broker_url: str, env: dict[str, str], log_path: Path, concurr
     """A prefork worker on the `gpu` queue, started like the stack starts it, and a client for it."""
     worker = start_worker(broker_url, env, log_path, concurrency)
     fields = {k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in env.items() if k.startswith("IMPLEMENTOR_")}
-    client = JobClient(create_app(Settings.model_validate({**fields, "broker_url": SecretStr(broker_url)})))
+    client = stack_client(Settings.model_validate({**fields, "broker_url": SecretStr(broker_url)}))
     try:
         deadline = time.monotonic() + start_timeout
         while not client.app.control.ping(timeout=0.5):

@@ -1,0 +1,59 @@
+"""The colleague pipeline on the tiny test models: a persona reproducible from its seed, a batch of
+introductions (faces, CVs, ranked drafts) and a batch of replies, each stage timed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contracts.persona import Persona
+from models.pipeline import ColleaguePipeline, PersonaRequest, PipelineSpec
+
+PNG = b"\x89PNG\r\n\x1a\n"
+REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tiny_env: dict[str, str]) -> ColleaguePipeline:
+    model = {name: Path(tiny_env[f"IMPLEMENTOR_{name.upper()}_MODEL"]) for name in ("face", "writer", "realism",
+                                                                                   "quality")}
+    spec = PipelineSpec(**model, encoder=tiny_env["IMPLEMENTOR_ENCODER"], device="cpu", engine="torch",
+                        candidates=3, png_size=32)
+    return ColleaguePipeline.load(spec)
+
+
+def test_a_persona_comes_from_its_seed_and_keeps_what_the_request_names(pipeline: ColleaguePipeline) -> None:
+    assert pipeline.persona(PersonaRequest(seed=7)) == pipeline.persona(PersonaRequest(seed=7))
+    name, title, seed = pipeline.persona(PersonaRequest(seed=7))
+    assert seed == 7 and name and title in pipeline.writer.titles
+    assert pipeline.persona(PersonaRequest(name="  Ada   Lovelace ", title="Data  Scientist", seed=7)) == (
+        "Ada Lovelace", "Data Scientist", 7)
+    assert 0 <= pipeline.persona(PersonaRequest())[2] < 2**31  # no seed: one is drawn
+
+
+def test_a_batch_of_introductions_has_a_face_and_a_ranked_cv_each(pipeline: ColleaguePipeline) -> None:
+    requests = [PersonaRequest(name="Ada Lovelace", title="Data Scientist", seed=3), PersonaRequest(seed=11)]
+    timings: dict[str, float] = {}
+    intros = pipeline.introduce(requests, timings)
+    assert [(i.name, i.seed) for i in intros][0] == ("Ada Lovelace", 3) and intros[1].seed == 11
+    assert all(i.png.startswith(PNG) for i in intros) and intros[0].png != intros[1].png  # a face per seed
+    for intro in intros:
+        assert intro.cv == intro.ranked.text and len(intro.ranked.candidates) == 3
+        assert sum(c.chosen for c in intro.ranked.candidates) == 1
+    assert set(timings) == {"face_ms", "draft_ms", "rerank_ms"} and all(ms >= 0 for ms in timings.values())
+    again = pipeline.introduce(requests, {})
+    assert [(i.png, i.cv) for i in again] == [(i.png, i.cv) for i in intros]  # every job seeded: reproducible
+
+
+def test_a_batch_of_replies_answers_each_request_in_turn(pipeline: ColleaguePipeline) -> None:
+    colleague = Persona(name="Ada Lovelace", title="Data Scientist")
+    timings: dict[str, float] = {}
+    requests = [(REQUEST, colleague), ("Who can review the budget for next quarter?", None)]
+    answers = pipeline.answer(requests, timings, seed=5)
+    assert len(answers) == 2
+    for answer in answers:
+        assert answer.reply == answer.ranked.text and len(answer.ranked.candidates) == 3
+        assert answer.reply in [c.text for c in answer.ranked.candidates]
+    assert set(timings) == {"draft_ms", "rerank_ms"}
+    assert [a.reply for a in pipeline.answer(requests, {}, seed=5)] == [a.reply for a in answers]  # seeded
