@@ -35,6 +35,9 @@ COPY bot ./bot
 COPY implementor ./implementor
 COPY bench ./bench
 RUN pip install --no-deps --no-build-isolation .
+# The writer's merged model and CTranslate2 copy are built here, into the image's cache (owned by the
+# worker's user below), so that a container never builds them at start-up.
+ENV IMPLEMENTOR_CACHE_DIR=/cache
 # The build fails here, not at the first job, if transformers refuses this torch, the lock's torch is
 # not the base image's CUDA build, or a bundled model does not load (on the CPU: no GPU is visible
 # while an image builds, so CUDA itself is first used by the worker's first batch).
@@ -46,7 +49,7 @@ ColleaguePipeline.load(PipelineSpec(device='cpu')); print('torch', torch.__versi
 # /data, /learning, /models: the learner's volumes (the bot's store, harvested sets, model versions),
 # created here so that fresh named volumes belong to the user that writes them.
 RUN useradd --create-home --uid 10001 implementor && mkdir /data /learning /models \
- && chown implementor /data /learning /models
+ && chown implementor /data /learning /models && chown -R implementor /cache
 USER implementor
 # Queues, concurrency and autoscaling come from IMPLEMENTOR_* settings or the command's flags.
 CMD ["implementor", "worker", "--queues", "gpu"]

@@ -207,3 +207,10 @@ def test_every_service_that_serves_metrics_exposes_its_port() -> None:
         assert ports == [p for p in service.get("expose", [])], name
         if name != "redis":
             assert env.get("IMPLEMENTOR_LOG_FORMAT") == "json", name
+
+
+def test_the_worker_image_builds_the_writers_cache_where_its_user_finds_it() -> None:
+    text = (ROOT / "docker" / "worker.Dockerfile").read_text()
+    cache = text.index("ENV IMPLEMENTOR_CACHE_DIR=/cache")
+    assert cache < text.index("ColleaguePipeline.load")  # the build check loads the writer, so builds its cache
+    assert "chown -R implementor /cache" in text and text.index("chown -R implementor /cache") < text.index("USER")
