@@ -70,6 +70,8 @@ def train(
     from models.writer.adapter import is_adapter_checkpoint
 
     device = device or get_settings().device
+    if base is not None and from_scratch:
+        raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
     if base is not None or (resume and is_adapter_checkpoint(out)):
         from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 

@@ -30,7 +30,7 @@ def bundled_dir() -> Path:
 
 ROLES = {  # role -> (what it does, its bundled checkpoint)
     "face": ("DCGAN face generator: draws the colleague's face", "face-lfw"),
-    "writer": ("GPT-2-class writer: drafts the CV and the replies", "writer-tiny"),
+    "writer": ("GPT-2-class writer (SmolLM2-135M, fine-tuned): drafts the CV and the replies", "writer-smollm2"),
     "realism": ("BERT realism discriminator: keeps the drafts it believes a person wrote", "realism-minilm"),
     "quality": ("BERT quality model: picks the draft colleagues are expected to rate highest", "quality-minilm"),
 }

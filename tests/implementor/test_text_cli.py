@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from implementor.cli import app
@@ -44,8 +45,9 @@ def test_train_text_needs_exactly_one_starting_point(tmp_path: Path, mini_corpus
     assert "choose one" in str(neither.exception)
 
 
-def test_fine_tuning_a_local_base_through_the_command(tmp_path: Path, mini_corpus: Path) -> None:
-    """`--base DIR`: a GPT-2 saved with save_pretrained, fine-tuned and saved with our card."""
+def test_fine_tuning_a_local_base_through_the_command(tmp_path: Path, mini_corpus: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--base DIR`: a GPT-2 saved with save_pretrained, fine-tuned with LoRA; only the adapter is saved."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     from models.corpus.splits import load_split
@@ -59,11 +61,14 @@ def test_fine_tuning_a_local_base_through_the_command(tmp_path: Path, mini_corpu
     GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_positions=192, n_embd=32, n_layer=1, n_head=2,
                                eos_token_id=eos, bos_token_id=eos)).save_pretrained(base)
     out = tmp_path / "tuned"
+    monkeypatch.setenv("IMPLEMENTOR_CACHE_DIR", str(tmp_path / "cache"))
     result = runner.invoke(app, ["train", "text", "--base", str(base), "--data", str(mini_corpus), "--out", str(out),
-                                 "--epochs", "1", "--device", "cpu"])
+                                 "--steps", "2", "--batch-size", "2", "--block-size", "64", "--eval-every", "2",
+                                 "--lora-r", "2", "--device", "cpu"])
     assert result.exit_code == 0, result.output
     card = json.loads((out / "card.json").read_text())
-    assert card["init"] == {"base": str(base)} and card["train_config"]["lr"] == 5e-5
+    assert card["base"]["source"] == "dir" and card["base"]["name"] == str(base.resolve())
+    assert card["train_config"]["lr"] == 3e-4 and card["lora"]["r"] == 2 and (out / "adapter.safetensors").exists()
     reply = runner.invoke(app, ["reply", REQUEST, "--seed", "0", "--model", str(out)])
     assert reply.exit_code == 0, reply.output
 

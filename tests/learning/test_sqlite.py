@@ -44,7 +44,7 @@ def bot_writes(path: str, start: multiprocessing.synchronize.Event) -> None:
         store = await Store(path).open()
         start.wait()
         for i in range(WRITES):
-            await store.rate(f"job-{i}", 1, "a request", "a reply", 5)  # one commit each
+            await store.rate(f"job-{i}", 1, "a request", "a reply", 5, guild_id=1)  # one commit each
         await store.close()
 
     asyncio.run(main())
@@ -91,7 +91,7 @@ async def test_a_long_read_by_the_learner_does_not_hold_up_the_bot(tmp_path: Pat
         async with learner.db.execute("SELECT COUNT(*) FROM feedback") as cursor:
             await cursor.fetchone()  # the learner's read transaction stays open ...
         started = time.monotonic()
-        await store.rate("job-1", 1, "a request", "a reply", 4)  # ... while the bot commits
+        await store.rate("job-1", 1, "a request", "a reply", 4, guild_id=1)  # ... while the bot commits
         took = time.monotonic() - started
         await learner.db.execute("COMMIT")
     finally:
@@ -104,7 +104,7 @@ async def test_backup_copies_the_store_while_it_is_open(tmp_path: Path) -> None:
     source = tmp_path / "bot.sqlite3"
     store = await Store(source).open()
     try:
-        await store.rate("job-1", 1, "a request", "a reply", 4)  # committed, still in the -wal file
+        await store.rate("job-1", 1, "a request", "a reply", 4, guild_id=1)  # committed, still in the -wal file
         result = CliRunner().invoke(app, ["backup", str(tmp_path / "copy.sqlite3"), "--store", str(source)])
         assert result.exit_code == 0, result.output
     finally:
