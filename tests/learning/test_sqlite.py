@@ -10,14 +10,13 @@ import sqlite3
 import time
 from pathlib import Path
 
+from sqlite_writers import WRITES, bot_writes, learner_writes
 from typer.testing import CliRunner
 
 from bot.store import Store
 from implementor.cli import app
 from learning.consent import LearningStore
 from learning.sqlite import BUSY_TIMEOUT_MS
-
-WRITES = 150
 
 
 async def pragmas(db: object) -> tuple[str, int]:
@@ -37,28 +36,6 @@ async def test_every_connection_uses_the_write_ahead_log_and_waits_for_a_lock(tm
     finally:
         await learner.close()
         await store.close()
-
-
-def bot_writes(path: str, start: multiprocessing.synchronize.Event) -> None:
-    async def main() -> None:
-        store = await Store(path).open()
-        start.wait()
-        for i in range(WRITES):
-            await store.rate(f"job-{i}", 1, "a request", "a reply", 5, guild_id=1)  # one commit each
-        await store.close()
-
-    asyncio.run(main())
-
-
-def learner_writes(path: str, start: multiprocessing.synchronize.Event) -> None:
-    async def main() -> None:
-        learner = await LearningStore.open(path)
-        start.wait()
-        for i in range(WRITES):
-            await learner.set_channel(7, 1000 + i, True, by=42)  # one commit each
-        await learner.close()
-
-    asyncio.run(main())
 
 
 def test_the_bot_and_the_learner_write_the_same_file_at_once(tmp_path: Path) -> None:
