@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.errors import CheckpointError
-from models.common.checkpoint import CARD_FILE, read_json, save_tensors, sha256_file, write_json
+from models.common.checkpoint import CARD_FILE, load_tensors, read_json, save_tensors, sha256_file, write_json
 from models.writer.base import BaseRef, load_base, verify
 from models.writer.lora import LoRAConfig, adapter_state, inject, load_adapter_state, merge
 
@@ -64,8 +64,6 @@ def adapter_card(checkpoint: Path) -> dict[str, Any]:
 
 def merged_model(checkpoint: Path, card: dict[str, Any]) -> tuple[Any, Any]:
     """The base with this checkpoint's adapter folded in, and the base's tokenizer."""
-    from models.common.checkpoint import load_tensors
-
     model, tokenizer = load_base(BaseRef.from_dict(card["base"]))
     inject(model, LoRAConfig.from_dict(card["lora"]))
     load_adapter_state(model, load_tensors(checkpoint / ADAPTER_FILE))

@@ -154,9 +154,9 @@ def _step(model: Any, optimizer: torch.optim.Optimizer, batch: torch.Tensor, con
 
 
 def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[str, Any], val: torch.Tensor,
-          step: int, loss: float, history: list[Any], wall: float, bf16: bool) -> dict[str, Any]:
+          config: FineTuneConfig, step: int, loss: float, history: list[Any], wall: float, bf16: bool
+          ) -> dict[str, Any]:
     """Validate, then save the adapter (the checkpoint as it stands) and the state `--resume` needs."""
-    config = FineTuneConfig(**card["train_config"])
     device = next(model.parameters()).device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         val_loss = mean_loss(model, val, config.batch_size, device)
@@ -212,7 +212,7 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
         if step % config.eval_every == 0 or step == config.steps:
-            card = _save(spec.out, model, optimizer, card, val, step, loss, history, time.perf_counter() - started,
-                         bf16)
+            card = _save(spec.out, model, optimizer, card, val, config, step, loss, history,
+                         time.perf_counter() - started, bf16)
     bar.close()
     return card
