@@ -19,18 +19,34 @@ from models.writer.repetition import Repetition
 PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
 
 
-def _filter_logits(logits: torch.Tensor, settings: SamplingSettings) -> torch.Tensor:
-    """Temperature, then top-k, then top-p (nucleus) on (B, V) logits."""
+def _top_p(sorted_logits: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Nucleus filtering of logits sorted in descending order: keep the tokens up to the one that crosses p."""
+    if top_p >= 1.0:
+        return sorted_logits
+    probs = sorted_logits.softmax(-1)
+    drop = probs.cumsum(-1) - probs > top_p
+    return sorted_logits.masked_fill(drop, float("-inf"))
+
+
+def pick(logits: torch.Tensor, repetition: Repetition, settings: SamplingSettings, generator: torch.Generator,
+         eos: int, forbid_end: bool) -> torch.Tensor:
+    """The next token of every row (B,) from its (B, V) logits: repetition control, temperature, top-k,
+    then top-p. Every engine that samples for itself (PyTorch, llama.cpp) picks its tokens here.
+
+    With top-k on, only the k best tokens of each row are sorted and sampled from (the same
+    distribution as masking the rest, at a fraction of the cost of sorting the whole vocabulary)."""
+    logits = repetition.apply(logits)
+    if forbid_end:
+        logits[:, eos] = float("-inf")
     logits = logits / settings.temperature
     if 0 < settings.top_k < logits.shape[-1]:
-        kth = torch.topk(logits, settings.top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+        values, index = torch.topk(logits, settings.top_k, dim=-1)  # sorted, best first
+        choice = torch.multinomial(_top_p(values, settings.top_p).softmax(-1), 1, generator=generator)
+        return index.gather(1, choice).squeeze(1)
     if settings.top_p < 1.0:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cumulative = sorted_logits.softmax(-1).cumsum(-1)
-        drop = cumulative - sorted_logits.softmax(-1) > settings.top_p  # keep the token that crosses p
-        logits = logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
-    return logits
+        logits = torch.empty_like(logits).scatter_(-1, order, _top_p(sorted_logits, settings.top_p))
+    return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
 
 
 def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -74,11 +90,7 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
     repetition = Repetition(rows, logits.shape[-1], settings.repetition_penalty, settings.no_repeat_ngram_size,
                             device)
     for step in range(settings.max_new_tokens):
-        logits = repetition.apply(logits)
-        if step < min_new_tokens:
-            logits[:, eos] = float("-inf")
-        probs = _filter_logits(logits, settings).softmax(-1)
-        token = torch.multinomial(probs, 1, generator=generator).squeeze(1)  # (active,)
+        token = pick(logits, repetition, settings, generator, eos, step < min_new_tokens)
         token = torch.where(finished, torch.full_like(token, eos), token)
         written[active, step] = token
         repetition.record(token)
