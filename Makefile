@@ -19,13 +19,18 @@ UV_COMPILE = $(BIN)/uv pip compile --python-version 3.11 --python-platform x86_6
 
 .PHONY: install introduce face test lint typecheck bench clean lock check-install
 
-$(BIN)/.installed: pyproject.toml $(LOCK) requirements/no-deps.txt
+# LLAMA_CPP=0 skips building the optional llama.cpp engine (a source build: a few minutes on 2 cores).
+LLAMA_CPP ?= 1
+
+$(BIN)/.installed: pyproject.toml $(LOCK) requirements/no-deps.txt requirements/llama-cpp.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24,<27"
 	$(BIN)/python -m pip install --quiet --no-deps --timeout 20 --retries 1 --index-url $(TORCH_INDEX) $(TORCH) \
 	  || $(BIN)/python -m pip install --quiet --no-deps $(TORCH)
 	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements/no-deps.txt
+	[ "$(LLAMA_CPP)" = 0 ] || requirements/build_llama_cpp.sh $(BIN)/python \
+	  || echo "warning: llama-cpp-python did not build; the writer drafts with CTranslate2 instead (slower on a CPU)"
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 

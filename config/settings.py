@@ -48,9 +48,9 @@ class Settings(BaseSettings):
         description="Writer checkpoint directory: a LoRA adapter on a pretrained base, or a whole model. "
         "Empty: the bundled SmolLM2 fine-tune.",
     )
-    writer_engine: Literal["auto", "torch", "ctranslate2"] = Field(
-        "auto", description="How the writer samples drafts: `auto` is CTranslate2 when it is installed and the "
-        "checkpoint has its converted copy, else PyTorch.",
+    writer_engine: Literal["auto", "llama.cpp", "ctranslate2", "torch"] = Field(
+        "auto", description="How the writer samples drafts: `auto` is the fastest that can run it here (on a CPU "
+        "llama.cpp when built, then CTranslate2; on a GPU CTranslate2), else PyTorch.",
     )
     cache_dir: Path | None = Field(
         None,
@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     realism_threshold: float = Field(
         0.9, ge=0.0, le=1.0, description="Drafts need at least this P(real) to be posted (else: low confidence)."
     )
-    candidates: int = Field(8, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted.")
+    candidates: int | None = Field(
+        None, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted. "
+        "Empty: the writer's card (per task, measured against quality and time).",
+    )
     explore: float = Field(
         0.1, ge=0, le=0.5,
         description="Share of replies for which another draft that passed the realism threshold is posted "

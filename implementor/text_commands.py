@@ -219,7 +219,7 @@ def _draft(task: Literal["cv", "reply"], inputs: tuple[str, ...], judge_prompt: 
     settings = get_settings()
     writer = Writer.load(model or settings.writer_model, device or settings.device)
     sampling = with_overrides(getattr(writer.sampling, task), temperature=temperature, top_k=top_k)
-    count = n or (settings.candidates if explain else 1)
+    count = n or ((settings.candidates or writer.sampling.for_task(task).candidates) if explain else 1)
     if task == "cv":
         drafts = draft_cv(writer, inputs[0], inputs[1], count, seed, sampling)
     else:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from faker import Faker
 
+from contracts.cv import parse_cv
 from contracts.persona import Persona
 from models.face.generator import FaceGenerator, png_bytes, to_uint8
 from models.rerank.policy import Ranked, RerankPolicy
@@ -46,9 +47,9 @@ class PipelineSpec:
     quality: Path | None = None
     encoder: str = "all-MiniLM-L6-v2"
     device: str = "auto"
-    engine: str = "auto"  # how drafts are sampled: auto, torch or ctranslate2 (models/writer/engine.py)
+    engine: str = "auto"  # how drafts are sampled: auto, llama.cpp, ctranslate2 or torch (models/writer/engine.py)
     threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
-    candidates: int = 8  # drafts per CV or reply
+    candidates: int | None = None  # drafts per CV or reply; None: the writer's card, per task
     png_size: int = 256
     explore: float = 0.0  # share of replies posting another realistic draft (models/rerank/policy.py)
 
@@ -88,7 +89,7 @@ def timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 class ColleaguePipeline:
     """The three models a worker process holds: face, writer and reranker."""
 
-    def __init__(self, face: FaceGenerator, writer: Writer, reranker: Reranker, candidates: int = 8,
+    def __init__(self, face: FaceGenerator, writer: Writer, reranker: Reranker, candidates: int | None = None,
                  png_size: int = 256, engine: Engine | None = None) -> None:
         self.face, self.writer, self.reranker = face, writer, reranker
         self.candidates, self.png_size = candidates, png_size
@@ -129,8 +130,11 @@ class ColleaguePipeline:
         # Drafts are reproducible when every job named its seed (`introduce --seed 7`); a bot's jobs do not.
         seeded = all(r.seed is not None for r in requests)
         with timed(timings, "draft_ms"):
-            drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t, _ in personas], self.candidates,
-                                   self.writer.sampling.cv, personas[0][2] if seeded else None, engine=self.engine)
+            cv = self.writer.sampling.cv
+            # A CV that breaks the four-section contract is never a candidate: drafted again instead.
+            drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t, _ in personas],
+                                   self.candidates or cv.candidates, cv, personas[0][2] if seeded else None,
+                                   engine=self.engine, accept=lambda text: parse_cv(text) is not None)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t, _), d in
                                                 zip(personas, drafts, strict=True)], "cv")
@@ -142,7 +146,8 @@ class ColleaguePipeline:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone."""
         with timed(timings, "draft_ms"):
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
-            drafts = generate_many(self.writer, prompts, self.candidates, self.writer.sampling.reply, seed,
+            reply = self.writer.sampling.reply
+            drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
                                    engine=self.engine)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],

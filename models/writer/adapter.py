@@ -7,8 +7,9 @@ The checkpoint holds only what is ours:
                           format, the live sampling settings, how it was trained, and the adapter's sha256
     titles.json           the job titles it saw in training
 
-Serving wants a plain model: the base with the adapter folded in, and the engine's converted copy
-of that. Both are built once, on first use, into the cache (`IMPLEMENTOR_CACHE_DIR`), keyed by the
+Serving wants a plain model: the base with the adapter folded in, and the engines' copies of that
+(CTranslate2's int8 directory; for a Llama on a GGUF base, the GGUF file llama.cpp runs,
+`llama_file.py`). All are built once, on first use, into the cache (`IMPLEMENTOR_CACHE_DIR`), keyed by the
 adapter's and the base's sha256, with a manifest of the sha256 of every file built. A later load
 checks the manifest and rebuilds a cache entry that does not match, rather than trusting it. Two
 processes that start at once build it once: the second waits on a file lock and then finds it built.
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 ADAPTER_FILE = "adapter.safetensors"
 MANIFEST_FILE = "manifest.json"
-CACHE_VERSION = 1  # bump when what a cache entry holds changes
+CACHE_VERSION = 2  # bump when what a cache entry holds changes
 
 
 def is_adapter_checkpoint(path: Path) -> bool:
@@ -112,6 +113,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _build(checkpoint: Path, card: dict[str, Any], entry: Path, convert: bool) -> None:
     from models.writer.engine import CT2_DIR, ct2_available
     from models.writer.export import export_ctranslate2
+    from models.writer.llama_file import DEFAULT_QUANTISATION, GGUF_FILE, base_gguf, write_gguf
 
     started = time.perf_counter()
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
@@ -125,9 +127,14 @@ def _build(checkpoint: Path, card: dict[str, Any], entry: Path, convert: bool) -
     if convert and ct2_available():
         log.info("writer: converting it for CTranslate2 (int8)...")
         export_ctranslate2(tmp, force=True)
+    template = base_gguf(card)
+    if convert and template is not None and model.config.model_type == "llama":
+        log.info("writer: writing its GGUF copy for llama.cpp (%s)...", DEFAULT_QUANTISATION)
+        write_gguf(model, template, tmp / GGUF_FILE)
     files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
     write_json(tmp / MANIFEST_FILE, {"checkpoint": str(checkpoint), "adapter": card["sha256"].get(ADAPTER_FILE),
                                      "base": card["base"], "ctranslate2": (tmp / CT2_DIR).is_dir(),
+                                     "gguf": (tmp / GGUF_FILE).is_file(),
                                      "files": {name: sha256_file(tmp / name) for name in files}})
     shutil.rmtree(entry, ignore_errors=True)
     tmp.rename(entry)

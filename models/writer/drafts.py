@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -57,13 +58,16 @@ def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[
 
 
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
-                  seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None) -> list[list[str]]:
+                  seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
+                  accept: Callable[[str], bool] | None = None) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
     All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
     worker batches jobs that arrive together. Duplicates are dropped and more drafts sampled for the
     prompts that need them, up to `max_rounds` rounds; a model that keeps repeating itself yields
-    fewer than n, with a warning, rather than looping.
+    fewer than n, with a warning, rather than looping. With `accept` (a CV's four-section contract),
+    drafts it refuses are dropped, and a prompt none of whose drafts it accepts is drafted again;
+    only if every round fails are the refused drafts returned (the reranker then says so).
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
@@ -72,22 +76,28 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
     engine = engine or TorchEngine(writer)
     drafts: list[list[str]] = [[] for _ in prompts]
+    refused: list[list[str]] = [[] for _ in prompts]
     seen: list[set[str]] = [set() for _ in prompts]
     for round_ in range(max_rounds):
-        short = [i for i in range(len(prompts)) if len(drafts[i]) < n]
-        if not short:
+        want = {i: n - len(seen[i]) if len(seen[i]) < n else max(1, n // 2) for i in range(len(prompts))
+                if len(seen[i]) < n or (accept is not None and not drafts[i])}
+        if not want:
             break
-        missing = max(n - len(drafts[i]) for i in short)
         round_seed = None if seed is None else seed + round_
-        for i, (rows, ended) in zip(short, engine.sample([ids[i] for i in short], missing, settings, round_seed),
-                                    strict=True):
+        short = list(want)
+        for i, (rows, ended) in zip(short, engine.sample([ids[i] for i in short], max(want.values()), settings,
+                                                         round_seed), strict=True):
             for row, finished in zip(rows, ended, strict=True):
                 text = clean(writer.tokenizer.decode(row, skip_special_tokens=True), finished)
                 key = " ".join(text.lower().split())
-                if text and key not in seen[i] and len(drafts[i]) < n:
-                    seen[i].add(key)
-                    drafts[i].append(text)
-    if any(len(d) < n for d in drafts):
+                if not text or key in seen[i] or len(drafts[i]) >= n:
+                    continue
+                seen[i].add(key)
+                (drafts[i] if accept is None or accept(text) else refused[i]).append(text)
+    if accept is not None and any(not d for d in drafts):
+        log.warning("no draft of %d prompt(s) met the format after %d rounds", sum(not d for d in drafts), max_rounds)
+    drafts = [d or r[:n] for d, r in zip(drafts, refused, strict=True)]
+    if accept is None and any(len(d) < n for d in drafts):
         log.warning("only %s distinct drafts of %d asked for", [len(d) for d in drafts], n)
     return drafts
 

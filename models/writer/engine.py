@@ -126,29 +126,50 @@ class CTranslate2Engine:
 
 
 def load_engine(writer: Writer, name: str = "auto", threads: int | None = None) -> Any:
-    """The engine a setting names (`auto`, `torch` or `ctranslate2`) for a loaded writer."""
+    """The engine a setting names (`auto`, `llama.cpp`, `ctranslate2` or `torch`) for a loaded writer.
+
+    `auto` takes the fastest that can run this writer here: on a CPU llama.cpp (when installed and
+    the writer has a GGUF copy), then CTranslate2, then PyTorch; on a GPU CTranslate2, then PyTorch.
+    An engine that is there but cannot load the writer is skipped with one warning."""
+    from models.writer.llama_engine import LlamaCppEngine, llama_cpp_available
+
     if name == "torch":
         return TorchEngine(writer)
-    converted = has_converted_copy(writer)
     if name == "ctranslate2":
         if not ct2_available():
             raise ConfigError("IMPLEMENTOR_WRITER_ENGINE=ctranslate2, but CTranslate2 is not installed "
-                              "(pip install ctranslate2), or set it to torch")
+                              "(pip install ctranslate2), or set it to auto or torch")
         return CTranslate2Engine(writer, threads)
+    if name == "llama.cpp":
+        if not llama_cpp_available():
+            raise ConfigError("IMPLEMENTOR_WRITER_ENGINE=llama.cpp, but llama-cpp-python is not installed "
+                              "(make install builds it: requirements/build_llama_cpp.sh), or set it to auto")
+        return LlamaCppEngine(writer, threads)
     if name != "auto":
-        raise ConfigError(f"unknown writer engine {name!r}: use auto, torch or ctranslate2")
-    if ct2_available() and converted:
+        raise ConfigError(f"unknown writer engine {name!r}: use auto, llama.cpp, ctranslate2 or torch")
+    candidates: list[tuple[str, Any]] = []
+    if writer.device.type == "cpu" and llama_cpp_available() and has_gguf_copy(writer):
+        candidates.append(("llama.cpp", LlamaCppEngine))
+    if ct2_available() and has_converted_copy(writer):
+        candidates.append(("CTranslate2", CTranslate2Engine))
+    for label, engine in candidates:
         try:
-            return CTranslate2Engine(writer, threads)
-        except (RuntimeError, ValueError, OSError) as exc:
-            # CTranslate2 built for another CUDA (cuBLAS 12 against torch's CUDA 13), or a copy it cannot
-            # read: drafting still works, on the reference loop, and the operator is told once.
-            log.warning("CTranslate2 could not load the writer on %s (%s); drafting with PyTorch instead. "
-                        "Set IMPLEMENTOR_WRITER_ENGINE=torch to silence this.", writer.device, exc)
-            return TorchEngine(writer)
-    log.info("drafting with PyTorch: %s", "CTranslate2 is not installed" if not ct2_available()
-             else f"{writer.path} has no converted copy (`implementor export ctranslate2`)")
+            return engine(writer, threads)
+        except (RuntimeError, ValueError, OSError, ConfigError) as exc:
+            # CTranslate2 built for another CUDA (cuBLAS 12 against torch's CUDA 13), a llama.cpp library
+            # that cannot run here, a copy it cannot read: drafting still works, and the operator is told once.
+            log.warning("%s could not load the writer on %s (%s); trying the next engine. "
+                        "Set IMPLEMENTOR_WRITER_ENGINE to silence this.", label, writer.device, exc)
+    if not candidates:
+        log.info("drafting with PyTorch: no faster engine is installed for %s", writer.path)
     return TorchEngine(writer)
+
+
+def has_gguf_copy(writer: Writer) -> bool:
+    """Whether the directory the writer is served from holds its GGUF copy (for llama.cpp)."""
+    from models.writer.llama_file import GGUF_FILE
+
+    return writer.served_from is not None and (writer.served_from / GGUF_FILE).is_file()
 
 
 def has_converted_copy(writer: Writer) -> bool:

@@ -35,13 +35,14 @@ from contracts.records import CVRecord, PairRecord
 from models.common.encoder import MINILM, SentenceEncoder
 from models.corpus.splits import load_split
 from models.writer.character import persona_consistency, repeated_bullet_rate, skills_fit
-from models.writer.drafts import draft_cv, draft_replies
+from models.writer.drafts import draft_replies, generate_many
 from models.writer.engine import Engine, TorchEngine
 from models.writer.model import Writer
 from models.writer.train import encode, mean_loss, pack
 
 log = logging.getLogger(__name__)
 
+CV_BATCH = 8  # CV prompts drafted together
 BARS = {"perplexity_ratio": 5.0, "cv_parse_rate": 0.9, "subject_mention_rate": 0.8}
 _STOP = {"with", "from", "into", "onto", "about", "their", "that", "this", "other", "using", "such", "under"}
 _WORD = re.compile(r"[a-z0-9']+")
@@ -137,11 +138,13 @@ def _draft_all(writer: Writer, test: list[Any], spec: TextEvalSpec, engine: Engi
     fake.seed_instance(spec.seed)
     bar = tqdm(total=spec.cv_prompts + len(pairs), desc="eval text", unit="prompt", disable=not progress)
     cvs: list[tuple[str, str, str]] = []
-    for i in range(spec.cv_prompts):
-        name, title = fake.name(), cv_titles[i % len(cv_titles)]
-        cvs += [(name, title, body) for body in draft_cv(writer, name, title, spec.cv_candidates, spec.seed + i,
-                                                         engine=engine)]
-        bar.update()
+    people = [(fake.name(), cv_titles[i % len(cv_titles)]) for i in range(spec.cv_prompts)]
+    for start in range(0, len(people), CV_BATCH):  # several prompts per engine call, as a worker batches jobs
+        batch = people[start : start + CV_BATCH]
+        drafted = generate_many(writer, [writer.format.cv(n, t) for n, t in batch], spec.cv_candidates,
+                                writer.sampling.cv, spec.seed + start, engine=engine)
+        cvs += [(name, title, body) for (name, title), bodies in zip(batch, drafted, strict=True) for body in bodies]
+        bar.update(len(batch))
     replies: list[tuple[PairRecord, list[str]]] = []
     for i, pair in enumerate(pairs):
         drafts = draft_replies(writer, pair.request, spec.reply_candidates, spec.seed + i, persona=pair.persona,
@@ -179,6 +182,13 @@ def _invented(test: list[Any], training: list[str], cvs: list[tuple[str, str, st
         ("real_cv", real_cvs), ("real_reply", real_replies))}
 
 
+def _served(cvs: list[tuple[str, str, str]]) -> float:
+    by_prompt: dict[tuple[str, str], bool] = {}
+    for name, title, body in cvs:
+        by_prompt[name, title] = by_prompt.get((name, title), False) or parse_cv(body) is not None
+    return sum(by_prompt.values()) / max(1, len(by_prompt))
+
+
 def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: bool = True,
                     engine: Engine | None = None, encoder: SentenceEncoder | None = None) -> dict[str, Any]:
     """Every measure of the module docstring, on the test split; drafts come from `engine` (the live one)."""
@@ -192,6 +202,9 @@ def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: 
         "perplexity": perplexity,
         "cv_parse_rate": round(sum(parse_cv(body) is not None for *_, body in cvs) / len(cvs), 3),
         "cvs_generated": len(cvs),
+        # What a member gets: the pipeline never posts a CV that does not parse while one of the job's
+        # candidates does (and drafts again when none does), so a prompt is served if any candidate parses.
+        "cv_prompts_with_a_parsing_draft": round(_served(cvs), 3),
         "novelty_8gram": round(novelty([c for *_, c in cvs] + [t for _, t in all_replies], training), 3),
         "distinctness": {k: round(sum(d[k] for d in per_prompt) / max(1, len(per_prompt)), 3)
                          for k in ("distinct_2", "unique_share")},

@@ -74,8 +74,11 @@ class SamplingSettings:
     max_new_tokens: int = 160
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0
+    candidates: int = 8  # drafts per job of this task, the best posted (the worker's IMPLEMENTOR_CANDIDATES overrides)
 
     def __post_init__(self) -> None:
+        if not 1 <= self.candidates <= 64:
+            raise ValueError(f"candidates must be in [1, 64], got {self.candidates}")
         if not 0.0 < self.temperature <= 5.0:
             raise ValueError(f"temperature must be in (0, 5], got {self.temperature}")
         if self.top_k < 0 or not 0.0 < self.top_p <= 1.0 or self.max_new_tokens < 1:

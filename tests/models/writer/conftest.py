@@ -52,3 +52,17 @@ def tiny_gpt2_base(tmp_path_factory: pytest.TempPathFactory, tiny_writer_dir: Pa
     GPT2LMHeadModel(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_gguf_base(tmp_path_factory: pytest.TempPathFactory, tiny_llama_base: Path) -> Path:
+    """The tiny Llama as a directory holding one GGUF file (float32), as the packaged base is one GGUF file."""
+    from transformers import AutoModelForCausalLM
+
+    from models.writer.base import _packaged_file
+    from models.writer.llama_file import write_gguf
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_base), use_safetensors=True, dtype=torch.float32)
+    out = tmp_path_factory.mktemp("base") / "llama-gguf"
+    write_gguf(model, _packaged_file("smollm2"), out / "tiny-llama.gguf", "F32")
+    return out

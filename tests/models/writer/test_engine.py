@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from contracts.errors import ConfigError
 from models.writer import engine as engines
@@ -14,6 +13,7 @@ from models.writer.engine import CTranslate2Engine, TorchEngine, load_engine
 from models.writer.export import export_ctranslate2
 from models.writer.model import SamplingSettings, Writer
 from models.writer.prompts import cv_prompt, reply_prompt
+from tests.support.likelihood import mean_log_likelihood
 
 pytest.importorskip("ctranslate2")
 
@@ -68,20 +68,6 @@ def test_repetition_control_reaches_the_engine(float32_writer: Writer) -> None:
     assert total == distinct
     total, distinct = pairs(SamplingSettings(top_k=1, max_new_tokens=96))
     assert distinct < total
-
-
-def mean_log_likelihood(writer: Writer, prompt: list[int], drafts: list[list[int]]) -> float:
-    """Mean log-probability per token of drafts under the fp32 PyTorch model."""
-    total, count = 0.0, 0
-    with torch.inference_mode():
-        for draft in drafts:
-            if not draft:
-                continue
-            sequence = torch.tensor([prompt + draft])
-            logits = writer.model(input_ids=sequence).logits[0, len(prompt) - 1 : -1].float()
-            total += float(logits.log_softmax(-1).gather(1, torch.tensor(draft)[:, None]).sum())
-            count += len(draft)
-    return total / count
 
 
 def test_sampled_drafts_are_as_likely_as_the_torch_paths(int8_writer: Writer) -> None:

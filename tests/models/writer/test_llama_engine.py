@@ -1,0 +1,178 @@
+"""The writer on llama.cpp: its GGUF copy, parity with the PyTorch reference, seeds, batching, fallback."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import torch
+
+from contracts.errors import ConfigError
+from models.writer import engine as engines
+from models.writer import llama_engine
+from models.writer.base import _packaged_file
+from models.writer.engine import TorchEngine, load_engine
+from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
+from models.writer.llama_file import GGUF_FILE, write_gguf
+from models.writer.model import SamplingSettings, Writer
+from models.writer.repetition import Repetition
+from models.writer.sampling import pick
+from tests.support.likelihood import mean_log_likelihood
+
+GREEDY = SamplingSettings(top_k=1, max_new_tokens=16)
+REQUESTS = ["Could someone help us plan the launch?",
+            "We need someone to inspect the ventilation systems before the refit at Harbour Mills next spring."]
+
+
+def test_a_gguf_copy_reads_back_into_the_same_weights(tiny_llama_base: Path, tmp_path: Path) -> None:
+    """The rotary reordering of the query and key rows is undone by transformers' own GGUF loader."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_base), use_safetensors=True, dtype=torch.float32)
+    write_gguf(model, _packaged_file("smollm2"), tmp_path / "copy.gguf", "F32")
+    back = AutoModelForCausalLM.from_pretrained(str(tmp_path), gguf_file="copy.gguf", dtype=torch.float32)
+    ours, theirs = model.state_dict(), back.state_dict()
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_an_unknown_quantisation_or_family_is_refused(tiny_llama_base: Path, tiny_gpt2_base: Path,
+                                                      tmp_path: Path) -> None:
+    from transformers import AutoModelForCausalLM
+
+    llama = AutoModelForCausalLM.from_pretrained(str(tiny_llama_base), use_safetensors=True)
+    with pytest.raises(ConfigError, match="unknown GGUF quantisation"):
+        write_gguf(llama, _packaged_file("smollm2"), tmp_path / "x.gguf", "Q3")
+    gpt2 = AutoModelForCausalLM.from_pretrained(str(tiny_gpt2_base), use_safetensors=True)
+    with pytest.raises(ConfigError, match="Llama-family"):
+        write_gguf(gpt2, _packaged_file("smollm2"), tmp_path / "x.gguf")
+
+
+def test_top_k_picks_only_among_the_k_best_in_softmax_proportion() -> None:
+    logits = torch.tensor([[0.0, 3.0, 1.0, 2.9, -1.0, 2.0]]).repeat(4000, 1)
+    settings = SamplingSettings(temperature=1.0, top_k=3, max_new_tokens=4)
+    tokens = pick(logits.clone(), Repetition(4000, 6, 1.0, 0, torch.device("cpu")), settings,
+                  torch.Generator().manual_seed(0), eos=0, forbid_end=False)
+    counts = torch.bincount(tokens, minlength=6).float() / 4000
+    expected = torch.zeros(6)
+    expected[[1, 3, 5]] = torch.tensor([3.0, 2.9, 2.0]).softmax(-1)
+    assert torch.allclose(counts, expected, atol=0.03), counts
+    nucleus = SamplingSettings(temperature=1.0, top_k=3, top_p=0.3, max_new_tokens=4)
+    only = pick(logits[:50].clone(), Repetition(50, 6, 1.0, 0, torch.device("cpu")), nucleus,
+                torch.Generator().manual_seed(0), eos=0, forbid_end=False)
+    assert set(only.tolist()) == {1}  # the best token alone crosses p
+
+
+needs_llama_cpp = pytest.mark.skipif(not llama_engine.llama_cpp_available(),
+                                     reason="llama-cpp-python is not built here (requirements/build_llama_cpp.sh)")
+
+
+def _spec(out: Path, base: Path, corpus: Path) -> FineTuneSpec:
+    config = FineTuneConfig(steps=3, batch_size=2, block_size=64, eval_every=3, eval_blocks=4, lr=1e-2,
+                            device="cpu", bf16=False)
+    return FineTuneSpec(out, str(base), corpus, lora_r=4, train=config, command="test")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture()
+def writer(tiny_llama_gguf_base: Path, mini_corpus: Path, cache: Path, tmp_path_factory: pytest.TempPathFactory,
+           monkeypatch: pytest.MonkeyPatch) -> Writer:
+    """A LoRA writer on the tiny GGUF base, loaded through its cache (merged model, GGUF copy)."""
+    monkeypatch.setenv("IMPLEMENTOR_CACHE_DIR", str(cache))
+    out = cache / "writer"
+    if not out.exists():
+        finetune(_spec(out, tiny_llama_gguf_base, mini_corpus), progress=False)
+    return Writer.load(out, "cpu")
+
+
+@pytest.fixture()
+def float32_copy(writer: Writer, tmp_path: Path) -> Writer:
+    """The same writer served from a float32 GGUF copy: the engine's arithmetic, without quantisation."""
+    assert writer.served_from is not None
+    write_gguf(writer.model, writer.served_from / GGUF_FILE, tmp_path / GGUF_FILE, "F32")
+    return Writer(writer.model, writer.tokenizer, writer.device, writer.card, writer.path, tmp_path)
+
+
+def prompts(writer: Writer) -> list[list[int]]:
+    texts = [writer.format.cv("Ada Lovelace", "Data Scientist")] + [writer.format.reply(r) for r in REQUESTS]
+    return [writer.tokenizer(t)["input_ids"] for t in texts]
+
+
+@needs_llama_cpp
+def test_the_cache_holds_a_gguf_copy_and_auto_picks_llama_cpp(writer: Writer) -> None:
+    assert writer.served_from is not None and (writer.served_from / GGUF_FILE).is_file()
+    assert load_engine(writer, "auto").name == "llama.cpp"
+
+
+@needs_llama_cpp
+@pytest.mark.parametrize("repetition", [(1.0, 0), (1.3, 0), (1.0, 3)])
+def test_greedy_drafts_are_the_torch_paths_token_for_token(float32_copy: Writer,
+                                                          repetition: tuple[float, int]) -> None:
+    penalty, ngram = repetition
+    settings = SamplingSettings(top_k=1, max_new_tokens=24, repetition_penalty=penalty, no_repeat_ngram_size=ngram)
+    batch = prompts(float32_copy)
+    fast = llama_engine.LlamaCppEngine(float32_copy).sample(batch, 2, settings, seed=0, min_new_tokens=24)
+    slow = TorchEngine(float32_copy).sample(batch, 2, settings, seed=0, min_new_tokens=24)
+    assert fast == slow
+    for rows, _ in fast:
+        assert rows[0] == rows[1]  # every draft reads its prompt, not only the first
+
+
+@needs_llama_cpp
+def test_quantised_greedy_drafts_mostly_agree(writer: Writer) -> None:
+    """The shipped Q8_0 copy: its greedy tokens are the float32 model's for most positions."""
+    batch = prompts(writer)
+    fast = llama_engine.LlamaCppEngine(writer).sample(batch, 1, GREEDY, seed=0, min_new_tokens=16)
+    slow = TorchEngine(writer).sample(batch, 1, GREEDY, seed=0, min_new_tokens=16)
+    pairs = [(a, b) for f, s in zip(fast, slow, strict=True) for a, b in zip(f[0][0], s[0][0], strict=True)]
+    assert sum(a == b for a, b in pairs) >= 0.75 * len(pairs)
+
+
+@needs_llama_cpp
+def test_sampled_drafts_are_as_likely_as_the_torch_paths(writer: Writer) -> None:
+    settings = SamplingSettings(max_new_tokens=24)
+    prompt = prompts(writer)[1]
+    engine = llama_engine.LlamaCppEngine(writer)
+    fast = [d for seed in range(4) for d in engine.sample([prompt], 64, settings, seed)[0][0]]
+    slow = [d for seed in range(4) for d in TorchEngine(writer).sample([prompt], 64, settings, seed)[0][0]]
+    a, b = mean_log_likelihood(writer, prompt, fast), mean_log_likelihood(writer, prompt, slow)
+    assert abs(a - b) <= 0.03 * abs(b), (a, b)
+
+
+@needs_llama_cpp
+def test_a_seed_gives_the_same_drafts_and_no_seed_fresh_ones(writer: Writer) -> None:
+    engine, batch, settings = llama_engine.LlamaCppEngine(writer), prompts(writer), SamplingSettings(max_new_tokens=24)
+    assert engine.sample(batch, 3, settings, 5) == engine.sample(batch, 3, settings, 5)
+    assert engine.sample(batch, 3, settings, None) != engine.sample(batch, 3, settings, None)
+
+
+@needs_llama_cpp
+def test_more_drafts_than_one_batch_holds_come_back_in_order(writer: Writer) -> None:
+    engine = llama_engine.LlamaCppEngine(writer, max_rows=4)
+    batch = prompts(writer)
+    alone = [engine.sample([p], 3, GREEDY, 0, min_new_tokens=8) for p in batch]
+    assert engine.sample(batch, 3, GREEDY, 0, min_new_tokens=8) == [a[0] for a in alone]
+
+
+@needs_llama_cpp
+def test_auto_falls_back_when_llama_cpp_is_missing_or_cannot_load(writer: Writer, monkeypatch: pytest.MonkeyPatch,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(llama_engine, "llama_cpp_available", lambda: False)
+    assert load_engine(writer, "auto").name == "ctranslate2"
+    with pytest.raises(ConfigError, match="llama-cpp-python is not installed"):
+        load_engine(writer, "llama.cpp")
+    monkeypatch.undo()
+
+    def broken(*_: object) -> None:
+        raise OSError("libllama.so: cannot open shared object file")
+
+    monkeypatch.setattr(llama_engine.LlamaCppEngine, "__init__", broken)
+    with caplog.at_level(logging.WARNING, logger=engines.__name__):
+        assert load_engine(writer, "auto").name == "ctranslate2"
+    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
+    assert "llama.cpp could not load the writer" in caplog.records[0].message
