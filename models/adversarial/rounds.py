@@ -37,6 +37,7 @@ from models.common.plots import Panel, plot_panels
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 from models.rerank.head import PairScorer
 from models.rerank.reranker import BUNDLED_QUALITY
+from models.writer.adapter import is_adapter_checkpoint
 from models.writer.engine import load_engine
 from models.writer.export import export_ctranslate2
 from models.writer.model import Writer
@@ -78,14 +79,8 @@ def _pick(records: list[Record], per_task: int, rng: random.Random) -> list[Reco
 
 
 def _loaded(path: Path, device: str) -> tuple[Writer, Any]:
-    from models.writer.adapter import is_adapter_checkpoint
-
-    if is_adapter_checkpoint(path):
-        # The rounds fine-tune every weight of a whole model (`train_text`); an adapter's base is frozen.
-        raise InputError(f"{path} is a LoRA fine-tune of a pretrained base; adversarial rounds run on whole "
-                         "writers only for now (a writer trained with `implementor train text --from-scratch`)")
-    writer = Writer.load(path, device)
-    if not (path / "ctranslate2" / "model.bin").exists():
+    writer = Writer.load(path, device)  # an adapter's engine copies are built into the cache
+    if not is_adapter_checkpoint(path) and not (path / "ctranslate2" / "model.bin").exists():
         export_ctranslate2(path, force=True)
         writer = Writer.load(path, device)
     return writer, load_engine(writer, "auto")
@@ -123,6 +118,8 @@ class Rounds:
         folder = self.spec.out / f"round-{round_}"
         corpus = steps.write_corpus(folder / "data", steps.mix(chosen, self.train_split, rng.randrange(2**31)),
                                     self.validation)
+        if is_adapter_checkpoint(writer.path):
+            return self._fine_tune_adapter(writer, corpus, folder / "writer", len(chosen), round_)
         config = TextTrainConfig(epochs=1, lr=self.spec.lr, warmup_steps=10, patience=1, seed=self.spec.seed,
                                  device=self.spec.device)
         card = {"model": "writer-gpt2", "command": self.spec.command, "init": {"base": str(writer.path),
@@ -131,6 +128,21 @@ class Rounds:
                                                                        "method": METHOD}}
         train_text(corpus, folder / "writer", writer.model, writer.tokenizer, config, card, progress=False)
         return folder / "writer"
+
+    def _fine_tune_adapter(self, writer: Writer, corpus: Path, out: Path, chosen: int, round_: int) -> Path:
+        """The same step for a LoRA writer: its adapter goes on learning (the base stays frozen), one epoch."""
+        from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
+
+        config = FineTuneConfig()
+        docs = sum(len(writer.tokenizer(t)["input_ids"]) for t in _texts(corpus))
+        steps = max(1, math.ceil(docs / (config.batch_size * config.block_size)))
+        config = FineTuneConfig(steps=steps, lr=self.spec.lr, warmup_steps=min(10, steps), eval_every=steps,
+                                seed=self.spec.seed + round_, device=self.spec.device)
+        card = finetune(FineTuneSpec(out, corpus=corpus, train=config, init=writer.path, command=self.spec.command),
+                        progress=False)
+        card["adversarial"] = {"round": round_, "learnt_from": chosen, "method": METHOD}
+        write_json(out / CARD_FILE, card)
+        return out
 
     def run(self) -> dict[str, Any]:
         state = self._start()
@@ -204,6 +216,12 @@ class Rounds:
         card["adversarial"] = {"method": METHOD, "rounds": rows, "spec": state["spec"], "command": self.spec.command}
         write_json(self.spec.out / "writer" / CARD_FILE, card)
         return card["adversarial"]
+
+
+def _texts(corpus: Path) -> list[str]:
+    from models.writer.prompts import completion_of
+
+    return [completion_of(r) for r in load_split(corpus, "train")]
 
 
 def plot_rounds(rounds_file: Path, out: Path) -> None:

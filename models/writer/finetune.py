@@ -76,6 +76,7 @@ class FineTuneSpec:
     train: FineTuneConfig = FineTuneConfig()
     resume: bool = False
     command: str = ""
+    init: Path | None = None  # an adapter checkpoint to go on from (its base, LoRA settings and weights)
 
 
 class _Batches:
@@ -125,6 +126,14 @@ def _load_state(out: Path, model: Any, optimizer: torch.optim.Optimizer) -> tupl
 
 def _start(spec: FineTuneSpec) -> tuple[FineTuneSpec, BaseRef, dict[str, Any]]:
     """The spec to run (a resumed run's own settings), its pinned base, and the card so far."""
+    if not spec.resume and spec.init is not None:
+        from models.writer.adapter import adapter_card
+
+        init = adapter_card(spec.init)
+        lora = LoRAConfig.from_dict(init["lora"])
+        card = {"model": "writer-lora", "command": spec.command, "base": init["base"], "sampling": init.get("sampling"),
+                "init": {"adapter": str(spec.init), "sha256": init.get("sha256", {})}}
+        return replace(spec, lora_r=lora.r, lora_layers=lora.layers), BaseRef.from_dict(init["base"]), card
     if not spec.resume:
         ref = pin(parse_base(spec.base))
         return spec, ref, {"model": "writer-lora", "command": spec.command, "base": ref.to_dict()}
@@ -183,6 +192,10 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     model, tokenizer = load_base(ref)
     lora = LoRAConfig(r=spec.lora_r, alpha=2.0 * spec.lora_r, targets=targets_for(model), layers=spec.lora_layers)
     trainable = inject(model, lora)
+    if spec.init is not None and not spec.resume:
+        from models.writer.adapter import ADAPTER_FILE
+
+        load_adapter_state(model, load_tensors(spec.init / ADAPTER_FILE))
     model.to(device)
     fmt = InstructFormat(tokenizer)
     train_records = load_split(spec.corpus, "train")

@@ -63,3 +63,26 @@ def test_resume_continues_the_round_count(spec: AdversarialSpec) -> None:
 
     with pytest.raises(InputError, match="--resume"):
         run_adversarial(spec)  # a second fresh run into the same folder is refused, not mixed in
+
+
+def test_a_round_on_a_lora_writer_goes_on_training_its_adapter(spec: AdversarialSpec, tiny_llama_base: Path,
+                                                               mini_corpus: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from models.writer.adapter import ADAPTER_FILE
+    from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
+
+    monkeypatch.setenv("IMPLEMENTOR_CACHE_DIR", str(tmp_path / "cache"))
+    start = tmp_path / "lora"
+    config = FineTuneConfig(steps=2, batch_size=2, block_size=64, eval_every=2, eval_blocks=4, lr=1e-2, device="cpu",
+                            bf16=False)
+    finetune(FineTuneSpec(start, str(tiny_llama_base), mini_corpus, lora_r=4, train=config), progress=False)
+    record = run_adversarial(replace(spec, writer=start))
+    final = spec.out / "writer"
+    assert [r["round"] for r in record["rounds"]] == [0, 1] and (final / ADAPTER_FILE).exists()
+    assert not (final / "model.safetensors").exists()  # only the adapter, still
+    assert sha256_file(final / ADAPTER_FILE) != sha256_file(start / ADAPTER_FILE)  # it learnt something
+    card = json.loads((final / "card.json").read_text())
+    assert card["init"]["adapter"] == str(start) and card["base"]["name"] == str(tiny_llama_base.resolve())
+    assert card["adversarial"]["method"].startswith("rejection-sampling")
