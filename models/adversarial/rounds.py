@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 METHOD = ("rejection-sampling fine-tuning: per prompt the sane draft the judges like best, mixed 1:1 with real "
           "texts, one epoch at a low learning rate (see models/adversarial/steps.py for why not DPO)")
 
+PPL_BLOCK, PPL_BLOCKS = 512, 96  # about 49k held-out tokens
+
 
 @dataclass(frozen=True)
 class AdversarialSpec:
@@ -97,8 +99,9 @@ class Rounds:
         self.state_path = spec.out / "state.json"
 
     def held_out_perplexity(self, writer: Writer) -> float:
-        blocks = pack(encode(self.validation, writer.tokenizer, writer.format), writer.context)
-        return math.exp(mean_loss(writer.model, blocks, 8, writer.device))
+        """On the same validation blocks every round (at most PPL_BLOCKS of PPL_BLOCK tokens: a guard, not a report)."""
+        blocks = pack(encode(self.validation, writer.tokenizer, writer.format), min(writer.context, PPL_BLOCK))
+        return math.exp(mean_loss(writer.model, blocks[:PPL_BLOCKS], 8, writer.device))
 
     def measure(self, writer: Writer, engine: Any, round_: int, judge_dir: Path) -> dict[str, Any]:
         """The fresh discriminator's AUC, and the guards' measures, for a writer on the held-out probe."""

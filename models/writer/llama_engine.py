@@ -101,7 +101,8 @@ class LlamaCppEngine:
             return self.ctx
         if self.ctx is not None:
             lib.llama_free(self.ctx)
-        per_row, rows = max(per_row, self.shape[0], 256), max(rows, self.shape[1])
+        per_row = -(-max(per_row, self.shape[0]) // 256) * 256  # llama.cpp pads a context to 256 cells
+        rows = max(rows, self.shape[1])
         params = lib.llama_context_default_params()
         params.n_ctx, params.n_seq_max, params.kv_unified = per_row * rows, rows, False
         params.n_batch = params.n_ubatch = PREFILL_TOKENS

@@ -176,3 +176,11 @@ def test_auto_falls_back_when_llama_cpp_is_missing_or_cannot_load(writer: Writer
         assert load_engine(writer, "auto").name == "ctranslate2"
     assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
     assert "llama.cpp could not load the writer" in caplog.records[0].message
+
+
+@needs_llama_cpp
+def test_long_drafts_fit_their_sequences_of_the_cache(writer: Writer) -> None:
+    """llama.cpp gives each sequence a whole number of 256 cells: a draft longer than 256 tokens still fits."""
+    settings = SamplingSettings(max_new_tokens=300)
+    [(rows, _)] = llama_engine.LlamaCppEngine(writer).sample(prompts(writer)[:1], 2, settings, 0, min_new_tokens=300)
+    assert [len(r) for r in rows] == [300, 300]
