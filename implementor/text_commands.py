@@ -1,4 +1,9 @@
-"""Commands for the writer: build the corpus, train, sample CVs and replies, evaluate and benchmark."""
+"""Commands for the writer: build the corpus, train, sample CVs and replies, evaluate and benchmark.
+
+`cv` and `reply` print raw drafts from the writer; with `--explain` they run the worker's own
+`ColleaguePipeline` (the configured engine, the live heads from `learning/live.py`) and print the
+score table (`contracts/scores.py`) and the chosen draft. Room: `implementor`, which may use every room.
+"""
 
 from __future__ import annotations
 
@@ -147,25 +152,36 @@ def _print_drafts(drafts: list[str], render: Callable[[str], str]) -> None:
 
 NOpt = Annotated[int | None, typer.Option("--n", help="Candidates to print (1), or to rerank with --explain "
                                                    "(IMPLEMENTOR_CANDIDATES).")]
-ExplainOpt = Annotated[bool, typer.Option(help="Rerank the candidates with the BERT heads and print their scores.")]
+ExplainOpt = Annotated[bool, typer.Option(help="Draft and rerank as a worker does (its engine, the live BERT heads) "
+                                                "and print the candidates' scores.")]
 
 
-def explain_reranker(settings: Any, device: str) -> Any:
-    """The reranker a worker with these settings serves, promoted heads first (`workers.model_set.pipeline_spec`),
-    so that `--explain` judges drafts as the bot's replies are judged; it never explores."""
-    from models.rerank.policy import RerankPolicy
-    from models.rerank.reranker import Reranker
+def explain_pipeline(settings: Any, model: Path | None, device: str | None, candidates: int | None) -> Any:
+    """The pipeline a worker with these settings serves (`workers.model_set.pipeline_spec`: its writer engine,
+    the live heads and their threshold), with this command's writer, device and number of drafts, so that
+    `--explain` drafts and judges as the bot's replies are drafted and judged; it never explores."""
+    from dataclasses import replace
+
+    from models.pipeline import ColleaguePipeline
     from workers.model_set import pipeline_spec
 
-    spec = pipeline_spec(settings)
-    return Reranker.load(spec.realism, spec.quality, spec.encoder, device, RerankPolicy(threshold=spec.threshold))
+    spec = replace(pipeline_spec(settings), writer=model or settings.writer_model, device=device or settings.device,
+                   candidates=candidates, explore=0.0)
+    return ColleaguePipeline.load(spec)
 
 
-def _explain(writer: Any, judge_prompt: str, drafts: list[str], live: Any, render: Callable[[str], str]) -> None:
-    """Rerank drafts, print the score table and the chosen draft."""
-    reranker = explain_reranker(get_settings(), str(writer.device))
-    reranker.check_sampling(live)
-    ranked = reranker.rerank(judge_prompt, drafts)
+def _explain(pipeline: Any, task: Literal["cv", "reply"], inputs: tuple[str, ...], seed: int | None,
+             sampling: Any, render: Callable[[str], str]) -> None:
+    """Draft and rerank through the pipeline, print the score table and the chosen draft."""
+    from dataclasses import replace
+
+    live = replace(pipeline.writer.sampling, **{task: sampling})
+    if live != pipeline.writer.sampling:  # the pipeline checked the writer's own sampling when it loaded
+        pipeline.reranker.check_sampling(live)
+    if task == "cv":
+        ranked = pipeline.write_cvs([(inputs[0], inputs[1])], {}, seed, sampling)[0]
+    else:
+        ranked = pipeline.answer([(inputs[0], None)], {}, seed, sampling)[0].ranked
     typer.echo(ranked.table())
     typer.secho(f"\n--- chosen: #{ranked.index + 1}{' (low confidence)' if ranked.low_confidence else ''} ---",
                 fg=typer.colors.CYAN)
@@ -185,11 +201,12 @@ def cv(
 ) -> None:
     """Write a CV for a named colleague with a job title."""
     from contracts.cv import render_cv
-    from models.writer.prompts import judge_prompt_cv
 
-    render = lambda body: render_cv(" ".join(name.split()), " ".join(title.split()), body)  # noqa: E731
-    _draft("cv", (name, title), judge_prompt_cv(name, title), render, n, seed, temperature, top_k, explain,
-           model, device)
+    name, title = " ".join(name.split()), " ".join(title.split())
+    if not name or not title:
+        raise InputError(f"the {'name' if not name else 'title'} is empty")
+    render = lambda body: render_cv(name, title, body)  # noqa: E731
+    _draft("cv", (name, title), render, n, seed, temperature, top_k, explain, model, device)
 
 
 def reply(
@@ -203,31 +220,29 @@ def reply(
     device: DeviceOpt = None,
 ) -> None:
     """Answer a project request the way a consultant colleague would."""
-    _draft("reply", (request,), " ".join(request.split()), lambda text: text, n, seed, temperature, top_k, explain,
-           model, device)
+    _draft("reply", (" ".join(request.split()),), lambda text: text, n, seed, temperature, top_k, explain, model,
+           device)
 
 
-def _draft(task: Literal["cv", "reply"], inputs: tuple[str, ...], judge_prompt: str, render: Callable[[str], str],
-           n: int | None, seed: int | None, temperature: float | None, top_k: int | None, explain: bool,
-           model: Path | None, device: str | None) -> None:
-    """What `cv` and `reply` share: load the writer, draft, then print the drafts or rerank them."""
-    from dataclasses import replace
-
+def _draft(task: Literal["cv", "reply"], inputs: tuple[str, ...], render: Callable[[str], str], n: int | None,
+           seed: int | None, temperature: float | None, top_k: int | None, explain: bool, model: Path | None,
+           device: str | None) -> None:
+    """What `cv` and `reply` share: load the writer (in the worker's pipeline with --explain), then print
+    the drafts, or rerank them and print why one was chosen."""
     from models.writer.drafts import draft_cv, draft_replies, with_overrides
     from models.writer.model import Writer
 
     settings = get_settings()
-    writer = Writer.load(model or settings.writer_model, device or settings.device)
+    count = n or (settings.candidates if explain else 1)  # --explain: None is the card's number, per task
+    pipeline = explain_pipeline(settings, model, device, count) if explain else None
+    writer = pipeline.writer if pipeline else Writer.load(model or settings.writer_model, device or settings.device)
     sampling = with_overrides(getattr(writer.sampling, task), temperature=temperature, top_k=top_k)
-    count = n or ((settings.candidates or writer.sampling.for_task(task).candidates) if explain else 1)
-    if task == "cv":
-        drafts = draft_cv(writer, inputs[0], inputs[1], count, seed, sampling)
+    if pipeline is not None:
+        _explain(pipeline, task, inputs, seed, sampling, render)
+    elif task == "cv":
+        _print_drafts(draft_cv(writer, inputs[0], inputs[1], count or 1, seed, sampling), render)
     else:
-        drafts = draft_replies(writer, inputs[0], count, seed, sampling)
-    if explain:
-        _explain(writer, judge_prompt, drafts, replace(writer.sampling, **{task: sampling}), render)
-    else:
-        _print_drafts(drafts, render)
+        _print_drafts(draft_replies(writer, inputs[0], count or 1, seed, sampling), render)
 
 
 def evaluate(

@@ -10,7 +10,9 @@
     retrain_realism.py  a candidate realism head from members' texts against the live writer's drafts
     cycle.py        one learning cycle (harvest, retrain, promote if better), never two at once
     versions.py     versions side by side, the live one's pointer, promotions and rollbacks on record
+    live.py         the one resolver of the live heads: promoted version, else configured, else bundled
+    cards.py        each role's model and its card's figures, as `/help` shows them
 
-sqlite, consent, scrub, datasets and versions are torch-free: the bot (`/learn`) and the workers (following the
-live version) import them. retrain imports the models and runs in the learner.
+sqlite, consent, scrub, datasets, versions, live and cards are torch-free: the bot (`/learn`, `/help`) and the
+workers (following the live version) import them. retrain imports the models and runs in the learner.
 """

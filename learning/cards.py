@@ -1,15 +1,15 @@
 """The colleague's models as a member may read about them (`/help`): which checkpoint serves each role,
 and the figures its card recorded when it was measured. Torch-free: it reads `card.json` files only.
 
-A role is served by the checkpoint a worker with these settings loads: for the two heads the live
-version (`IMPLEMENTOR_MODELS_DIR`, see `versions.py`), else the configured directory, else the bundled
-one (`models/bundled/`). Figures are read from the card as recorded, never written down here; a card
-that lacks a figure simply shows fewer.
+A role is served by the checkpoint a worker with these settings loads: for the two heads what
+`live.py` resolves (the promoted version, else the configured directory, else the bundled one); for
+the face and the writer the configured directory, else the bundled one (`models/bundled/`). Figures
+are read from the card as recorded, never written down here; a card that lacks a figure simply shows
+fewer. Room: `learning`, its torch-free part (the bot's `/help` reads it).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,22 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning import versions
-
-
-def bundled_dir() -> Path:
-    """`models/bundled/`, found without importing `models`: the bot reads these cards and never imports
-    the models package (find_spec locates a top-level package without running it)."""
-    spec = importlib.util.find_spec("models")
-    if spec is None or spec.origin is None:
-        return Path("models") / "bundled"  # not installed: no card is found, and /help says so
-    return Path(spec.origin).parent / "bundled"
+from learning.live import BUNDLED_HEADS, bundled_dir, live_head
 
 ROLES = {  # role -> (what it does, its bundled checkpoint)
     "face": ("DCGAN face generator: draws the colleague's face", "face-lfw"),
     "writer": ("GPT-2-class writer (SmolLM2-135M, fine-tuned): drafts the CV and the replies", "writer-smollm2"),
-    "realism": ("BERT realism discriminator: keeps the drafts it believes a person wrote", "realism-minilm"),
-    "quality": ("BERT quality model: picks the draft colleagues are expected to rate highest", "quality-minilm"),
+    "realism": ("BERT realism discriminator: keeps the drafts it believes a person wrote",
+                BUNDLED_HEADS["realism"]),
+    "quality": ("BERT quality model: picks the draft colleagues are expected to rate highest",
+                BUNDLED_HEADS["quality"]),
 }
 
 
@@ -113,9 +106,10 @@ def read_card(directory: Path) -> dict[str, Any]:
 
 
 def _served_dir(role: str, settings: Settings) -> tuple[Path, str]:
-    if role in versions.KINDS and (live := versions.current_path(settings.models_dir, role)) is not None:
-        return live, f"live version {live.name}"
     configured: Path | None = getattr(settings, f"{role}_model")
+    if role in BUNDLED_HEADS:
+        head = live_head(settings.models_dir, role, configured)
+        return head.path, head.source
     if configured is not None:
         return configured, f"configured {configured.name}"
     bundled = ROLES[role][1]

@@ -33,6 +33,7 @@ from typing import Any
 
 from learning import versions
 from learning.datasets import PAIRS, harvest_dir, read_rows
+from learning.live import live_head
 from models.common.encoder import MINILM, SentenceEncoder
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import BUNDLED_CORPUS, load_split
@@ -40,7 +41,6 @@ from models.rerank.examples import PairExamples
 from models.rerank.head import PairScorer
 from models.rerank.quality_data import bootstrap_examples
 from models.rerank.realism_data import pick_prompts
-from models.rerank.reranker import BUNDLED_QUALITY
 from models.rerank.train import HeadTrainConfig, head_config, train_head
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ def score(head: PairScorer, held: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def live_quality(spec: LearnSpec, encoder: SentenceEncoder) -> tuple[PairScorer, dict[str, Any]]:
-    path = versions.current_path(spec.models_dir, "quality") or spec.quality or BUNDLED_QUALITY
-    head = PairScorer.load(path, encoder, "quality", spec.device)
+    """The quality head a candidate must beat: the one workers serve (`live.py`)."""
+    head = PairScorer.load(live_head(spec.models_dir, "quality", spec.quality).path, encoder, "quality", spec.device)
     return head, head.card
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from learning import versions
 from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from learning.live import live_head
 from learning.retrain import LearnSpec, by_time
 from models.common.encoder import SentenceEncoder
 from models.common.metrics import roc_auc
@@ -27,7 +28,6 @@ from models.corpus.splits import load_split
 from models.rerank.examples import PairExamples, split_by_group
 from models.rerank.head import PairScorer
 from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
-from models.rerank.reranker import BUNDLED_REALISM
 from models.rerank.train import HeadTrainConfig, calibrate_per_task, head_config, train_head
 from models.writer.drafts import generate_many, reply_prompt_for
 from models.writer.engine import load_engine
@@ -66,8 +66,7 @@ def retrain_realism(spec: LearnSpec, opted_out: set[int] | None = None) -> dict[
     """Train a candidate on the server's texts and the prior, add it as a version, promote it if it is better."""
     rows = real_texts(spec, opted_out or set())
     encoder = SentenceEncoder.load(spec.encoder, spec.device)
-    live = PairScorer.load(versions.current_path(spec.models_dir, "realism") or spec.realism or BUNDLED_REALISM,
-                           encoder, "realism", spec.device)
+    live = PairScorer.load(live_head(spec.models_dir, "realism", spec.realism).path, encoder, "realism", spec.device)
     seen = live.card.get("learning", {}).get("real_texts", 0)
     if len(rows) - seen < spec.min_pairs:
         return {"retrained": False, "why": f"{len(rows) - seen} new texts; retraining waits for {spec.min_pairs}"}

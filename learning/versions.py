@@ -4,8 +4,9 @@
     <models_dir>/<kind>/CURRENT          the live version's name (written atomically)
     <models_dir>/<kind>/history.jsonl    promotions and rollbacks: which version, when, why
 
-`kind` is "quality" or "realism". Workers read CURRENT between batches and load a new version when it
-changes (`workers/tasks.py`); `implementor models list|promote|rollback` shows and undoes.
+`kind` is "quality" or "realism". Which head is live, the live version or else the configured or
+bundled one, is `live.py`'s to say (workers ask it between batches, `workers/model_set.py`);
+`implementor models list|promote|rollback` shows and undoes.
 """
 
 from __future__ import annotations

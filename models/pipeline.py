@@ -1,9 +1,12 @@
 """The colleague's work, for a batch of jobs at once: introduce yourself, answer a project request.
 
-This is what the worker tasks call. A batch of introductions draws every face in one generator
-pass, drafts every CV in one batched generation (each prompt prefilled once), and scores every
-draft with one encoder pass; a batch of project requests does the same with replies. Jobs that
-arrive close together therefore cost little more than one.
+This is what the worker tasks call, and what the command line's `cv --explain` and `reply --explain`
+run (one job each), so that both draft and judge one way. A batch of introductions draws every face
+in one generator pass, drafts every CV in one batched generation (each prompt prefilled once), and
+scores every draft with one encoder pass; a batch of project requests does the same with replies.
+Jobs that arrive close together therefore cost little more than one. Room: `models.pipeline`, above
+the face, writer and rerank rooms; which heads to load comes in with the spec (`learning/live.py`
+resolves them for the workers and the command line).
 
 A persona is reproducible from its seed: the face comes from the seed alone, and so do the name
 and title when the job leaves them out. A reply is written in the voice of the colleague the job
@@ -30,7 +33,7 @@ from models.rerank.policy import Ranked, RerankPolicy
 from models.rerank.reranker import Reranker
 from models.writer.drafts import generate_many, reply_prompt_for
 from models.writer.engine import Engine, TorchEngine, load_engine
-from models.writer.model import Writer
+from models.writer.model import SamplingSettings, Writer
 from models.writer.prompts import judge_prompt_cv
 
 log = logging.getLogger(__name__)
@@ -129,24 +132,30 @@ class ColleaguePipeline:
             pngs = [png_bytes(face, self.png_size) for face in faces]
         # Drafts are reproducible when every job named its seed (`introduce --seed 7`); a bot's jobs do not.
         seeded = all(r.seed is not None for r in requests)
-        with timed(timings, "draft_ms"):
-            cv = self.writer.sampling.cv
-            # A CV that breaks the four-section contract is never a candidate: drafted again instead.
-            drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t, _ in personas],
-                                   self.candidates or cv.candidates, cv, personas[0][2] if seeded else None,
-                                   engine=self.engine, accept=lambda text: parse_cv(text) is not None)
-        with timed(timings, "rerank_ms"):
-            ranked = self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t, _), d in
-                                                zip(personas, drafts, strict=True)], "cv")
+        ranked = self.write_cvs([(n, t) for n, t, _ in personas], timings, personas[0][2] if seeded else None)
         return [Introduction(n, t, s, r.text, png, r)
                 for (n, t, s), png, r in zip(personas, pngs, ranked, strict=True)]
 
+    def write_cvs(self, people: list[tuple[str, str]], timings: dict[str, float], seed: int | None = None,
+                  sampling: SamplingSettings | None = None) -> list[Ranked]:
+        """The ranked CV drafts of (name, title) pairs; `sampling` overrides the writer's (`cv --explain`)."""
+        with timed(timings, "draft_ms"):
+            cv = sampling or self.writer.sampling.cv
+            # A CV that breaks the four-section contract is never a candidate: drafted again instead.
+            drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t in people],
+                                   self.candidates or cv.candidates, cv, seed, engine=self.engine,
+                                   accept=lambda text: parse_cv(text) is not None)
+        with timed(timings, "rerank_ms"):
+            return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
+                                              zip(people, drafts, strict=True)], "cv")
+
     def answer(self, requests: list[tuple[str, Persona | None]], timings: dict[str, float],
-               seed: int | None = None) -> list[Answer]:
-        """Replies to (request, who answers) pairs; the heads judge each reply against its request alone."""
+               seed: int | None = None, sampling: SamplingSettings | None = None) -> list[Answer]:
+        """Replies to (request, who answers) pairs; the heads judge each reply against its request alone.
+        `sampling` overrides the writer's reply sampling (`reply --explain --temperature`)."""
         with timed(timings, "draft_ms"):
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
-            reply = self.writer.sampling.reply
+            reply = sampling or self.writer.sampling.reply
             drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
                                    engine=self.engine)
         with timed(timings, "rerank_ms"):

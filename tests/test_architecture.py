@@ -26,9 +26,9 @@ PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "impl
 MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
                "models.pipeline"}
 # What the bot and the workers may take from `learning`: the SQLite file, consent, scrubbing, datasets,
-# versions and the model cards (torch-free).
+# versions, the live heads' resolver and the model cards (torch-free).
 LEARNING_LIGHT = {"learning", "learning.sqlite", "learning.consent", "learning.scrub", "learning.datasets",
-                  "learning.versions", "learning.cards"}
+                  "learning.versions", "learning.live", "learning.cards"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
     "contracts": set(),
     "config": {"contracts"},

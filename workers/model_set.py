@@ -8,8 +8,10 @@ signal handler, which Celery kills after a few seconds, and never in Celery's pa
 context a forked child could not use). A set loaded by another process (inherited over a fork) is not
 used: the process loads its own.
 
-Between batches, `follow_promotions` swaps in the heads promoted since the last look (at most every
-`model_poll_s`), for every task at once: a batch runs start to end on the heads it began with.
+Which heads are live (and the threshold that goes with them) is `learning/live.py`'s to say; here
+`pipeline_spec` turns settings and those heads into the pipeline's spec (the CLI's `--explain` uses it
+too). Between batches, `follow_promotions` swaps in the heads promoted since the last look (at most
+every `model_poll_s`), for every task at once: a batch runs start to end on the heads it began with.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning import versions
+from learning.live import LiveHeads, live_heads
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +38,14 @@ def thread_budget(settings: Settings) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, processes))
 
 
-def live_heads(settings: Settings) -> dict[str, Path | None]:
-    """The promoted version of each head (`IMPLEMENTOR_MODELS_DIR`), or None where there is none."""
-    return {kind: versions.current_path(settings.models_dir, kind) for kind in versions.KINDS}
-
-
-def pipeline_spec(settings: Settings) -> Any:
-    """What the worker's models are, from settings (models/ never reads settings itself)."""
+def pipeline_spec(settings: Settings, heads: LiveHeads | None = None) -> Any:
+    """What the worker's models are, from settings and the live heads (models/ never reads settings itself)."""
     from models.pipeline import PipelineSpec
 
-    live = live_heads(settings)
-    return PipelineSpec(face=settings.face_model, writer=settings.writer_model,
-                        realism=live["realism"] or settings.realism_model,
-                        quality=live["quality"] or settings.quality_model, encoder=settings.encoder,
-                        device=settings.device,
-                        engine=settings.writer_engine,
-                        threshold=settings.realism_threshold, candidates=settings.candidates,
+    heads = heads or live_heads(settings)
+    return PipelineSpec(face=settings.face_model, writer=settings.writer_model, realism=heads.realism.path,
+                        quality=heads.quality.path, encoder=settings.encoder, device=settings.device,
+                        engine=settings.writer_engine, threshold=heads.threshold, candidates=settings.candidates,
                         png_size=settings.face_png_size, explore=settings.explore)
 
 
@@ -62,7 +56,7 @@ class ModelSet:
         self.settings = settings
         self._pipeline: Any = None
         self._owner = 0  # the process that loaded it
-        self._heads: dict[str, Path | None] = {}
+        self._heads: dict[str, Path] = {}  # the promoted heads it serves, by kind
         self._heads_checked = 0.0
         self._lock = threading.Lock()  # a threads pool's tasks may ask at once; load once all the same
 
@@ -85,8 +79,9 @@ class ModelSet:
 
         torch.set_num_threads(thread_budget(self.settings))
         log.info("loading models in process %d (%d torch threads)", os.getpid(), torch.get_num_threads())
-        self._heads, self._heads_checked = live_heads(self.settings), time.monotonic()
-        self._pipeline = ColleaguePipeline.load(pipeline_spec(self.settings))
+        heads = live_heads(self.settings)
+        self._heads, self._heads_checked = heads.promoted(), time.monotonic()
+        self._pipeline = ColleaguePipeline.load(pipeline_spec(self.settings, heads))
         self._owner = os.getpid()
 
     def follow_promotions(self) -> None:
@@ -99,8 +94,8 @@ class ModelSet:
         if time.monotonic() - self._heads_checked < self.settings.model_poll_s:
             return
         self._heads_checked = time.monotonic()
-        live = live_heads(self.settings)
-        changed = {kind: path for kind, path in live.items() if path is not None and path != self._heads.get(kind)}
+        live = live_heads(self.settings).promoted()
+        changed = {kind: path for kind, path in live.items() if path != self._heads.get(kind)}
         self._heads = live
         if changed:
             pipeline = self._pipeline

@@ -5,6 +5,9 @@ on the same frozen encoder, and warns when the writer samples differently from t
 realism discriminator was trained against (`sampling_mismatch`). A realism head calibrated on
 held-out real texts (its card's `calibration`, per task) has its logits shifted so that the live
 threshold means what the card says: a known share of real texts falls below it.
+
+Which heads are live (a promoted version, the configured ones or the bundled ones) is not decided
+here: `learning/live.py` resolves them and callers pass the paths in; None means the bundled heads.
 """
 
 from __future__ import annotations

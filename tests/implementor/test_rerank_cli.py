@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -66,22 +67,69 @@ def test_a_head_for_another_encoder_is_refused(heads: dict, tiny_writer_dir: Pat
     assert "different model" in str(result.exception)
 
 
-def test_explain_judges_with_the_heads_a_worker_serves(heads: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+def promote_a_noted_copy(head: Path, models_dir: Path, kind: str) -> Path:
+    """A copy of `head` promoted as the live `kind` version, its card marked so that it can be told apart."""
     import shutil
 
-    from config.settings import Settings
-    from implementor.text_commands import explain_reranker
     from learning import versions
 
-    promoted = tmp_path / "promoted"
-    shutil.copytree(heads["quality"], promoted)
+    promoted = models_dir.parent / f"promoted-{kind}"
+    shutil.copytree(head, promoted)
     card = json.loads((promoted / "card.json").read_text())
     (promoted / "card.json").write_text(json.dumps({**card, "note": "the promoted one"}))
-    name = versions.add(tmp_path / "models", "quality", promoted)
-    versions.promote(tmp_path / "models", "quality", name, "test")
+    name = versions.add(models_dir, kind, promoted)
+    versions.promote(models_dir, kind, name, "test")
+    return models_dir / kind / name
+
+
+def test_explain_runs_the_pipeline_a_worker_serves(heads: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from config.settings import Settings
+    from implementor.text_commands import explain_pipeline
+
+    live = promote_a_noted_copy(heads["quality"], tmp_path / "models", "quality")
     settings = Settings(encoder=heads["env"]["IMPLEMENTOR_ENCODER"], realism_model=heads["realism"],
-                        quality_model=heads["quality"], models_dir=tmp_path / "models")
-    reranker = explain_reranker(settings, "cpu")
-    assert reranker.quality.card.get("note") == "the promoted one"  # not IMPLEMENTOR_QUALITY_MODEL's
-    assert reranker.realism.card == json.loads((heads["realism"] / "card.json").read_text())  # none promoted
-    assert reranker.policy.explore == 0.0
+                        quality_model=heads["quality"], models_dir=tmp_path / "models", writer_engine="torch",
+                        realism_threshold=0.42)
+    pipeline = explain_pipeline(settings, Path(heads["env"]["IMPLEMENTOR_WRITER_MODEL"]), "cpu", 3)
+    assert pipeline.reranker.quality.card.get("note") == "the promoted one"  # not IMPLEMENTOR_QUALITY_MODEL's
+    assert pipeline.reranker.quality.path == live
+    assert pipeline.reranker.realism.card == json.loads((heads["realism"] / "card.json").read_text())  # none promoted
+    assert pipeline.reranker.policy.explore == 0.0 and pipeline.reranker.policy.threshold == 0.42
+    assert pipeline.engine.name == "torch" and pipeline.candidates == 3
+
+
+@pytest.mark.parametrize("command", [["reply", "Could someone help us plan a spring campaign?"],
+                                     ["cv", "--name", "Ada Lovelace", "--title", "Data Scientist"]])
+def test_explain_drafts_and_judges_in_the_pipeline(command: list[str], heads: dict, tmp_path: Path,  # type: ignore[type-arg]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--explain` reports what `ColleaguePipeline` ranked, with the live heads: not a second copy of it."""
+    from models.pipeline import ColleaguePipeline
+
+    promote_a_noted_copy(heads["quality"], tmp_path / "models", "quality")
+    loaded: list[tuple[Any, ColleaguePipeline]] = []
+    ranked: list[Any] = []
+    real_load = ColleaguePipeline.load
+
+    def spy_load(spec: Any) -> ColleaguePipeline:
+        pipeline = real_load(spec)
+        loaded.append((spec, pipeline))
+        rerank_many = pipeline.reranker.rerank_many
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            ranked.extend(out := rerank_many(*args, **kwargs))
+            return out
+
+        pipeline.reranker.rerank_many = recorded  # type: ignore[method-assign]
+        return pipeline
+
+    monkeypatch.setattr(ColleaguePipeline, "load", spy_load)
+    env = {**heads["env"], "IMPLEMENTOR_REALISM_MODEL": str(heads["realism"]), "IMPLEMENTOR_WRITER_ENGINE": "torch",
+           "IMPLEMENTOR_QUALITY_MODEL": str(heads["quality"]), "IMPLEMENTOR_MODELS_DIR": str(tmp_path / "models")}
+    result = runner.invoke(app, [*command, "--explain", "--n", "3", "--seed", "1"], env=env)
+    assert result.exit_code == 0, result.output
+    [(spec, pipeline)] = loaded
+    assert spec.engine == "torch" and spec.candidates == 3 and spec.explore == 0.0
+    assert pipeline.reranker.quality.card.get("note") == "the promoted one"
+    [chosen] = ranked
+    assert chosen.table() in result.output
+    assert f"--- chosen: #{chosen.index + 1} " in result.output

@@ -61,3 +61,15 @@ def test_each_process_gets_its_share_of_the_cores(autoscale: str | None, expecte
     from workers.model_set import thread_budget
 
     assert thread_budget(Settings(worker_autoscale=autoscale)) == max(1, (os.cpu_count() or 1) // expected_divisor)
+
+
+def test_the_spec_serves_the_live_heads_with_their_threshold(tmp_path: Path) -> None:
+    from models.rerank.reranker import BUNDLED_REALISM
+    from workers.model_set import pipeline_spec
+
+    models_dir, head = tmp_path / "models", tmp_path / "head"
+    head.mkdir()
+    versions.promote(models_dir, "quality", versions.add(models_dir, "quality", head), "a test")
+    spec = pipeline_spec(Settings(models_dir=models_dir, quality_model=tmp_path / "own", realism_threshold=0.6))
+    assert spec.quality == versions.current_path(models_dir, "quality")  # promoted beats configured
+    assert spec.realism == BUNDLED_REALISM and spec.threshold == 0.6
