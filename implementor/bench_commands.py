@@ -18,15 +18,17 @@ from implementor.text_commands import DeviceOpt, WriterOpt
 
 
 def bench_decode(
-    repeats: Annotated[int, typer.Option(help="Timed repetitions.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Timed repetitions (each runs every path once).")] = 5,
+    steps: Annotated[int, typer.Option(help="n: a step is (time of 2n tokens - time of n) / n.")] = 32,
     out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/decode_latency.json"),
 ) -> None:
-    """A batch-1 decode step of a `gpt2`-size model, PyTorch against the engine, as a share of the bandwidth floor."""
+    """The bundled writer's batch-1 decode step on the CPU: the project's engine, llama.cpp used plainly,
+    CTranslate2 and the PyTorch loop, each against the memory-bandwidth floor of its weights."""
     from bench.decode_latency import run_benchmark
 
-    if repeats < 1:
-        raise InputError("--repeats must be positive")
-    result = run_benchmark(get_settings().device, repeats, out)
+    if repeats < 1 or steps < 1:
+        raise InputError("--repeats and --steps must be positive")
+    result = run_benchmark(repeats, out, steps)
     typer.echo(json.dumps(result, indent=2))
     done("benchmark written", out)
 
@@ -52,7 +54,8 @@ def bench(
     new_tokens: Annotated[int, typer.Option(help="Tokens each candidate writes.")] = 64,
     out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/text_generation.json"),
 ) -> None:
-    """Drafting the project's way against HF generate, CTranslate2 used plainly and the PyTorch loop, as ratios."""
+    """Drafting the project's way against HF generate, llama.cpp and CTranslate2 used plainly and the PyTorch
+    loop, as ratios; then 16 requests in one engine call against one call each."""
     from bench.text_generation import run_benchmark
 
     if repeats < 1 or new_tokens < 1:

@@ -17,8 +17,8 @@
     implementor train adversarial        fine-tune the writer against its judge, in rounds
     implementor cv / reply               a CV for a name and title / a reply to a project request
     implementor eval text                perplexity, CV completeness, novelty, distinctness, topicality
-    implementor bench text               drafting against HF generate, CTranslate2 used plainly, the torch loop
-    implementor bench decode             a batch-1 decode step of a gpt2-size model against the bandwidth floor
+    implementor bench text               drafting against HF generate, llama.cpp and CTranslate2 used plainly
+    implementor bench decode             the writer's batch-1 decode step on each path against the bandwidth floor
     implementor bench e2e                introduce and project through the embedded worker, p50 and p95
     implementor train realism / quality  the BERT heads that pick the best draft
     implementor eval rerank              head AUCs and the lift of reranking, by an independent judge
