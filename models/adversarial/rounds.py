@@ -121,7 +121,7 @@ class Rounds:
         folder = self.spec.out / f"round-{round_}"
         corpus = steps.write_corpus(folder / "data", steps.mix(chosen, self.train_split, rng.randrange(2**31)),
                                     self.validation)
-        if is_adapter_checkpoint(writer.path):
+        if writer.path is not None and is_adapter_checkpoint(writer.path):
             return self._fine_tune_adapter(writer, corpus, folder / "writer", len(chosen), round_)
         config = TextTrainConfig(epochs=1, lr=self.spec.lr, warmup_steps=10, patience=1, seed=self.spec.seed,
                                  device=self.spec.device)
