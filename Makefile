@@ -17,7 +17,7 @@ UV_COMPILE = $(BIN)/uv pip compile --python-version 3.11 --python-platform x86_6
   --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links --no-emit-package the-implementor \
   --custom-compile-command "make lock" --quiet
 
-.PHONY: install introduce face test lint typecheck bench clean lock check-install
+.PHONY: install introduce face test test-torchfree lint typecheck bench clean lock check-install
 
 # LLAMA_CPP=0 skips building the optional llama.cpp engine (a source build: a few minutes on 2 cores).
 LLAMA_CPP ?= 1
@@ -48,8 +48,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck  ## what CI runs: lint, types, then the test suite
+test: lint typecheck test-torchfree  ## what CI runs: lint, types, the torch-free tests, then the whole suite
 	$(BIN)/pytest
+
+# The bot's image has no torch: its tests and the contracts' run in a venv from the bot's lock alone.
+BOT_VENV ?= .venv-bot
+$(BOT_VENV)/.installed: pyproject.toml requirements/bot-test.txt
+	$(PYTHON) -m venv $(BOT_VENV)
+	$(BOT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24,<27"
+	$(BOT_VENV)/bin/python -m pip install --quiet --no-deps -r requirements/bot-test.txt
+	$(BOT_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+test-torchfree: $(BOT_VENV)/.installed  ## tests/bot and tests/contracts where torch cannot be imported
+	$(BOT_VENV)/bin/python -c "import importlib.util as u, sys; sys.exit('torch is installed in $(BOT_VENV)' if u.find_spec('torch') else 0)"
+	$(BOT_VENV)/bin/pytest -q -p no:cacheprovider tests/bot tests/contracts
 
 bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench face
@@ -64,10 +77,11 @@ lock: install  ## recompile requirements/*.txt from pyproject.toml and requireme
 	$(UV_COMPILE) requirements/cpu.in -o requirements/cpu.txt $(TORCH_SOURCE)
 	$(UV_COMPILE) requirements/gpu.in -o requirements/gpu.txt
 	$(UV_COMPILE) requirements/bot.in -o requirements/bot.txt
+	$(UV_COMPILE) requirements/bot-test.in -o requirements/bot-test.txt
 
 # Where PyTorch's CPU index cannot be reached: make check-install CHECK_INSTALL_ARGS="--torch-from DIR"
 check-install: install  ## a dry run of the CPU install against the public index: no nvidia-* package (needs the network)
 	$(BIN)/python requirements/check_install.py $(CHECK_INSTALL_ARGS) $(LOCK)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(BOT_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
