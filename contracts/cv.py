@@ -57,6 +57,23 @@ def parse_cv(body: str) -> dict[str, str] | None:
     return {name: sections[name] for name in SECTIONS}
 
 
+def stray_heading(body: str) -> int | None:
+    """Where the first `## ` heading that breaks the four sections' order starts (a section repeated,
+    added or out of place), or None. A draft stops being one CV there: the writer stops drafting at
+    that point and the draft is cut before it (`cut_at_stray_heading`)."""
+    expected = iter(SECTIONS)
+    for heading in _HEADING.finditer(body):
+        if heading.group(1).strip() != next(expected, None):
+            return heading.start()
+    return None
+
+
+def cut_at_stray_heading(body: str) -> str:
+    """The body up to its first heading out of order (all of it if there is none)."""
+    cut = stray_heading(body)
+    return body if cut is None else body[:cut].rstrip()
+
+
 def drop_repeated_bullets(text: str) -> str:
     """The text without a `- ` bullet that repeats an earlier one of its section (case and spacing ignored).
 

@@ -26,12 +26,11 @@ from pathlib import Path
 
 from faker import Faker
 
-from contracts.cv import parse_cv
 from contracts.persona import Persona
 from models.face.generator import FaceGenerator, png_bytes, to_uint8
 from models.rerank.policy import Ranked, RerankPolicy
 from models.rerank.reranker import Reranker
-from models.writer.drafts import generate_many, reply_prompt_for
+from models.writer.drafts import CV_RULES, generate_many, reply_prompt_for
 from models.writer.engine import Engine, TorchEngine, load_engine
 from models.writer.model import SamplingSettings, Writer
 from models.writer.prompts import judge_prompt_cv
@@ -141,10 +140,9 @@ class ColleaguePipeline:
         """The ranked CV drafts of (name, title) pairs; `sampling` overrides the writer's (`cv --explain`)."""
         with timed(timings, "draft_ms"):
             cv = sampling or self.writer.sampling.cv
-            # A CV that breaks the four-section contract is never a candidate: drafted again instead.
+            # A CV is stopped at a heading out of order, and one that breaks the contract is drafted again.
             drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t in people],
-                                   self.candidates or cv.candidates, cv, seed, engine=self.engine,
-                                   accept=lambda text: parse_cv(text) is not None)
+                                   self.candidates or cv.candidates, cv, seed, engine=self.engine, rules=CV_RULES)
         with timed(timings, "rerank_ms"):
             return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
                                               zip(people, drafts, strict=True)], "cv")

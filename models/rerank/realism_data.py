@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from contracts.records import CVRecord, PairRecord, Record
 from models.rerank.examples import PairExamples, group_of, prompt_for_judge, text_of
-from models.writer.drafts import generate_many, reply_prompt_for
+from models.writer.drafts import CV_RULES, Rules, generate_many, reply_prompt_for
 from models.writer.engine import Engine
 from models.writer.model import Writer
 
@@ -51,7 +51,8 @@ def model_prompt(writer: Writer, record: Record) -> str:
 
 def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int | None, engine: Engine | None = None,
                   batch: int = 16, progress: bool = False) -> list[list[str]]:
-    """n drafts for every record's prompt, with the live settings for its task, `batch` prompts per call."""
+    """n drafts for every record's prompt, with the live settings and rules for its task (CVs as the pipeline
+    drafts them), `batch` prompts per call."""
     out: list[list[str]] = [[] for _ in records]
     for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
         index = [i for i, r in enumerate(records) if isinstance(r, kind)]
@@ -60,7 +61,7 @@ def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int |
             chunk = index[start : start + batch]
             drafts = generate_many(writer, [model_prompt(writer, records[i]) for i in chunk], n,
                                    writer.sampling.for_task(task), None if seed is None else seed + start,
-                                   engine=engine)
+                                   engine=engine, rules=CV_RULES if task == "cv" else Rules())
             for i, texts in zip(chunk, drafts, strict=True):
                 out[i] = texts
     return out

@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from contracts.cv import drop_repeated_bullets
+from contracts.cv import cut_at_stray_heading, drop_repeated_bullets, parse_cv, stray_heading
 from contracts.errors import InputError
 from contracts.persona import Persona
 from contracts.text_safety import neutralise_mentions
 from models.writer.engine import Engine, TorchEngine
 from models.writer.model import SamplingSettings, Writer
+from models.writer.sampling import StopWhen
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,41 @@ def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[
     return ids
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What a task's drafts must be: where a draft has gone past its end (`stop`, on its complete lines;
+    the engine stops it there and `cut` trims it back), and what it must be to be a candidate (`accept`)."""
+
+    stop: Callable[[str], bool] | None = None
+    cut: Callable[[str], str] | None = None
+    accept: Callable[[str], bool] | None = None
+
+
+# A CV: stopped and cut at the first heading out of the four sections' order; a candidate if it parses.
+CV_RULES = Rules(stop=lambda text: stray_heading(text) is not None, cut=cut_at_stray_heading,
+                 accept=lambda text: parse_cv(text) is not None)
+
+
+def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
+    text = writer.tokenizer.decode(row, skip_special_tokens=True)
+    if rules.cut is not None:
+        kept = rules.cut(text)
+        text, finished = kept, finished or kept != text  # cut at a section's end: nothing to trim
+    return clean(text, finished)
+
+
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
                   seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
-                  accept: Callable[[str], bool] | None = None) -> list[list[str]]:
+                  rules: Rules = Rules()) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
     All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
     worker batches jobs that arrive together. Duplicates are dropped and more drafts sampled for the
     prompts that need them, up to `max_rounds` rounds; a model that keeps repeating itself yields
-    fewer than n, with a warning, rather than looping. With `accept` (a CV's four-section contract),
-    drafts it refuses are dropped, and a prompt none of whose drafts it accepts is drafted again;
-    only if every round fails are the refused drafts returned (the reranker then says so).
+    fewer than n, with a warning, rather than looping. The task's `rules` stop and cut drafts that go
+    past their end; drafts that `rules.accept` refuses (a CV's four-section contract) are dropped, and
+    a prompt none of whose drafts it accepts is drafted again; only if every round fails are the
+    refused drafts returned (the reranker then says so).
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
@@ -75,6 +100,7 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
         raise InputError("there are no prompts to draft for")
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
     engine = engine or TorchEngine(writer)
+    accept, stop = rules.accept, StopWhen(writer, rules.stop) if rules.stop is not None else None
     drafts: list[list[str]] = [[] for _ in prompts]
     refused: list[list[str]] = [[] for _ in prompts]
     seen: list[set[str]] = [set() for _ in prompts]
@@ -85,10 +111,10 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
             break
         round_seed = None if seed is None else seed + round_
         short = list(want)
-        for i, (rows, ended) in zip(short, engine.sample([ids[i] for i in short], max(want.values()), settings,
-                                                         round_seed), strict=True):
+        samples = engine.sample([ids[i] for i in short], max(want.values()), settings, round_seed, stop=stop)
+        for i, (rows, ended) in zip(short, samples, strict=True):
             for row, finished in zip(rows, ended, strict=True):
-                text = clean(writer.tokenizer.decode(row, skip_special_tokens=True), finished)
+                text = _text(writer, row, finished, rules)
                 key = " ".join(text.lower().split())
                 if not text or key in seen[i] or len(drafts[i]) >= n:
                     continue
@@ -103,9 +129,10 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
 
 
 def generate_candidates(writer: Writer, prompt: str, n: int, settings: SamplingSettings,
-                        seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None) -> list[str]:
+                        seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
+                        rules: Rules = Rules()) -> list[str]:
     """n distinct, cleaned drafts continuing one prompt (see `generate_many`)."""
-    return generate_many(writer, [prompt], n, settings, seed, max_rounds, engine)[0]
+    return generate_many(writer, [prompt], n, settings, seed, max_rounds, engine, rules)[0]
 
 
 def _required(value: str, what: str) -> str:
@@ -119,7 +146,7 @@ def draft_cv(writer: Writer, name: str, title: str, n: int = 1, seed: int | None
              settings: SamplingSettings | None = None, engine: Engine | None = None) -> list[str]:
     """CV bodies (Markdown sections) for a named colleague with a job title."""
     prompt = writer.format.cv(_required(name, "the name"), _required(title, "the title"))
-    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed, engine=engine)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed, engine=engine, rules=CV_RULES)
 
 
 def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = None) -> str:

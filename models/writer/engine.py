@@ -30,7 +30,7 @@ import torch
 from contracts.errors import CheckpointError, ConfigError
 from models.common.checkpoint import sha256_file
 from models.writer.model import SamplingSettings, Writer
-from models.writer.sampling import sample_many
+from models.writer.sampling import StopWhen, sample_many
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class Engine(Protocol):
     name: str
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0) -> Samples: ...
+               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples: ...
 
 
 class TorchEngine:
@@ -52,11 +52,11 @@ class TorchEngine:
         self.writer = writer
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0) -> Samples:
+               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples:
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,)).item())
         generator = torch.Generator(device=self.writer.device).manual_seed(seed)
-        return sample_many(self.writer, prompts, n, settings, generator, min_new_tokens)
+        return sample_many(self.writer, prompts, n, settings, generator, min_new_tokens, stop)
 
 
 def ct2_available() -> bool:
@@ -103,7 +103,8 @@ class CTranslate2Engine:
         return tokens
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0) -> Samples:
+               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples:
+        """`stop` is not CTranslate2's to apply: its drafts run to the end token, and are cut as they are cleaned."""
         eos = self.writer.eos_id
         width = max(map(len, prompts))
         padded = [self._tokens([eos] * (width - len(p)) + p) for p in prompts]

@@ -30,7 +30,7 @@ from contracts.errors import ConfigError
 from models.writer.llama_file import GGUF_FILE
 from models.writer.model import SamplingSettings, Writer
 from models.writer.repetition import Repetition
-from models.writer.sampling import pick
+from models.writer.sampling import StopWhen, pick
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class LlamaCppEngine:
         return torch.cat(last).repeat_interleave(n, dim=0)
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0) -> Samples:
+               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples:
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,)).item())
         generator = torch.Generator().manual_seed(seed)
@@ -151,11 +151,11 @@ class LlamaCppEngine:
         out: Samples = []
         with self.lock:
             for start in range(0, len(prompts), per_call):
-                out += self._sample(prompts[start : start + per_call], n, settings, generator, min_new_tokens)
+                out += self._sample(prompts[start : start + per_call], n, settings, generator, min_new_tokens, stop)
         return out
 
     def _sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, generator: torch.Generator,
-                min_new_tokens: int) -> Samples:
+                min_new_tokens: int, stop: StopWhen | None) -> Samples:
         eos, rows = self.writer.eos_id, len(prompts) * n
         self._context(max(map(len, prompts)) + settings.max_new_tokens + 1, rows)
         memory = self.lib.llama_get_memory(self.ctx)
@@ -177,7 +177,11 @@ class LlamaCppEngine:
                         self.lib.llama_memory_seq_rm(memory, row, -1, -1)
                     else:
                         written[row].append(token)
-                        keep.append(index)
+                        if stop is not None and token in stop.line_ends and stop(written[row]):
+                            ended[row] = True  # a CV past its last section: done, and its cells freed
+                            self.lib.llama_memory_seq_rm(memory, row, -1, -1)
+                        else:
+                            keep.append(index)
                 if not keep or step == settings.max_new_tokens - 1:
                     break
                 if len(keep) < len(active):

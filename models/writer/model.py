@@ -212,6 +212,12 @@ class Writer:
         return hashes.get("adapter.safetensors") or hashes.get(WEIGHTS_FILE)
 
     @cached_property
+    def line_ends(self) -> frozenset[int]:
+        """The token ids whose text holds a line break: where a draft's last line can be complete."""
+        texts = self.tokenizer.batch_decode([[i] for i in range(len(self.tokenizer))])
+        return frozenset(i for i, text in enumerate(texts) if "\n" in text)
+
+    @cached_property
     def knows_persona(self) -> bool:
         """Whether this writer was trained with personas in its reply prompts (older ones were not)."""
         return all(self.tokenizer.convert_tokens_to_ids(t) not in (None, self.tokenizer.unk_token_id)

@@ -9,6 +9,7 @@ ids into clean drafts is `drafts.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -49,6 +50,21 @@ def pick(logits: torch.Tensor, repetition: Repetition, settings: SamplingSetting
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
 
 
+class StopWhen:
+    """Ends a draft once its complete lines meet `done` (a CV's heading out of order: `contracts.cv`),
+    checked only after a token that ends a line; engines that sample for themselves stop such a row
+    at once, and the draft is cut at that point as it is cleaned (`drafts.py`)."""
+
+    def __init__(self, writer: Writer, done: Callable[[str], bool]) -> None:
+        self.decode, self.done, self.line_ends = writer.tokenizer.decode, done, writer.line_ends
+
+    def __call__(self, ids: list[int]) -> bool:
+        if not ids or ids[-1] not in self.line_ends:
+            return False
+        text = self.decode(ids, skip_special_tokens=True)
+        return self.done(text[: text.rfind("\n")])
+
+
 def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Run the prompts once (left-padded), and repeat each one's cache for its n rows.
 
@@ -73,13 +89,15 @@ def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, tor
 
 @torch.inference_mode()
 def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: SamplingSettings,
-                generator: torch.Generator, min_new_tokens: int = 0) -> list[tuple[list[list[int]], list[bool]]]:
+                generator: torch.Generator, min_new_tokens: int = 0, stop: StopWhen | None = None
+                ) -> list[tuple[list[list[int]], list[bool]]]:
     """n continuations of each prompt: one batched prefill, then one batched step per new token.
 
     Prompts of different lengths are padded on the left, with an attention mask and position ids
     that make each row see exactly its own prompt. Returns, per prompt, the token ids of its n
     continuations and whether each ended with the end token. `min_new_tokens` forbids the end
     token until that many tokens exist (benchmarks use it to make every path write the same length).
+    A row that `stop` ends counts as ended.
     """
     model, eos, device = writer.model, writer.eos_id, writer.device
     cache, logits, mask, position = _prefill(writer, prompts, n)
@@ -89,12 +107,18 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
     finished = torch.zeros(rows, dtype=torch.bool, device=device)  # per active row
     repetition = Repetition(rows, logits.shape[-1], settings.repetition_penalty, settings.no_repeat_ngram_size,
                             device)
+    stopped: set[int] = set()  # rows that `stop` ended (no end token to show it)
     for step in range(settings.max_new_tokens):
         token = pick(logits, repetition, settings, generator, eos, step < min_new_tokens)
         token = torch.where(finished, torch.full_like(token, eos), token)
         written[active, step] = token
         repetition.record(token)
         finished |= token == eos
+        if stop is not None:
+            for i, last in enumerate(token.tolist()):
+                if last in stop.line_ends and not finished[i] and stop(written[active[i], : step + 1].tolist()):
+                    finished[i] = True
+                    stopped.add(int(active[i]))
         if bool(finished.all()) or step == settings.max_new_tokens - 1:
             written = written[:, : step + 1]
             break  # no forward pass for logits nobody will sample from
@@ -112,7 +136,7 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
         cache, logits, position = out.past_key_values, out.logits[:, -1, :].float(), position + 1
     tokens = written.tolist()  # (P*n, steps)
     cut = [row[: row.index(eos)] if eos in row else row for row in tokens]
-    ended = [eos in row for row in tokens]
+    ended = [eos in row or i in stopped for i, row in enumerate(tokens)]
     return [(cut[i * n : (i + 1) * n], ended[i * n : (i + 1) * n]) for i in range(len(prompts))]
 
 

@@ -73,3 +73,14 @@ def test_a_repeated_bullet_is_dropped_within_its_section_only() -> None:
     tidy = drop_repeated_bullets(body)
     assert tidy.count("- manage data") == 2 and "Manage  data" not in tidy  # once in Skills, once in Education
     assert drop_repeated_bullets(BODY) == BODY
+
+
+def test_a_draft_is_cut_at_its_first_heading_out_of_order() -> None:
+    from contracts.cv import cut_at_stray_heading, stray_heading
+
+    assert stray_heading(BODY) is None and cut_at_stray_heading(BODY) == BODY
+    again = BODY + "\n## Profile\nI said that already.\n## Skills\n- more"
+    assert cut_at_stray_heading(again) == BODY.rstrip() and parse_cv(cut_at_stray_heading(again)) is not None
+    skipped = "## Profile\nHi.\n## Experience\n- Tester, 2020"
+    assert stray_heading(skipped) == skipped.index("## Experience")
+    assert cut_at_stray_heading("## Skills\n- a") == ""  # a draft that starts anywhere but its Profile

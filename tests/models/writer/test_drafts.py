@@ -109,7 +109,7 @@ class _Scripted:
         self.writer, self.texts, self.calls = writer, list(texts), 0
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0) -> list[tuple[list[list[int]], list[bool]]]:
+               min_new_tokens: int = 0, stop: object = None) -> list[tuple[list[list[int]], list[bool]]]:
         self.calls += 1
         rows = [[self.writer.tokenizer(self.texts.pop(0))["input_ids"] for _ in range(n)] for _ in prompts]
         return [(r, [True] * n) for r in rows]
@@ -117,15 +117,15 @@ class _Scripted:
 
 def test_drafts_the_contract_refuses_are_dropped_and_drafted_again(writer: Writer) -> None:
     from contracts.cv import parse_cv
-    from models.writer.drafts import generate_many
+    from models.writer.drafts import Rules, generate_many
 
     whole = "## Profile\nI test.\n## Skills\n- a\n- b\n- c\n## Experience\n- Tester, 2019-2024\n## Education\n- BSc"
     broken = "## Profile\nI test.\n## Profile\nAgain."
     engine = _Scripted(writer, [broken, broken + " x", whole])  # round 1: two refused; round 2 keeps one
-    accept = lambda text: parse_cv(text) is not None  # noqa: E731
-    [drafts] = generate_many(writer, ["cv"], 1, SamplingSettings(), seed=1, engine=engine, accept=accept)
+    rules = Rules(accept=lambda text: parse_cv(text) is not None)
+    [drafts] = generate_many(writer, ["cv"], 1, SamplingSettings(), seed=1, engine=engine, rules=rules)
     assert drafts == [whole] and engine.calls == 3
     never = _Scripted(writer, [broken + f" {i}" for i in range(8)])
-    [fallback] = generate_many(writer, ["cv"], 2, SamplingSettings(), seed=1, engine=never, accept=accept,
+    [fallback] = generate_many(writer, ["cv"], 2, SamplingSettings(), seed=1, engine=never, rules=rules,
                                max_rounds=3)
     assert len(fallback) == 2 and all(parse_cv(t) is None for t in fallback)  # said so by the reranker, not lost

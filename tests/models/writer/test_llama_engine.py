@@ -184,3 +184,19 @@ def test_long_drafts_fit_their_sequences_of_the_cache(writer: Writer) -> None:
     settings = SamplingSettings(max_new_tokens=300)
     [(rows, _)] = llama_engine.LlamaCppEngine(writer).sample(prompts(writer)[:1], 2, settings, 0, min_new_tokens=300)
     assert [len(r) for r in rows] == [300, 300]
+
+
+@needs_llama_cpp
+def test_a_stop_rule_ends_a_draft_at_the_line_it_is_met_in_both_loops(float32_copy: Writer) -> None:
+    from models.writer.sampling import StopWhen
+
+    stop = StopWhen(float32_copy, lambda complete: True)  # done as soon as a line is complete
+    settings = SamplingSettings(top_k=1, max_new_tokens=48)
+    batch = prompts(float32_copy)
+    fast = llama_engine.LlamaCppEngine(float32_copy).sample(batch, 2, settings, 0, stop=stop)
+    slow = TorchEngine(float32_copy).sample(batch, 2, settings, 0, stop=stop)
+    assert fast == slow
+    for rows, ended in fast:
+        for row, done in zip(rows, ended, strict=True):
+            lines_end = [i for i, t in enumerate(row) if t in float32_copy.line_ends]
+            assert not lines_end or (lines_end == [len(row) - 1] and done)  # stopped at its first line break
