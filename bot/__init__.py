@@ -6,6 +6,7 @@
     runner.py      the front door: a slot in the limits, the job in the book, on the queue, a status at once
     jobbook.py     every accepted job and how far it got, in SQLite: the only writer of a job's state
     reconciler.py  drives each job in the book to one end: queued again if lost, posted once, or ended honestly
+    status.py      a waiting job's status message, edited only when what it says changes
     poster.py      where messages go: the interaction's webhook while its token lives, else the channel
     results.py     a finished job's result as the message(s) that answer it
     render.py      results as Discord messages, within Discord's limits, pinging nobody

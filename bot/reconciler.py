@@ -9,7 +9,7 @@ snapshot), and moves each one on:
 - a finished job is posted, once: claimed in the book, sent, recorded (a claim left by a crash is checked
   against the channel before anything is sent again); a failed or withdrawn one ends with an honest status;
 - a waiting or running job's status message shows its real place in the queue and an estimate from
-  the measured throughput (edited only when that changes, or once a minute);
+  the measured throughput (`status.py`: edited only when that changes, or once a minute);
 - a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
   one whose worker stopped beating (`orphaned`, `workers/liveness.py`; not after the visibility
   timeout), is submitted again under its id, which the workers' ledger turns into one answer;
@@ -28,14 +28,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import discord
 
 from bot.jobbook import JobBook, JobRecord
 from bot.limits import Limits
 from bot.poster import Poster
-from bot.render import status_line
+from bot.status import ACCEPT_GRACE_S, StatusMessages
 from config.log_setup import job_context
 from contracts.jobs import Job, JobView
 from contracts.states import WAITING, JobState, Stage
@@ -43,9 +43,7 @@ from contracts.states import WAITING, JobState, Stage
 log = logging.getLogger(__name__)
 
 DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
-REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
 MAX_BACKOFF_S = 30.0
-ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
 
 
 class Jobs(Protocol):
@@ -73,7 +71,7 @@ class Reconciler:
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass, self.wake = clock, on_pass, asyncio.Event()
         self.broker_ok, self.stopping = True, False
-        self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
+        self.status = StatusMessages(book, poster)
 
     def stop(self) -> None:
         """Finish the pass under way (or none), then return from `run`: how the bot drains on SIGTERM."""
@@ -140,7 +138,7 @@ class Reconciler:
             if self.clock() - record.created_at > self.expire_after_s:
                 await self._end(record, JobState.EXPIRED, "nothing came back before it expired")
             elif views is None:
-                await self._show(record, (Stage.UNREACHABLE,))
+                await self.status.show(record, self.clock(), Stage.UNREACHABLE)
             elif record.job_id in views:
                 await self._follow(record, views[record.job_id])
 
@@ -155,12 +153,14 @@ class Reconciler:
         else:
             if record.lost_since is not None:
                 await self.book.set_lost_since(record.job_id, None)
+            now = self.clock()
             if view.state == "running":  # the worker's stage, as free text: one this side knows, or "working"
-                await self._show(record, (Stage.running(view.stage),))
+                await self.status.show(record, now, Stage.running(view.stage))
             elif view.state == "reserved":
-                await self._show(record, (Stage.RESERVED,))
+                await self.status.show(record, now, Stage.RESERVED)
             else:
-                await self._show(record, (Stage.QUEUED, view.position, await self.estimate(view.position or 1)))
+                await self.status.show(record, now, Stage.QUEUED, view.position,
+                                       await self.estimate(view.position or 1))
 
     async def _finished(self, record: JobRecord, view: JobView) -> None:
         result = view.result
@@ -212,28 +212,6 @@ class Reconciler:
 
     # --- the member's messages ---------------------------------------------------------------------
 
-    async def _show(self, record: JobRecord, key: tuple[Any, ...]) -> None:
-        """Bring the status message up to date (and send it, if it never went out)."""
-        now = self.clock()
-        if record.status_message_id is None and now - record.created_at < ACCEPT_GRACE_S:
-            return  # the front door is still sending the first one
-        shown = self._shown.get(record.job_id)
-        if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
-            return
-        stage: Stage = key[0]
-        text = (status_line(stage, key[1], key[2], as_of=now) if stage is Stage.QUEUED
-                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None))
-        try:
-            if record.status_message_id is None:
-                await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)
-            else:
-                await self.poster.edit_status(record, text, final=False)
-                await self.book.set_status_message(record.job_id, None, text)
-        except discord.HTTPException as exc:
-            log.info("could not update the status of job %s (%s); will try again", record.job_id, exc)
-            return
-        self._shown[record.job_id] = (key, now)
-
     async def _post(self, record: JobRecord) -> None:
         """Post a finished job's result exactly once, then its follow-ups (a claim found after a crash is checked).
 
@@ -279,12 +257,7 @@ class Reconciler:
 
     async def close(self, record: JobRecord, stage: Stage) -> None:
         """A job is over: its status says how, and the member's slot comes back."""
-        self._shown.pop(record.job_id, None)
-        if record.status_message_id is not None:
-            try:
-                await self.poster.edit_status(record, status_line(stage), final=True)
-            except discord.HTTPException as exc:
-                log.info("could not close the status of job %s (%s)", record.job_id, exc)
+        await self.status.close(record, stage)
         await self._give_back(record)
 
     async def _give_back(self, record: JobRecord) -> None:
