@@ -8,7 +8,7 @@
     reconciler.py  drives each job in the book to one end: queued again if lost, posted once, or ended honestly
     status.py      a waiting job's status message, edited only when what it says changes
     poster.py      where messages go: the interaction's webhook while its token lives, else the channel
-    results.py     a finished job's result as the message(s) that answer it
+    results.py     an introduction's hire, and a finished job's result as the message(s) that answer it
     render.py      results as Discord messages, within Discord's limits, pinging nobody
     errors.py      our errors as private, friendly replies
     limits.py      per-member and global request limits, in Redis

@@ -17,22 +17,28 @@ against the channel before anything is posted again. Once the result is out, its
 while its follow-ups (a long CV's overflow) go out, counted in `extras_sent`; then it is `posted`.
 `slot_open` says the member's limits slot has not been given back yet; every end gives it back, and
 the reconciler retries until it is.
+
+A result is typed once, here: `store_result` takes the contract's result, and every record read back
+carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from contracts.jobs import Job
+from contracts.jobs import IntroduceResult, Job, ProjectResult, Result
 from contracts.states import OPEN, WAITING, JobState
 
 if TYPE_CHECKING:
     import aiosqlite
+
+log = logging.getLogger(__name__)
 
 COLUMNS = {  # added to a store made before they existed (ALTER TABLE ADD COLUMN)
     "job": "TEXT", "token": "TEXT", "token_expires": "REAL", "status_message_id": "INTEGER",
@@ -44,6 +50,29 @@ _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "st
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
+_RESULTS: dict[str, type[IntroduceResult] | type[ProjectResult]] = {"introduce": IntroduceResult,
+                                                                    "project": ProjectResult}
+
+
+def read_result(kind: str, stored: str) -> Result:
+    """A result as the book stored it, typed by its job's kind. One stored before an introduction's
+    `persona` was renamed `profile` reads as the same result under the new name."""
+    data = json.loads(stored)
+    if "persona" in data and "profile" not in data:
+        data["profile"] = data.pop("persona")
+    return _RESULTS[kind].model_validate(data)
+
+
+def _typed(job_id: str, kind: str, stored: str | None) -> Result | None:
+    """The stored result, or None where there is none or it cannot be read (said in the log; the
+    reconciler ends such a job as failed rather than stop every pass at it)."""
+    if not stored:
+        return None
+    try:
+        return read_result(kind, stored)
+    except (ValueError, KeyError) as exc:  # bad JSON, a shape no version wrote, an unknown kind
+        log.error("job %s: its stored result cannot be read (%s)", job_id, exc)
+        return None
 
 
 def _among(*states: JobState) -> str:
@@ -60,7 +89,7 @@ class JobRecord:
     user_id: int
     request: str | None
     status: JobState  # see the module docstring
-    result: dict[str, Any] | None
+    result: Result | None  # typed once, as it was read from the book
     message_id: int | None  # the posted result
     created_at: float
     finished_at: float | None
@@ -117,7 +146,7 @@ class JobBook:
         records = []
         for row in rows:
             values = dict(zip(_FIELDS, row, strict=True))
-            values["result"] = json.loads(values["result"]) if values["result"] else None
+            values["result"] = _typed(values["job_id"], values["kind"], values["result"])
             values["status"] = JobState(values["status"])
             records.append(JobRecord(**values))
         return records
@@ -140,10 +169,10 @@ class JobBook:
     async def set_lost_since(self, job_id: str, since: float | None) -> None:
         await self._update(job_id, lost_since=since)
 
-    async def store_result(self, job_id: str, result: dict[str, Any]) -> None:
-        """A result arrived: the job waits to be posted (nothing changes once it is posting or over)."""
-        await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=json.dumps(result),
-                           finished_at=time.time())
+    async def store_result(self, job_id: str, result: Result) -> bool:
+        """A result arrived: the job waits to be posted; False if it was not waiting (posting or over already)."""
+        return await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=result.model_dump_json(),
+                                  finished_at=time.time())
 
     async def claim_post(self, job_id: str) -> bool:
         """Take the job for posting; False if another coroutine has it, or it was posted or ended."""
@@ -179,9 +208,9 @@ class JobBook:
         record = await self.get(job_id)
         if record is None:
             return False
-        result = {k: v for k, v in (record.result or {}).items() if k != "candidates"}
+        kept = record.result.model_copy(update={"candidates": []}).model_dump_json() if record.result else None
         return await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), status=JobState.DELETED,
-                                  result=json.dumps(result) if record.result is not None else None)
+                                  result=kept)
 
     async def slot_returned(self, job_id: str) -> None:
         await self._update(job_id, slot_open=0)

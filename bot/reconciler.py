@@ -6,8 +6,10 @@ snapshot), and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it;
-- a finished job is posted, once: claimed in the book, sent, recorded (a claim left by a crash is checked
-  against the channel before anything is sent again); a failed or withdrawn one ends with an honest status;
+- a finished job's result is recorded in the book, typed (an introduction's colleague is hired then, once
+  per job, see `results.hire`), and posted, once: claimed in the book, sent, recorded (a claim left by a
+  crash is checked against the channel before anything is sent again); a failed or withdrawn one ends
+  with an honest status;
 - a waiting or running job's status message shows its real place in the queue and an estimate from
   the measured throughput (`status.py`: edited only when that changes, or once a minute);
 - a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
@@ -26,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,7 +39,7 @@ from bot.limits import Limits
 from bot.poster import Poster
 from bot.status import ACCEPT_GRACE_S, StatusMessages
 from config.log_setup import job_context
-from contracts.jobs import Job, JobView
+from contracts.jobs import IntroduceResult, Job, JobView
 from contracts.states import WAITING, JobState, Stage
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ class Jobs(Protocol):
     def request_harvest(self) -> None: ...
 
 
+Hire = Callable[[JobRecord, IntroduceResult], Awaitable[None]]  # a finished introduction's colleague joins the roster
+
 @dataclass
 class PassReport:
     finished_at: float
@@ -64,10 +68,10 @@ class PassReport:
 
 
 class Reconciler:
-    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, interval_s: float = 1.0,
-                 expire_after_s: float = 86400.0, lost_after_s: float = 30.0, clock: Callable[[], float] = time.time,
-                 on_pass: Callable[[PassReport], None] | None = None) -> None:
-        self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, hire: Hire,
+                 interval_s: float = 1.0, expire_after_s: float = 86400.0, lost_after_s: float = 30.0,
+                 clock: Callable[[], float] = time.time, on_pass: Callable[[PassReport], None] | None = None) -> None:
+        self.jobs, self.book, self.limits, self.poster, self.hire = jobs, book, limits, poster, hire
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass, self.wake = clock, on_pass, asyncio.Event()
         self.broker_ok, self.stopping = True, False
@@ -167,7 +171,9 @@ class Reconciler:
         if result is None:
             await self._end(record, JobState.FAILED, view.stage or "the worker could not run it")
         elif result.status == "ok":
-            await self.book.store_result(record.job_id, result.model_dump(mode="json"))
+            if isinstance(result, IntroduceResult):  # before the book has it: a crash in between hires again, once
+                await self.hire(record, result)
+            await self.book.store_result(record.job_id, result)
             fresh = await self.book.get(record.job_id)
             if fresh is not None:
                 await self._post(fresh)
@@ -219,18 +225,22 @@ class Reconciler:
         a later pass, from the first one not sent, and the result itself is never posted again. (Marked
         `posted` at once, the job would leave the open jobs with its follow-ups and its status unfinished.)
         """
+        result = record.result
+        if result is None:  # stored in a shape no version of ours wrote (the book logged it): it cannot be posted
+            if await self.book.give_up(record.job_id, "its result could not be read"):
+                await self.close(record, Stage.FAILED)
+            return
         message_id = record.message_id  # set while posting: the result went out, follow-ups may not have
         if record.status == "posting":
             if message_id is None:
                 message_id = await self._already_posted(record)
         elif not await self.book.claim_post(record.job_id):
             return
-        assert record.result is not None
         if message_id is None:
-            message_id, extras = await self.poster.post_result(record, record.result)  # raising: stays claimed
+            message_id, extras = await self.poster.post_result(record, result)  # raising: stays claimed
             await self.book.record_post(record.job_id, message_id)
         else:
-            extras = await self.poster.follow_ups(record, record.result)
+            extras = await self.poster.follow_ups(record, result)
         for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
             await self.poster.send(record, text)
             await self.book.count_extras(record.job_id, i + 1)
