@@ -120,7 +120,8 @@ class JobBook:
         self.db = db
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
-                  token_expires: float | None = None, colleague_id: int | None = None) -> None:
+                  token_expires: float | None = None, colleague_id: int | None = None) -> int:
+        """Write an accepted job down with all it takes to post it from any process; returns its place in line."""
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
@@ -128,6 +129,7 @@ class JobBook:
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
              job.model_dump_json(), token, token_expires, colleague_id))
         await self.db.commit()
+        return await self.position(job.job_id)
 
     async def get(self, job_id: str) -> JobRecord | None:
         rows = await self._select("WHERE job_id = ?", (job_id,))
@@ -160,11 +162,14 @@ class JobBook:
     async def mark_submitted(self, job_id: str) -> None:
         await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
 
-    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> None:
+    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> JobRecord | None:
+        """Record what the status message says (and its id, once sent); returns the job as it now stands,
+        which a fast worker may have ended while the message was on its way."""
         if message_id is None:
             await self._update(job_id, status_text=text)
         else:
             await self._update(job_id, status_message_id=message_id, status_text=text)
+        return await self.get(job_id)
 
     async def set_lost_since(self, job_id: str, since: float | None) -> None:
         await self._update(job_id, lost_since=since)

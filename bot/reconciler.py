@@ -5,7 +5,7 @@ is back after an outage. Each pass reads the open jobs from the book, asks the b
 snapshot), and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
-  submitted, once the front door has had its chance to do it;
+  submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
 - a finished job's result is recorded in the book, typed (an introduction's colleague is hired then, once
   per job, see `results.hire`), and posted, once: claimed in the book, sent, recorded (a claim left by a
   crash is checked against the channel before anything is sent again); a failed or withdrawn one ends
@@ -199,14 +199,19 @@ class Reconciler:
         if job is None:
             await self._end(record, JobState.FAILED, "the job was not recorded in full")
             return
+        await self.submit(job, dead_worker)
+
+    async def submit(self, job: Job, dead_worker: str | None = None) -> None:
+        """Put a job from the book on the broker (again: under its id, which the workers' ledger turns into one
+        answer). It fails fast: while the broker is away the job stays accepted, and a later pass tries again."""
         try:
             # An orphan's dead holder is forgotten first, so that the next pass does not resubmit it again.
             call = (self.jobs.submit, job) if dead_worker is None else (self.jobs.resubmit, job, dead_worker)
             await asyncio.to_thread(*call)
         except Exception as exc:  # noqa: BLE001 - the broker is down: the job stays accepted, tried again
-            log.warning("could not queue job %s yet (%s); will try again", record.job_id, exc)
+            log.warning("could not queue job %s yet (%s); will try again", job.job_id, exc)
             return
-        await self.book.mark_submitted(record.job_id)
+        await self.book.mark_submitted(job.job_id)
 
     async def estimate(self, position: int) -> float:
         """Seconds until a job at `position` is done, from how fast recent jobs finished."""

@@ -29,10 +29,13 @@ async def test_a_job_is_written_with_all_it_takes_to_post_it_from_any_process(st
     assert record.token_alive(time.time()) and not record.token_alive(time.time() + 880)  # with a margin
 
     await store.jobs.mark_submitted(job.job_id)
-    await store.jobs.set_status_message(job.job_id, 1001, "⏳ Queued")
-    record = await store.jobs.get(job.job_id)
+    record = await store.jobs.set_status_message(job.job_id, 1001, "⏳ Queued")  # the job as it now stands
+    assert record == await store.jobs.get(job.job_id)
     assert record is not None and record.status == "queued" and record.status_message_id == 1001
     assert record.status_text == "⏳ Queued"
+    await store.jobs.end(job.job_id, "cancelled")
+    record = await store.jobs.set_status_message(job.job_id, None, "⏳ Queued, later")
+    assert record is not None and (record.status, record.status_message_id) == ("cancelled", 1001)
 
 
 async def test_a_result_is_claimed_once_and_posted_once(store: Store) -> None:
@@ -79,8 +82,7 @@ async def test_an_end_is_final_and_leaves_a_slot_to_give_back(store: Store) -> N
 
 async def test_places_in_line_count_the_open_jobs_accepted_before(store: Store) -> None:
     jobs = [ProjectJob(request=REQUEST) for _ in range(3)]
-    for job in jobs:
-        await store.jobs.add(job, 7, 500, 42)
+    assert [await store.jobs.add(job, 7, 500, 42) for job in jobs] == [1, 2, 3]  # the front door's one call
     assert [await store.jobs.position(j.job_id) for j in jobs] == [1, 2, 3]
     await store.jobs.end(jobs[0].job_id, "failed")
     assert [await store.jobs.position(j.job_id) for j in jobs[1:]] == [1, 2]
