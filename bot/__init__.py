@@ -12,8 +12,8 @@
     render.py      results as Discord messages, within Discord's limits, pinging nobody
     errors.py      our errors as private, friendly replies
     limits.py      per-member and global request limits, in Redis
-    store.py       the roster and the ratings in SQLite (and the book's table, migrated in place)
+    store.py       the roster and the ratings in SQLite; it opens the file and makes each family's tables
 
-It imports `config` and `contracts` from the rest of the project (and `learning`'s torch-free consent
-store), nothing else.
+It imports `config` and `contracts` from the rest of the project (and `learning`'s torch-free part: the
+SQLite file, consent, the `jobs` and `feedback` tables' schema, datasets, versions, cards), nothing else.
 """

@@ -20,59 +20,32 @@ the reconciler retries until it is.
 
 A result is typed once, here: `store_result` takes the contract's result, and every record read back
 carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
+
+The `jobs` table is defined in `learning/bot_tables.py`, where the learner can read it too (it reads
+the colleague's posted replies for the harvest); this module is its only writer, and it keeps every
+query of the bot's on it.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from contracts.jobs import IntroduceResult, Job, ProjectResult, Result
+from contracts.jobs import Job, Result
 from contracts.states import OPEN, WAITING, JobState
+from learning.bot_tables import read_result
 
 if TYPE_CHECKING:
     import aiosqlite
 
-log = logging.getLogger(__name__)
-
-COLUMNS = {  # added to a store made before they existed (ALTER TABLE ADD COLUMN)
-    "job": "TEXT", "token": "TEXT", "token_expires": "REAL", "status_message_id": "INTEGER",
-    "status_text": "TEXT", "slot_open": "INTEGER NOT NULL DEFAULT 0", "colleague_id": "INTEGER",
-    "extras_sent": "INTEGER NOT NULL DEFAULT 0", "lost_since": "REAL", "error": "TEXT",
-}
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
-_RESULTS: dict[str, type[IntroduceResult] | type[ProjectResult]] = {"introduce": IntroduceResult,
-                                                                    "project": ProjectResult}
-
-
-def read_result(kind: str, stored: str) -> Result:
-    """A result as the book stored it, typed by its job's kind. One stored before an introduction's
-    `persona` was renamed `profile` reads as the same result under the new name."""
-    data = json.loads(stored)
-    if "persona" in data and "profile" not in data:
-        data["profile"] = data.pop("persona")
-    return _RESULTS[kind].model_validate(data)
-
-
-def _typed(job_id: str, kind: str, stored: str | None) -> Result | None:
-    """The stored result, or None where there is none or it cannot be read (said in the log; the
-    reconciler ends such a job as failed rather than stop every pass at it)."""
-    if not stored:
-        return None
-    try:
-        return read_result(kind, stored)
-    except (ValueError, KeyError) as exc:  # bad JSON, a shape no version wrote, an unknown kind
-        log.error("job %s: its stored result cannot be read (%s)", job_id, exc)
-        return None
 
 
 def _among(*states: JobState) -> str:
@@ -148,7 +121,7 @@ class JobBook:
         records = []
         for row in rows:
             values = dict(zip(_FIELDS, row, strict=True))
-            values["result"] = _typed(values["job_id"], values["kind"], values["result"])
+            values["result"] = read_result(values["job_id"], values["kind"], values["result"])
             values["status"] = JobState(values["status"])
             records.append(JobRecord(**values))
         return records
@@ -227,6 +200,11 @@ class JobBook:
             "AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
+
+    async def asked_by(self, user_id: int) -> list[str]:
+        """Every job a member asked for (whose replies' ratings `/learn optout` forgets)."""
+        async with self.db.execute("SELECT job_id FROM jobs WHERE user_id = ?", (user_id,)) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
 
     async def recent_finishes(self, limit: int = 20) -> list[float]:
         """When the last jobs finished (newest first), for the queue's measured throughput."""

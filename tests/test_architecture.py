@@ -9,11 +9,17 @@ The rooms, bottom up (each may import the ones before it, never one after it):
 
 Within models, a serving module (what a worker loads to answer jobs) never imports a training one
 (training loops, evaluation, building data), not even lazily inside a function.
+
+Each table of the bot's SQLite file is made by one module and named in SQL only by its family: the
+roster and notes by the bot's store, consent and harvest cursors by `learning/consent.py`, and the
+`jobs` and `feedback` tables, which the learner reads too, by `learning/bot_tables.py` (their schema
+and the learner's query) with the job book and the bot's store (the bot's queries).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from functools import cache
@@ -26,9 +32,9 @@ PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "impl
 MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
                "models.pipeline"}
 # What the bot and the workers may take from `learning`: the SQLite file, consent, scrubbing, datasets,
-# versions and the model cards (torch-free).
+# versions, the model cards and the bot's tables the learner reads (torch-free).
 LEARNING_LIGHT = {"learning", "learning.sqlite", "learning.consent", "learning.scrub", "learning.datasets",
-                  "learning.versions", "learning.cards"}
+                  "learning.versions", "learning.cards", "learning.bot_tables"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
     "contracts": set(),
     "config": {"contracts"},
@@ -157,3 +163,27 @@ def test_the_readme_layout_table_names_every_room() -> None:
     for room in ("contracts/", "config/", "models/common/", "models/corpus/", "models/face/", "models/writer/",
                  "models/rerank/", "workers/", "bot/", "implementor/", "tests/", "bench/"):
         assert f"`{room}`" in layout, room
+
+
+TABLES = {  # table -> the module that makes it, and every module that may name it in SQL (its family)
+    "colleagues": ("bot/store.py", {"bot/store.py"}),
+    "meta": ("bot/store.py", {"bot/store.py"}),
+    "jobs": ("learning/bot_tables.py", {"learning/bot_tables.py", "bot/jobbook.py"}),
+    "feedback": ("learning/bot_tables.py", {"learning/bot_tables.py", "bot/store.py"}),
+    **{f"learning_{name}": ("learning/consent.py", {"learning/consent.py"})
+       for name in ("channels", "log", "optouts", "cursors")},
+}
+
+
+def test_each_table_is_made_once_and_named_in_sql_only_by_its_family() -> None:
+    made: dict[str, list[str]] = {}
+    named: dict[str, set[str]] = {}
+    for path in modules().values():
+        source, where = path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", source):
+            made.setdefault(table, []).append(where)
+        for table in re.findall(r"\b(?:FROM|JOIN|INTO|UPDATE|EXISTS)\s+(\w+)\b", source):
+            named.setdefault(table, set()).add(where)
+    assert made == {table: [maker] for table, (maker, _) in TABLES.items()}
+    strangers = {table: sorted(where - TABLES[table][1]) for table, where in named.items() if table in TABLES}
+    assert not {table: where for table, where in strangers.items() if where}, strangers
