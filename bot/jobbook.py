@@ -21,8 +21,8 @@ the reconciler retries until it is.
 A result is typed once, here: `store_result` takes the contract's result, and every record read back
 carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
 
-The `jobs` table is defined in `learning/bot_tables.py`, where the learner can read it too (it reads
-the colleague's posted replies for the harvest); this module is its only writer, and it keeps every
+The `jobs` table is defined in `learning/storage/bot_tables.py`, where the learner can read it too (the
+harvest reads the colleague's posted replies); this module is its only writer, and it keeps every
 query of the bot's on it.
 """
 
@@ -36,7 +36,7 @@ from pydantic import TypeAdapter
 
 from contracts.jobs import Job, Result
 from contracts.states import OPEN, WAITING, JobState
-from learning.bot_tables import read_result
+from learning.storage.bot_tables import read_result
 
 if TYPE_CHECKING:
     import aiosqlite

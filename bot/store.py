@@ -3,21 +3,21 @@
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
   reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
-  table is defined in `learning/bot_tables.py`, with the `jobs` table, so that the learner can read a
-  posted reply's ratings; its queries are here);
-- learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
-  who opted out;
+  table is defined in `learning/storage/bot_tables.py`, beside `jobs`, so that the learner can read a
+  posted reply's ratings; the bot's queries on it are here);
+- learning (`store.learning`, see `learning/storage/consent.py`): where a server lets its colleague
+  learn, and who opted out;
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
   goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
   bot restarts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 Each table family makes its own tables, and a store made by an older version gains the new columns
-when it is opened: the roster and the notes here, `jobs` and `feedback` in `learning/bot_tables.py`,
-consent in `learning/consent.py`. aiosqlite runs SQLite in a
-thread, so the event loop never waits on the disk. The learner writes the same file from its own
-process; both open it as `learning/sqlite.py` says (write-ahead log, busy timeout). One bot process
-owns the store (its intake lock and reconciler are in its memory): run one bot.
+when it is opened: the roster and the notes here, `jobs` and `feedback` in `bot_tables.py`, consent
+in `consent.py` (both in `learning/storage/`). aiosqlite runs SQLite in a thread, so the event loop
+never waits on the disk. The learner writes the same file from its own process; both open it as
+`learning/storage/sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its
+intake lock and reconciler are in its memory): run one bot.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ import aiosqlite
 
 from bot.jobbook import JobBook
 from contracts.errors import DataError
-from learning import bot_tables, sqlite
-from learning.consent import LearningStore
+from learning.storage import bot_tables, sqlite
+from learning.storage.consent import LearningStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS colleagues (

@@ -17,9 +17,9 @@ import discord
 
 from config.settings import Settings
 from contracts.errors import ConfigError
-from learning.bot_tables import posted_reply
-from learning.consent import LearningStore
 from learning.harvest import PAGE, ColleagueJob, Harvest
+from learning.storage.bot_tables import posted_reply
+from learning.storage.consent import LearningStore
 
 log = logging.getLogger(__name__)
 

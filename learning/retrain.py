@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learning import versions
-from learning.datasets import PAIRS, harvest_dir, read_rows
+from learning.storage import versions
+from learning.storage.datasets import PAIRS, harvest_dir, read_rows
 from models.common.encoder import MINILM, SentenceEncoder
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import BUNDLED_CORPUS, load_split

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning import versions
+from learning.storage import versions
 
 log = logging.getLogger(__name__)
 

@@ -71,7 +71,7 @@ def test_explain_judges_with_the_heads_a_worker_serves(heads: dict, tmp_path: Pa
 
     from config.settings import Settings
     from implementor.text_commands import explain_reranker
-    from learning import versions
+    from learning.storage import versions
 
     promoted = tmp_path / "promoted"
     shutil.copytree(heads["quality"], promoted)

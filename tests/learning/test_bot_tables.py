@@ -1,4 +1,4 @@
-"""The bot's tables as the learner reads them (learning/bot_tables.py): `posted_reply` finds what the
+"""The bot's tables as the learner reads them (learning/storage/bot_tables.py): `posted_reply` finds what the
 harvest's own SQL found before it, over a store the bot wrote through its job book and rating buttons;
 a stored result is typed by its job's kind, an old one too."""
 
@@ -14,8 +14,8 @@ import pytest
 from bot.store import Store
 from contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult
 from contracts.scores import CandidateScore
-from learning.bot_tables import posted_reply, read_result
-from learning.consent import LearningStore
+from learning.storage.bot_tables import posted_reply, read_result
+from learning.storage.consent import LearningStore
 
 REQUEST = "Could someone help us plan the spring launch at Acme?"
 

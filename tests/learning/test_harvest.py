@@ -22,10 +22,10 @@ from bot.store import Store
 from config.settings import Settings
 from contracts.jobs import ProjectJob, ProjectResult
 from contracts.scores import CandidateScore
-from learning.consent import LearningStore
-from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 from learning.harvest_job import run_harvest
 from learning.scrub import leftovers
+from learning.storage.consent import LearningStore
+from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 
 TOKEN = "MTAx." + "x" * 60
 CHANNEL, OTHER = "500", "501"

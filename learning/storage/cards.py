@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning import versions
+from learning.storage import versions
 
 
 def bundled_dir() -> Path:
