@@ -14,6 +14,7 @@
     limits.py      per-member and global request limits, in Redis
     store.py       the roster and the ratings in SQLite; it opens the file and makes each family's tables
 
-It imports `config` and `contracts` from the rest of the project (and `learning`'s torch-free part: the
-SQLite file, consent, the `jobs` and `feedback` tables' schema, datasets, versions, cards), nothing else.
+It imports `config` and `contracts` from the rest of the project, and `learning.storage` (learning's
+torch-free part: the SQLite file, the `jobs` and `feedback` tables' schema, consent, datasets, versions,
+cards), nothing else.
 """

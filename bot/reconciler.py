@@ -60,6 +60,7 @@ class Jobs(Protocol):
 
 Hire = Callable[[JobRecord, IntroduceResult], Awaitable[None]]  # a finished introduction's colleague joins the roster
 
+
 @dataclass
 class PassReport:
     finished_at: float
