@@ -6,13 +6,15 @@
     runner.py      the front door: a slot in the limits, the job in the book, on the queue, a status at once
     jobbook.py     every accepted job and how far it got, in SQLite: the only writer of a job's state
     reconciler.py  drives each job in the book to one end: queued again if lost, posted once, or ended honestly
+    status.py      a waiting job's status message, edited only when what it says changes
     poster.py      where messages go: the interaction's webhook while its token lives, else the channel
-    results.py     a finished job's result as the message(s) that answer it
+    results.py     an introduction's hire, and a finished job's result as the message(s) that answer it
     render.py      results as Discord messages, within Discord's limits, pinging nobody
     errors.py      our errors as private, friendly replies
     limits.py      per-member and global request limits, in Redis
-    store.py       the roster and the ratings in SQLite (and the book's table, migrated in place)
+    store.py       the roster and the ratings in SQLite; it opens the file and makes each family's tables
 
-It imports `config` and `contracts` from the rest of the project (and `learning`'s torch-free consent
-store), nothing else.
+It imports `config` and `contracts` from the rest of the project, and `learning.storage` (learning's
+torch-free part: the SQLite file, the `jobs` and `feedback` tables' schema, consent, datasets, versions,
+cards), nothing else.
 """

@@ -4,7 +4,8 @@ the one place that decides which part gets what.
     ImplementorBot(settings=, jobs=, store=, limits=)   setup_hook calls wire(), then registers:
       Buttons(ButtonActions(store, cancel, regenerate))  the one button class, bound to them
       Poster(client, ResultRenderer(store, result_view), status_view)   a job's messages on Discord
-      Reconciler(jobs, book, limits, poster, ...)        drives every accepted job to one end; runs
+      Reconciler(jobs, book, limits, poster, hire, ...)  drives every accepted job to one end (an
+                                                          introduction hires when it finishes); runs
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
@@ -24,6 +25,7 @@ bot carries its content anyway. Everything it sends is sent with `AllowedMention
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -48,7 +50,7 @@ from bot.metrics import BotMetrics
 from bot.poster import Poster
 from bot.reconciler import Jobs, PassReport, Reconciler
 from bot.render import NO_PINGS
-from bot.results import ResultRenderer
+from bot.results import ResultRenderer, hire
 from bot.runner import JobRunner
 from bot.store import Store
 from bot.views import ButtonActions, Buttons
@@ -112,8 +114,8 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
             on_pass(report)
 
     reconciler = Reconciler(jobs=jobs, book=store.jobs, limits=limits, poster=poster,
-                            interval_s=settings.reconcile_interval_s, expire_after_s=settings.result_ttl_s,
-                            on_pass=passed)
+                            hire=functools.partial(hire, store), interval_s=settings.reconcile_interval_s,
+                            expire_after_s=settings.result_ttl_s, on_pass=passed)
     runner = JobRunner(jobs=jobs, book=store.jobs, limits=limits, poster=poster, reconciler=reconciler,
                        status_view=buttons.status_view, metrics=metrics)
     project = Project(store=store, runner=runner)

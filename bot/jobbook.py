@@ -17,28 +17,30 @@ against the channel before anything is posted again. Once the result is out, its
 while its follow-ups (a long CV's overflow) go out, counted in `extras_sent`; then it is `posted`.
 `slot_open` says the member's limits slot has not been given back yet; every end gives it back, and
 the reconciler retries until it is.
+
+A result is typed once, here: `store_result` takes the contract's result, and every record read back
+carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
+
+The `jobs` table is defined in `learning/storage/bot_tables.py`, where the learner can read it too (the
+harvest reads the colleague's posted replies); this module is its only writer, and it keeps every
+query of the bot's on it.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter
 
-from contracts.jobs import Job
+from contracts.jobs import Job, Result
 from contracts.states import OPEN, WAITING, JobState
+from learning.storage.bot_tables import read_result
 
 if TYPE_CHECKING:
     import aiosqlite
 
-COLUMNS = {  # added to a store made before they existed (ALTER TABLE ADD COLUMN)
-    "job": "TEXT", "token": "TEXT", "token_expires": "REAL", "status_message_id": "INTEGER",
-    "status_text": "TEXT", "slot_open": "INTEGER NOT NULL DEFAULT 0", "colleague_id": "INTEGER",
-    "extras_sent": "INTEGER NOT NULL DEFAULT 0", "lost_since": "REAL", "error": "TEXT",
-}
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
@@ -60,7 +62,7 @@ class JobRecord:
     user_id: int
     request: str | None
     status: JobState  # see the module docstring
-    result: dict[str, Any] | None
+    result: Result | None  # typed once, as it was read from the book
     message_id: int | None  # the posted result
     created_at: float
     finished_at: float | None
@@ -91,7 +93,8 @@ class JobBook:
         self.db = db
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
-                  token_expires: float | None = None, colleague_id: int | None = None) -> None:
+                  token_expires: float | None = None, colleague_id: int | None = None) -> int:
+        """Write an accepted job down with all it takes to post it from any process; returns its place in line."""
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
@@ -99,6 +102,7 @@ class JobBook:
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
              job.model_dump_json(), token, token_expires, colleague_id))
         await self.db.commit()
+        return await self.position(job.job_id)
 
     async def get(self, job_id: str) -> JobRecord | None:
         rows = await self._select("WHERE job_id = ?", (job_id,))
@@ -117,7 +121,7 @@ class JobBook:
         records = []
         for row in rows:
             values = dict(zip(_FIELDS, row, strict=True))
-            values["result"] = json.loads(values["result"]) if values["result"] else None
+            values["result"] = read_result(values["job_id"], values["kind"], values["result"])
             values["status"] = JobState(values["status"])
             records.append(JobRecord(**values))
         return records
@@ -131,19 +135,22 @@ class JobBook:
     async def mark_submitted(self, job_id: str) -> None:
         await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
 
-    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> None:
+    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> JobRecord | None:
+        """Record what the status message says (and its id, once sent); returns the job as it now stands,
+        which a fast worker may have ended while the message was on its way."""
         if message_id is None:
             await self._update(job_id, status_text=text)
         else:
             await self._update(job_id, status_message_id=message_id, status_text=text)
+        return await self.get(job_id)
 
     async def set_lost_since(self, job_id: str, since: float | None) -> None:
         await self._update(job_id, lost_since=since)
 
-    async def store_result(self, job_id: str, result: dict[str, Any]) -> None:
-        """A result arrived: the job waits to be posted (nothing changes once it is posting or over)."""
-        await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=json.dumps(result),
-                           finished_at=time.time())
+    async def store_result(self, job_id: str, result: Result) -> bool:
+        """A result arrived: the job waits to be posted; False if it was not waiting (posting or over already)."""
+        return await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=result.model_dump_json(),
+                                  finished_at=time.time())
 
     async def claim_post(self, job_id: str) -> bool:
         """Take the job for posting; False if another coroutine has it, or it was posted or ended."""
@@ -179,9 +186,9 @@ class JobBook:
         record = await self.get(job_id)
         if record is None:
             return False
-        result = {k: v for k, v in (record.result or {}).items() if k != "candidates"}
+        kept = record.result.model_copy(update={"candidates": []}).model_dump_json() if record.result else None
         return await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), status=JobState.DELETED,
-                                  result=json.dumps(result) if record.result is not None else None)
+                                  result=kept)
 
     async def slot_returned(self, job_id: str) -> None:
         await self._update(job_id, slot_open=0)
@@ -193,6 +200,11 @@ class JobBook:
             "AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
+
+    async def asked_by(self, user_id: int) -> list[str]:
+        """Every job a member asked for (whose replies' ratings `/learn optout` forgets)."""
+        async with self.db.execute("SELECT job_id FROM jobs WHERE user_id = ?", (user_id,)) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
 
     async def recent_finishes(self, limit: int = 20) -> list[float]:
         """When the last jobs finished (newest first), for the queue's measured throughput."""

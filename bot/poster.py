@@ -18,10 +18,11 @@ import discord
 from bot.jobbook import JobRecord
 from bot.metrics import BotMetrics
 from bot.render import NO_PINGS, Rendered
+from contracts.jobs import Result
 
 log = logging.getLogger(__name__)
 
-Render = Callable[[JobRecord, dict[str, Any]], Awaitable[tuple[Rendered, list[discord.File], discord.ui.View | None]]]
+Render = Callable[[JobRecord, Result], Awaitable[tuple[Rendered, list[discord.File], discord.ui.View | None]]]
 StatusView = Callable[[str], discord.ui.View]  # a job id -> the buttons its status message carries (Cancel)
 HISTORY_LIMIT = 50  # messages read back when checking whether a result went out before a crash
 
@@ -71,15 +72,16 @@ class Poster:
         message = self._channel(record).get_partial_message(record.status_message_id)
         await message.edit(content=text, view=view, allowed_mentions=NO_PINGS)
 
-    async def post_result(self, record: JobRecord, result: dict[str, Any]) -> tuple[int, list[str]]:
+    async def post_result(self, record: JobRecord, result: Result) -> tuple[int, list[str]]:
         """Post a result; returns the message's id and the follow-up texts still to send."""
         rendered, files, view = await self.render(record, result)
         message = await self.send(record, embed=rendered.embed, files=files, view=view or discord.utils.MISSING)
         self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
         return message.id, rendered.follow_ups
 
-    async def follow_ups(self, record: JobRecord, result: dict[str, Any]) -> list[str]:
-        """The follow-up texts of a result posted already, to send those still missing."""
+    async def follow_ups(self, record: JobRecord, result: Result) -> list[str]:
+        """The follow-up texts of a result posted already, to send those still missing (rendering has no
+        side effects: an introduction's hire happened when its result arrived)."""
         rendered, _, _ = await self.render(record, result)
         return rendered.follow_ups
 

@@ -5,11 +5,13 @@ is back after an outage. Each pass reads the open jobs from the book, asks the b
 snapshot), and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
-  submitted, once the front door has had its chance to do it;
-- a finished job is posted, once: claimed in the book, sent, recorded (a claim left by a crash is checked
-  against the channel before anything is sent again); a failed or withdrawn one ends with an honest status;
+  submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
+- a finished job's result is recorded in the book, typed (an introduction's colleague is hired then, once
+  per job, see `results.hire`), and posted, once: claimed in the book, sent, recorded (a claim left by a
+  crash is checked against the channel before anything is sent again); a failed or withdrawn one ends
+  with an honest status;
 - a waiting or running job's status message shows its real place in the queue and an estimate from
-  the measured throughput (edited only when that changes, or once a minute);
+  the measured throughput (`status.py`: edited only when that changes, or once a minute);
 - a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
   one whose worker stopped beating (`orphaned`, `workers/liveness.py`; not after the visibility
   timeout), is submitted again under its id, which the workers' ledger turns into one answer;
@@ -26,26 +28,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import discord
 
 from bot.jobbook import JobBook, JobRecord
 from bot.limits import Limits
 from bot.poster import Poster
-from bot.render import status_line
+from bot.status import ACCEPT_GRACE_S, StatusMessages
 from config.log_setup import job_context
-from contracts.jobs import Job, JobView
+from contracts.jobs import IntroduceResult, Job, JobView
 from contracts.states import WAITING, JobState, Stage
 
 log = logging.getLogger(__name__)
 
 DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
-REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
 MAX_BACKOFF_S = 30.0
-ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
 
 
 class Jobs(Protocol):
@@ -58,6 +58,9 @@ class Jobs(Protocol):
     def request_harvest(self) -> None: ...
 
 
+Hire = Callable[[JobRecord, IntroduceResult], Awaitable[None]]  # a finished introduction's colleague joins the roster
+
+
 @dataclass
 class PassReport:
     finished_at: float
@@ -66,14 +69,14 @@ class PassReport:
 
 
 class Reconciler:
-    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, interval_s: float = 1.0,
-                 expire_after_s: float = 86400.0, lost_after_s: float = 30.0, clock: Callable[[], float] = time.time,
-                 on_pass: Callable[[PassReport], None] | None = None) -> None:
-        self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+    def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, hire: Hire,
+                 interval_s: float = 1.0, expire_after_s: float = 86400.0, lost_after_s: float = 30.0,
+                 clock: Callable[[], float] = time.time, on_pass: Callable[[PassReport], None] | None = None) -> None:
+        self.jobs, self.book, self.limits, self.poster, self.hire = jobs, book, limits, poster, hire
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass, self.wake = clock, on_pass, asyncio.Event()
         self.broker_ok, self.stopping = True, False
-        self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
+        self.status = StatusMessages(book, poster)
 
     def stop(self) -> None:
         """Finish the pass under way (or none), then return from `run`: how the bot drains on SIGTERM."""
@@ -140,7 +143,7 @@ class Reconciler:
             if self.clock() - record.created_at > self.expire_after_s:
                 await self._end(record, JobState.EXPIRED, "nothing came back before it expired")
             elif views is None:
-                await self._show(record, (Stage.UNREACHABLE,))
+                await self.status.show(record, self.clock(), Stage.UNREACHABLE)
             elif record.job_id in views:
                 await self._follow(record, views[record.job_id])
 
@@ -155,19 +158,23 @@ class Reconciler:
         else:
             if record.lost_since is not None:
                 await self.book.set_lost_since(record.job_id, None)
+            now = self.clock()
             if view.state == "running":  # the worker's stage, as free text: one this side knows, or "working"
-                await self._show(record, (Stage.running(view.stage),))
+                await self.status.show(record, now, Stage.running(view.stage))
             elif view.state == "reserved":
-                await self._show(record, (Stage.RESERVED,))
+                await self.status.show(record, now, Stage.RESERVED)
             else:
-                await self._show(record, (Stage.QUEUED, view.position, await self.estimate(view.position or 1)))
+                await self.status.show(record, now, Stage.QUEUED, view.position,
+                                       await self.estimate(view.position or 1))
 
     async def _finished(self, record: JobRecord, view: JobView) -> None:
         result = view.result
         if result is None:
             await self._end(record, JobState.FAILED, view.stage or "the worker could not run it")
         elif result.status == "ok":
-            await self.book.store_result(record.job_id, result.model_dump(mode="json"))
+            if isinstance(result, IntroduceResult):  # before the book has it: a crash in between hires again, once
+                await self.hire(record, result)
+            await self.book.store_result(record.job_id, result)
             fresh = await self.book.get(record.job_id)
             if fresh is not None:
                 await self._post(fresh)
@@ -193,14 +200,19 @@ class Reconciler:
         if job is None:
             await self._end(record, JobState.FAILED, "the job was not recorded in full")
             return
+        await self.submit(job, dead_worker)
+
+    async def submit(self, job: Job, dead_worker: str | None = None) -> None:
+        """Put a job from the book on the broker (again: under its id, which the workers' ledger turns into one
+        answer). It fails fast: while the broker is away the job stays accepted, and a later pass tries again."""
         try:
             # An orphan's dead holder is forgotten first, so that the next pass does not resubmit it again.
             call = (self.jobs.submit, job) if dead_worker is None else (self.jobs.resubmit, job, dead_worker)
             await asyncio.to_thread(*call)
         except Exception as exc:  # noqa: BLE001 - the broker is down: the job stays accepted, tried again
-            log.warning("could not queue job %s yet (%s); will try again", record.job_id, exc)
+            log.warning("could not queue job %s yet (%s); will try again", job.job_id, exc)
             return
-        await self.book.mark_submitted(record.job_id)
+        await self.book.mark_submitted(job.job_id)
 
     async def estimate(self, position: int) -> float:
         """Seconds until a job at `position` is done, from how fast recent jobs finished."""
@@ -212,28 +224,6 @@ class Reconciler:
 
     # --- the member's messages ---------------------------------------------------------------------
 
-    async def _show(self, record: JobRecord, key: tuple[Any, ...]) -> None:
-        """Bring the status message up to date (and send it, if it never went out)."""
-        now = self.clock()
-        if record.status_message_id is None and now - record.created_at < ACCEPT_GRACE_S:
-            return  # the front door is still sending the first one
-        shown = self._shown.get(record.job_id)
-        if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
-            return
-        stage: Stage = key[0]
-        text = (status_line(stage, key[1], key[2], as_of=now) if stage is Stage.QUEUED
-                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None))
-        try:
-            if record.status_message_id is None:
-                await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)
-            else:
-                await self.poster.edit_status(record, text, final=False)
-                await self.book.set_status_message(record.job_id, None, text)
-        except discord.HTTPException as exc:
-            log.info("could not update the status of job %s (%s); will try again", record.job_id, exc)
-            return
-        self._shown[record.job_id] = (key, now)
-
     async def _post(self, record: JobRecord) -> None:
         """Post a finished job's result exactly once, then its follow-ups (a claim found after a crash is checked).
 
@@ -241,18 +231,22 @@ class Reconciler:
         a later pass, from the first one not sent, and the result itself is never posted again. (Marked
         `posted` at once, the job would leave the open jobs with its follow-ups and its status unfinished.)
         """
+        result = record.result
+        if result is None:  # stored in a shape no version of ours wrote (the book logged it): it cannot be posted
+            if await self.book.give_up(record.job_id, "its result could not be read"):
+                await self.close(record, Stage.FAILED)
+            return
         message_id = record.message_id  # set while posting: the result went out, follow-ups may not have
         if record.status == "posting":
             if message_id is None:
                 message_id = await self._already_posted(record)
         elif not await self.book.claim_post(record.job_id):
             return
-        assert record.result is not None
         if message_id is None:
-            message_id, extras = await self.poster.post_result(record, record.result)  # raising: stays claimed
+            message_id, extras = await self.poster.post_result(record, result)  # raising: stays claimed
             await self.book.record_post(record.job_id, message_id)
         else:
-            extras = await self.poster.follow_ups(record, record.result)
+            extras = await self.poster.follow_ups(record, result)
         for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
             await self.poster.send(record, text)
             await self.book.count_extras(record.job_id, i + 1)
@@ -279,12 +273,7 @@ class Reconciler:
 
     async def close(self, record: JobRecord, stage: Stage) -> None:
         """A job is over: its status says how, and the member's slot comes back."""
-        self._shown.pop(record.job_id, None)
-        if record.status_message_id is not None:
-            try:
-                await self.poster.edit_status(record, status_line(stage), final=True)
-            except discord.HTTPException as exc:
-                log.info("could not close the status of job %s (%s)", record.job_id, exc)
+        await self.status.close(record, stage)
         await self._give_back(record)
 
     async def _give_back(self, record: JobRecord) -> None:

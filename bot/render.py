@@ -12,8 +12,9 @@ from __future__ import annotations
 import base64
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import assert_never
 
 import discord
 
@@ -160,10 +161,10 @@ def _readable(row: scores.CandidateScore) -> scores.CandidateScore:
     return row.model_copy(update={"text": clean(row.text), "reason": clean(row.reason)})
 
 
-def why_message(candidates: list[dict[str, Any]]) -> str:
+def why_message(candidates: Sequence[scores.CandidateScore]) -> str:
     """"Why this reply?": every draft with its scores and verdict, the posted one first, from a result's
-    stored rows, as an aligned table in a code block (a fixed-width font) that fits one message."""
-    rows = [_readable(scores.CandidateScore.model_validate(c)) for c in candidates]
+    rows, as an aligned table in a code block (a fixed-width font) that fits one message."""
+    rows = [_readable(c) for c in candidates]
     if not rows:
         return "I have no drafts on record for this reply."
     fence = "```\n{}\n```\n"

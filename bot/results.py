@@ -1,14 +1,17 @@
-"""A finished job as a Discord message, made from the book and the roster alone (so any process can post it).
+"""What a finished job does on Discord: an introduction hires its colleague, and a result becomes a message.
 
-- an introduction hires its colleague into the server's roster (once per job, however often it is
-  posted) and shows the face and the CV;
-- a project reply is posted in the name, and with the face, of the colleague who answered.
+- `hire`: the colleague a finished introduction made joins its server's roster. The reconciler calls it
+  once per job, when the result arrives and before the book records it (a crash between the two hires
+  again on the next pass, which the roster's unique index on the job turns into the same one hire);
+- `ResultRenderer`: a result as the message that answers it, made from the typed result and the roster
+  alone, so any process can post it, and rendering it again (for the follow-ups still to send) changes
+  nothing. An introduction shows the face and the CV; a project reply is posted in the name, and with
+  the face, of the colleague who answered.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import discord
 
@@ -16,25 +19,31 @@ from bot.jobbook import JobRecord
 from bot.render import Rendered, cv_embed, face_file, reply_embed
 from bot.store import Store
 from bot.views import ResultView
-from contracts.jobs import IntroduceResult, ProjectResult
+from contracts.jobs import IntroduceResult, ProjectResult, Result
+
+
+async def hire(store: Store, record: JobRecord, result: IntroduceResult) -> None:
+    """Hire the colleague of a finished introduction into the roster of the server it was asked in."""
+    profile = result.profile
+    assert profile is not None, "an introduction that succeeded carries its profile"
+    await store.hire(record.guild_id or 0, profile.name, profile.title, profile.seed, profile.cv,
+                     base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id)
 
 
 class ResultRenderer:
     def __init__(self, store: Store, result_view: ResultView) -> None:
         self.store, self.result_view = store, result_view
 
-    async def __call__(self, record: JobRecord, result: dict[str, Any]
+    async def __call__(self, record: JobRecord, result: Result
                        ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
-        if record.kind == "introduce":
-            return await self._introduction(record, IntroduceResult.model_validate(result))
-        return await self._reply(record, ProjectResult.model_validate(result))
+        if isinstance(result, IntroduceResult):
+            return self._introduction(record, result)
+        return await self._reply(record, result)
 
-    async def _introduction(self, record: JobRecord, result: IntroduceResult
-                            ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
+    def _introduction(self, record: JobRecord, result: IntroduceResult
+                      ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
         profile = result.profile
         assert profile is not None, "an introduction that succeeded carries its profile"
-        await self.store.hire(record.guild_id or 0, profile.name, profile.title, profile.seed, profile.cv,
-                              base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id)
         rendered = cv_embed(profile.name, profile.title, profile.cv, image_url="attachment://face.png")
         return rendered, [face_file(profile.png_base64)], self.result_view(record.job_id, "introduce")
 

@@ -3,11 +3,13 @@
 `accept` is the whole front door, in this order:
 1. the member's slot is taken (cooldown, their jobs in flight, the global cap): a refusal raises
    `RateLimited` before anything has been said, so the command's error handler answers privately;
-2. the job is written to the book with where its answer goes (the interaction's token, the channel);
-3. the job is submitted to the broker (steps 1 to 3 one request at a time, so that places in line
-   and the queue's order are the order members asked in);
+2. the job is written to the book with where its answer goes (the interaction's token, the channel),
+   and the book says its place in line;
+3. the job is submitted to the broker, by the reconciler's `submit` (steps 1 to 3 one request at a time,
+   so that places in line and the queue's order are the order members asked in);
 4. the member gets a status message at once, as the interaction's response, with their place in
-   line and an estimate, and a Cancel button.
+   line and an estimate, and a Cancel button; a job that ended meanwhile (a fast worker) is closed
+   by the reconciler's `close`, as every other end is.
 
 From then on the reconciler follows the job from the book; if step 3 or 4 fails (the broker gone,
 Discord refusing), it submits the job or sends the status on a later pass. `cancel` withdraws a job
@@ -79,37 +81,20 @@ class JobRunner:
         async with self._intake:
             await self._take_slot(user_id, job.job_id, cooldown)
             token = interaction.token if interaction is not None else None
-            await self.book.add(job, guild_id, channel_id, user_id, token, self.clock() + TOKEN_LIFETIME_S,
-                                colleague_id)
-            position = await self.book.position(job.job_id)
-            await self._submit(job)  # in the same order as the places in line (it fails fast: no retries)
+            position = await self.book.add(job, guild_id, channel_id, user_id, token,
+                                           self.clock() + TOKEN_LIFETIME_S, colleague_id)
+            await self.reconciler.submit(job)  # in the same order as the places in line (it fails fast: no retries)
         text = status_line(Stage.QUEUED, position, await self.reconciler.estimate(position), as_of=self.clock())
         try:
             message_id = await self._first_status(text, job.job_id, interaction, reply_to, channel_id)
-            await self.book.set_status_message(job.job_id, message_id, text)
         except discord.HTTPException as exc:
             log.warning("could not answer for job %s (%s); its status and result will follow", job.job_id, exc)
         else:
-            await self._close_if_over(job.job_id)
+            record = await self.book.set_status_message(job.job_id, message_id, text)
+            stage = Stage.closing(record.status) if record is not None else None
+            if record is not None and stage is not None:  # it ended while this status was on its way
+                await self.reconciler.close(record, stage)
         self.reconciler.wake.set()
-
-    async def _close_if_over(self, job_id: str) -> None:
-        """A job that ended while its first status was on its way (a fast worker): that status says so too."""
-        record = await self.book.get(job_id)
-        stage = Stage.closing(record.status) if record is not None else None
-        if record is not None and stage is not None:
-            try:
-                await self.poster.edit_status(record, status_line(stage), final=True)
-            except discord.HTTPException as exc:
-                log.info("could not close the status of job %s (%s)", job_id, exc)
-
-    async def _submit(self, job: Job) -> None:
-        try:
-            await asyncio.to_thread(self.jobs.submit, job)
-        except Exception as exc:  # noqa: BLE001 - the broker is away: the reconciler submits it later
-            log.warning("could not queue job %s yet (%s); the reconciler will", job.job_id, exc)
-            return
-        await self.book.mark_submitted(job.job_id)
 
     async def _take_slot(self, user_id: int, job_id: str, cooldown: bool) -> None:
         try:

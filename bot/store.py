@@ -2,17 +2,22 @@
 
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
-  reads one server's, and all are exported as the JSONL that `implementor train quality` reads;
-- learning (`store.learning`, see `learning/consent.py`): where a server lets its colleague learn, and
-  who opted out;
-- jobs (`store.jobs`, see `jobbook.py`): every accepted job, where its result goes and how far it
-  got, so that a result is posted once even if a worker delivers it twice or the bot restarts;
+  reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
+  table is defined in `learning/storage/bot_tables.py`, beside `jobs`, so that the learner can read a
+  posted reply's ratings; the bot's queries on it are here);
+- learning (`store.learning`, see `learning/storage/consent.py`): where a server lets its colleague
+  learn, and who opted out;
+- jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
+  goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
+  bot restarts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
-A store made by an older version gains the new columns when it is opened. aiosqlite runs SQLite in a
-thread, so the event loop never waits on the disk. The learner writes the same file from its own
-process; both open it as `learning/sqlite.py` says (write-ahead log, busy timeout). One bot process
-owns the store (its intake lock and reconciler are in its memory): run one bot.
+Each table family makes its own tables, and a store made by an older version gains the new columns
+when it is opened: the roster and the notes here, `jobs` and `feedback` in `bot_tables.py`, consent
+in `consent.py` (both in `learning/storage/`). aiosqlite runs SQLite in a thread, so the event loop
+never waits on the disk. The learner writes the same file from its own process; both open it as
+`learning/storage/sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its
+intake lock and reconciler are in its memory): run one bot.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobbook import COLUMNS, JobBook
+from bot.jobbook import JobBook
 from contracts.errors import DataError
-from learning import sqlite
-from learning.consent import LearningStore
+from learning.storage import bot_tables, sqlite
+from learning.storage.consent import LearningStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS colleagues (
@@ -43,29 +48,6 @@ CREATE TABLE IF NOT EXISTS colleagues (
     hired_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS colleagues_by_guild ON colleagues (guild_id, id);
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    guild_id INTEGER,
-    channel_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    request TEXT,
-    status TEXT NOT NULL,
-    result TEXT,
-    message_id INTEGER,
-    created_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    job_id TEXT NOT NULL,
-    user_id INTEGER NOT NULL,
-    request TEXT NOT NULL,
-    reply TEXT NOT NULL,
-    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
-    rated_at REAL NOT NULL,
-    guild_id INTEGER,
-    PRIMARY KEY (job_id, user_id)
-);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -73,11 +55,7 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
-MIGRATIONS = {"colleagues": {"job_id": "TEXT"}, "jobs": COLUMNS, "feedback": {"guild_id": "INTEGER"}}
-# Ratings given before they carried their server take it from their job; a rating whose job is gone
-# keeps NULL, so it is shown in no server (it still trains the quality head).
-BACKFILL = ("UPDATE feedback SET guild_id = (SELECT guild_id FROM jobs WHERE jobs.job_id = feedback.job_id) "
-            "WHERE guild_id IS NULL")
+ADDED = {"job_id": "TEXT"}  # the roster's columns added since it was first made
 INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS colleagues_by_job ON colleagues (job_id) WHERE job_id IS NOT NULL;"
 
 
@@ -111,6 +89,7 @@ class Store:
             await self._db.executescript(SCHEMA)
             await self._migrate()
             await self._db.executescript(INDEXES)
+            await bot_tables.ensure(self._db)
             await LearningStore(self._db).ensure()
             await self._db.commit()
         except aiosqlite.Error as exc:
@@ -119,14 +98,12 @@ class Store:
         return self
 
     async def _migrate(self) -> None:
-        """Add the columns a store made by an older version lacks."""
-        for table, columns in MIGRATIONS.items():
-            async with self.db.execute(f"PRAGMA table_info({table})") as cursor:
-                have = {row[1] for row in await cursor.fetchall()}
-            for name, kind in columns.items():
-                if name not in have:
-                    await self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-        await self.db.execute(BACKFILL)
+        """Add the columns a roster made by an older version lacks."""
+        async with self.db.execute("PRAGMA table_info(colleagues)") as cursor:
+            have = {row[1] for row in await cursor.fetchall()}
+        for name, kind in ADDED.items():
+            if name not in have:
+                await self.db.execute(f"ALTER TABLE colleagues ADD COLUMN {name} {kind}")
 
     @property
     def jobs(self) -> JobBook:
@@ -222,11 +199,12 @@ class Store:
 
     async def forget_feedback(self, user_id: int) -> int:
         """Delete every rating a member gave, and every rating of a reply to a member's request (`/learn optout`)."""
-        cursor = await self.db.execute(
-            "DELETE FROM feedback WHERE user_id = ? OR job_id IN (SELECT job_id FROM jobs WHERE user_id = ?)",
-            (user_id, user_id))
+        given = await self.db.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,))
+        forgotten = given.rowcount
+        for job_id in await self.jobs.asked_by(user_id):  # the job book's to say which jobs were theirs
+            forgotten += (await self.db.execute("DELETE FROM feedback WHERE job_id = ?", (job_id,))).rowcount
         await self.db.commit()
-        return cursor.rowcount
+        return forgotten
 
     async def export_feedback(self, path: Path) -> int:
         """Write the ratings as JSONL for `implementor train quality --feedback`; return how many."""

@@ -2,7 +2,8 @@
 
 Every button's state lives in its custom id (`implementor:<action>:<job id>[:<score>]`), and the one
 button class is registered as a dynamic item at start-up, so a button on a message posted last week
-still works after a restart. The job it refers to is looked up in the store.
+still works after a restart. The job it refers to is looked up in the store, its result typed as the
+book read it (no button reads raw JSON).
 
 An action is data: its name in the custom id, how its button looks, and what a click does (`ACTIONS`:
 cancel, why, rate, delete, regenerate). One class, `ActionButton`, carries any of them.
@@ -25,9 +26,11 @@ from typing import Any, ClassVar, cast
 import discord
 
 from bot.errors import friendly
+from bot.jobbook import JobRecord
 from bot.render import NO_PINGS, why_message
 from bot.store import Store
 from contracts.errors import InputError
+from contracts.jobs import ProjectResult, Result
 
 JOB = r"(?P<job>[A-Za-z0-9_-]{8,64})"
 ResultView = Callable[[str, str], discord.ui.View]  # (job id, kind) -> the buttons under a posted result
@@ -42,11 +45,19 @@ class ButtonActions:
     regenerate: Callable[[discord.Interaction, str], Awaitable[None]]  # ask a project request again (answers)
 
 
-async def _job(store: Store, job_id: str) -> Any:
+async def _job(store: Store, job_id: str) -> tuple[JobRecord, Result]:
+    """A job with its result (typed by the book), or the member is told it is gone."""
     record = await store.jobs.get(job_id)
     if record is None or record.result is None:
         raise InputError("I no longer have that job on record.")
-    return record
+    return record, record.result
+
+
+def rated_text(result: Result) -> str:
+    """What a rating is a rating of: the reply, or the introduction's CV."""
+    if isinstance(result, ProjectResult):
+        return result.reply or ""
+    return result.profile.cv if result.profile is not None else ""
 
 
 async def _cancel(actions: ButtonActions, interaction: discord.Interaction, job_id: str, score: int | None) -> None:
@@ -59,20 +70,18 @@ async def _cancel(actions: ButtonActions, interaction: discord.Interaction, job_
 
 
 async def _why(actions: ButtonActions, interaction: discord.Interaction, job_id: str, score: int | None) -> None:
-    record = await _job(actions.store, job_id)
-    text = why_message(record.result.get("candidates", []))
+    _, result = await _job(actions.store, job_id)
+    text = why_message(result.candidates)
     await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
 async def _rate(actions: ButtonActions, interaction: discord.Interaction, job_id: str, score: int | None) -> None:
     assert score is not None  # the template requires one
-    record = await _job(actions.store, job_id)
-    # Introductions recorded before the result's `persona` was renamed `profile` still carry a CV.
-    profile = record.result.get("profile") or record.result.get("persona") or {}
-    reply = record.result.get("reply") or profile.get("cv", "")
+    record, result = await _job(actions.store, job_id)
     request = record.request or "introduce yourself"
     # The job's own server, not the interaction's: the result was posted there, so its rating belongs there.
-    await actions.store.rate(job_id, interaction.user.id, request, reply, score, guild_id=record.guild_id)
+    await actions.store.rate(job_id, interaction.user.id, request, rated_text(result), score,
+                             guild_id=record.guild_id)
     await interaction.response.send_message("Thanks, noted.", ephemeral=True, allowed_mentions=NO_PINGS)
 
 
@@ -88,7 +97,7 @@ async def _delete(actions: ButtonActions, interaction: discord.Interaction, job_
 
 async def _regenerate(actions: ButtonActions, interaction: discord.Interaction, job_id: str,
                       score: int | None) -> None:
-    record = await _job(actions.store, job_id)
+    record, _ = await _job(actions.store, job_id)
     if record.kind != "project" or not record.request:
         raise InputError("Only project replies can be regenerated.")
     await actions.regenerate(interaction, record.request)  # answers, or refuses privately

@@ -117,7 +117,7 @@ def backup(
     = None,
 ) -> None:
     """Copy the bot's store while the bot and the learner run (SQLite's online backup, never a torn copy)."""
-    from learning.sqlite import backup as copy
+    from learning.storage.sqlite import backup as copy
 
     path = store or get_settings().bot_store_path
     if not Path(path).is_file():

@@ -53,7 +53,7 @@ def _models_dir() -> Path:
 
 def models_list() -> None:
     """Every version of each head with its held-out metrics; * marks the live one."""
-    from learning import versions
+    from learning.storage import versions
 
     folder = _models_dir()
     for kind in versions.KINDS:
@@ -65,7 +65,7 @@ def models_list() -> None:
 
 def models_promote(kind: KindArg, version: Annotated[str, typer.Argument(help="e.g. v0003")]) -> None:
     """Make a version live; running workers load it between batches."""
-    from learning import versions
+    from learning.storage import versions
 
     versions.promote(_models_dir(), kind, version, "promoted by an operator")
     done(f"{kind} {version} is live")
@@ -73,7 +73,7 @@ def models_promote(kind: KindArg, version: Annotated[str, typer.Argument(help="e
 
 def models_rollback(kind: KindArg) -> None:
     """Make the version that was live before the current one live again."""
-    from learning import versions
+    from learning.storage import versions
 
     earlier = versions.rollback(_models_dir(), kind)
     done(f"{kind} rolled back to {earlier}")

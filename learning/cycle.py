@@ -15,7 +15,7 @@ from typing import Any
 
 from config.settings import Settings
 from contracts.errors import ConfigError
-from learning.consent import LearningStore
+from learning.storage.consent import LearningStore
 
 log = logging.getLogger(__name__)
 

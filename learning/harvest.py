@@ -24,9 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from learning.consent import Channel, LearningStore
-from learning.datasets import PAIRS, TEXTS, append_new, harvest_dir, reaction_bin
 from learning.scrub import scrub
+from learning.storage.consent import Channel, LearningStore
+from learning.storage.datasets import PAIRS, TEXTS, append_new, harvest_dir, reaction_bin
 
 log = logging.getLogger(__name__)
 

@@ -3,12 +3,12 @@
 `implementor harvest` and the learner's `implementor.harvest` task both call `run_harvest`. It logs in
 over REST only (no gateway), so it runs beside the bot without taking its session; it reads consent
 and the colleague's jobs from the bot's SQLite store (`IMPLEMENTOR_BOT_STORE_PATH`), which the learner
-therefore shares with the bot (the `bot-data` volume in docker-compose.yml).
+therefore shares with the bot (the `bot-data` volume in docker-compose.yml). It reads the bot's job
+book and ratings through `bot_tables.posted_reply`, never with SQL of its own.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -17,32 +17,23 @@ import discord
 
 from config.settings import Settings
 from contracts.errors import ConfigError
-from learning.consent import LearningStore
 from learning.harvest import PAGE, ColleagueJob, Harvest
+from learning.storage.bot_tables import posted_reply
+from learning.storage.consent import LearningStore
 
 log = logging.getLogger(__name__)
 
 
 async def colleague_job(db: aiosqlite.Connection, message_id: int) -> ColleagueJob | None:
     """The project job whose result is this message (from the job book), with members' ratings of it."""
-    try:
-        async with db.execute("SELECT job_id, request, result, user_id FROM jobs WHERE message_id = ? "
-                              "AND kind = 'project'", (message_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None or not row[1] or not row[2]:
-            return None
-        async with db.execute("SELECT user_id, rating FROM feedback WHERE job_id = ?", (row[0],)) as cursor:
-            ratings = await cursor.fetchall()
-    except aiosqlite.OperationalError:  # a store the bot never used: no tables yet
+    posted = await posted_reply(db, message_id)
+    if posted is None or not posted.result.reply:
         return None
-    result = json.loads(row[2])
-    reply = result.get("reply")
-    if not reply:
-        return None
-    posted: dict[str, Any] = next((c for c in result.get("candidates", []) if c.get("chosen")), {})
-    return ColleagueJob(row[1], reply, int(row[3]), up={int(u) for u, r in ratings if r >= 4},
-                        down={int(u) for u, r in ratings if r <= 2}, propensity=posted.get("propensity"),
-                        explored=bool(result.get("explored")))
+    chosen = next((c for c in posted.result.candidates if c.chosen), None)
+    return ColleagueJob(posted.request, posted.result.reply, posted.asker,
+                        up={member for member, rating in posted.ratings.items() if rating >= 4},
+                        down={member for member, rating in posted.ratings.items() if rating <= 2},
+                        propensity=chosen.propensity if chosen else None, explored=posted.result.explored)
 
 
 async def run_harvest(settings: Settings, pause_s: float = 0.2, page: int = PAGE) -> dict[int, dict[str, Any]]:

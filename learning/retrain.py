@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from learning import versions
-from learning.datasets import PAIRS, harvest_dir, read_rows
-from learning.live import live_head
+from learning.storage import versions
+from learning.storage.datasets import PAIRS, harvest_dir, read_rows
+from learning.storage.live import live_head
 from models.common.encoder import MINILM, SentenceEncoder
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import BUNDLED_CORPUS, load_split

@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from learning import versions
-from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
-from learning.live import live_head
 from learning.retrain import LearnSpec, by_time
+from learning.storage import versions
+from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from learning.storage.live import live_head
 from models.common.encoder import SentenceEncoder
 from models.common.metrics import roc_auc
 from models.corpus.splits import load_split

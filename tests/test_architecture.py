@@ -4,16 +4,23 @@ The rooms, bottom up (each may import the ones before it, never one after it):
 
     contracts -> config -> models.common -> models.corpus -> models.writer -> models.rerank -> models.pipeline
                                         \\-> models.face ------------------------------------/   \\-> models.adversarial
-    models + learning -> workers;   contracts + config + learning's torch-free modules -> bot (never torch,
-    never models or workers);   contracts + config + models -> learning;   implementor, bench: all
+    contracts + config -> learning.storage (the torch-free part of learning) -> bot (never torch, never
+    models or workers);   contracts + config + models + learning.storage -> learning;
+    models + learning -> workers;   implementor, bench: all
 
 Within models, a serving module (what a worker loads to answer jobs) never imports a training one
 (training loops, evaluation, building data), not even lazily inside a function.
+
+Each table of the bot's SQLite file is made by one module and named in SQL only by its family: the
+roster and notes by the bot's store, consent and harvest cursors by `learning/storage/consent.py`, and the
+`jobs` and `feedback` tables, which the learner reads too, by `learning/storage/bot_tables.py` (their schema
+and the learner's query) with the job book and the bot's store (the bot's queries).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from functools import cache
@@ -25,10 +32,6 @@ ROOT = Path(__file__).parents[1]
 PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "implementor", "bench")
 MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
                "models.pipeline"}
-# What the bot and the workers may take from `learning`: the SQLite file, consent, scrubbing, datasets,
-# versions, the live heads' resolver and the model cards (torch-free).
-LEARNING_LIGHT = {"learning", "learning.sqlite", "learning.consent", "learning.scrub", "learning.datasets",
-                  "learning.versions", "learning.live", "learning.cards"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
     "contracts": set(),
     "config": {"contracts"},
@@ -42,9 +45,12 @@ ROOMS = {  # room -> rooms it may import (itself always allowed)
                         "models.rerank"},
     "models.adversarial": {"contracts", "config", "models", "models.common", "models.corpus", "models.writer",
                            "models.rerank"},
-    "learning": {"contracts", "config", *MODEL_ROOMS},
-    "workers": {"contracts", "config", *MODEL_ROOMS, "learning"},
-    "bot": {"contracts", "config", "learning"},
+    # What the bot and the workers may take from `learning`: the SQLite file and its tables, consent,
+    # the harvested sets, versions and the model cards (torch-free).
+    "learning.storage": {"contracts", "config"},
+    "learning": {"contracts", "config", *MODEL_ROOMS, "learning.storage"},
+    "workers": {"contracts", "config", *MODEL_ROOMS, "learning", "learning.storage"},
+    "bot": {"contracts", "config", "learning.storage"},
 }
 TRAINING = {"train", "eval", "build", "compose", "language", "esco", "data", "detect", "prepare", "examples",
             "realism_data", "quality_data", "plots", "metrics", "adversarial", "train_state", "character",
@@ -106,7 +112,7 @@ def test_every_import_points_down() -> None:
 
 def test_the_bot_and_workers_take_only_the_torch_free_part_of_learning() -> None:
     wrong = [f"{name} imports {target}" for name in modules() if name.startswith(("bot", "workers"))
-             for target in imports_of(name) if target.startswith("learning") and target not in LEARNING_LIGHT
+             for target in imports_of(name) if room_of(target) == "learning"
              and not (name == "workers.learn_tasks")]  # the learner's tasks run the harvest and retraining
     assert not wrong, "\n".join(wrong)
 
@@ -126,7 +132,7 @@ def test_serving_never_imports_training() -> None:
 
 def test_no_third_party_model_code_on_the_bot_side() -> None:
     """The bot's image has no torch: nothing it imports may pull in torch, transformers or models."""
-    bot_modules = [n for n in modules() if n.startswith(("bot", "contracts"))]
+    bot_modules = [n for n in modules() if n.startswith(("bot", "contracts", "learning.storage"))]
     code = (f"import sys; import {', '.join(bot_modules)}; "
             "bad = [m for m in ('torch', 'transformers', 'models', 'workers') if m in sys.modules]; "
             "assert not bad, bad")
@@ -155,5 +161,30 @@ def test_the_readme_layout_table_names_every_room() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     layout = readme[readme.index("## Layout"):]
     for room in ("contracts/", "config/", "models/common/", "models/corpus/", "models/face/", "models/writer/",
-                 "models/rerank/", "workers/", "bot/", "implementor/", "tests/", "bench/"):
+                 "models/rerank/", "learning/storage/", "learning/", "workers/", "bot/", "implementor/", "tests/",
+                 "bench/"):
         assert f"`{room}`" in layout, room
+
+
+TABLES = {  # table -> the module that makes it, and every module that may name it in SQL (its family)
+    "colleagues": ("bot/store.py", {"bot/store.py"}),
+    "meta": ("bot/store.py", {"bot/store.py"}),
+    "jobs": ("learning/storage/bot_tables.py", {"learning/storage/bot_tables.py", "bot/jobbook.py"}),
+    "feedback": ("learning/storage/bot_tables.py", {"learning/storage/bot_tables.py", "bot/store.py"}),
+    **{f"learning_{name}": ("learning/storage/consent.py", {"learning/storage/consent.py"})
+       for name in ("channels", "log", "optouts", "cursors")},
+}
+
+
+def test_each_table_is_made_once_and_named_in_sql_only_by_its_family() -> None:
+    made: dict[str, list[str]] = {}
+    named: dict[str, set[str]] = {}
+    for path in modules().values():
+        source, where = path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        for table in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", source):
+            made.setdefault(table, []).append(where)
+        for table in re.findall(r"\b(?:FROM|JOIN|INTO|UPDATE|EXISTS)\s+(\w+)\b", source):
+            named.setdefault(table, set()).add(where)
+    assert made == {table: [maker] for table, (maker, _) in TABLES.items()}
+    strangers = {table: sorted(where - TABLES[table][1]) for table, where in named.items() if table in TABLES}
+    assert not {table: where for table, where in strangers.items() if where}, strangers

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning.live import LiveHeads, live_heads
+from learning.storage.live import LiveHeads, live_heads
 
 log = logging.getLogger(__name__)
 

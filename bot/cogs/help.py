@@ -3,7 +3,7 @@ and the models it runs with their measured figures. Private, like every answer a
 
 The command list is read from the bot's own cogs (`cogs`, given by whoever wires the bot), so a new
 command appears here without anyone remembering to add it; the figures come from the model cards
-(`learning.cards`), so they are the ones measured, not ones written down here.
+(`learning.storage.cards`), so they are the ones measured, not ones written down here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.render import COLOUR, FIELD_LIMIT, NO_PINGS, split_text
 from config.settings import Settings
-from learning import cards
+from learning.storage import cards
 
 WHAT = ("I am this server's synthetic colleague: a face and a CV, made up, not anyone's. Bring me a project "
         "and I write several drafts of a reply, keep those my realism model believes a person wrote, and post "

@@ -9,8 +9,8 @@
 Enabling and disabling are announced in the channel they are about (`#other`, not the channel the
 command was typed in), so that the members who are read know; the admin's confirmation is private.
 If the announcement cannot be posted there, nothing changes: nobody is read without being told.
-Every change is written down with who made it and when (`learning.consent`). The harvest itself runs in the learner
-(`implementor.harvest`), which the bot asks for right after a channel is enabled.
+Every change is written down with who made it and when (`learning.storage.consent`). The harvest itself
+runs in the learner (`implementor.harvest`), which the bot asks for right after a channel is enabled.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from discord.ext import commands
 from bot.render import NO_PINGS
 from bot.store import Store
 from contracts.errors import InputError
-from learning import datasets, versions
-from learning.consent import Channel, LearningStore
+from learning.storage import datasets, versions
+from learning.storage.consent import Channel, LearningStore
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ member's slot given back on every end (again and again until Redis takes it).
 from __future__ import annotations
 
 import fakeredis
+import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction
 from bot_fake_queue import Clock, FakeJobs
 
@@ -199,3 +200,24 @@ async def test_a_slot_redis_would_not_take_back_is_returned_by_a_later_pass(
     await wiring.reconciler.pass_once()
     record = await store.jobs.get(jobs.submitted[0].job_id)
     assert record is not None and record.slot_open == 0 and await limits.in_flight() == 0
+
+
+async def test_a_result_the_book_cannot_read_ends_its_job_failed_and_holds_up_no_other(
+        wiring: Wiring, jobs: FakeJobs, store: Store, limits: Limits, ask: Ask, make_interaction: MakeInteraction,
+        channel: FakeChannel, caplog: pytest.LogCaptureFixture) -> None:
+    jobs.hold = True
+    await ask(make_interaction(user_id=41))
+    await ask(make_interaction(user_id=42))
+    broken, fine = (j.job_id for j in jobs.submitted)
+    await store.db.execute("UPDATE jobs SET status = 'done', result = ? WHERE job_id = ?",
+                           (f'{{"job_id": "{broken}", "status": "ok", "shape": "of no version of ours"}}', broken))
+    await store.db.commit()
+    jobs.release(fine)
+    await wiring.reconciler.pass_once()
+    record = await store.jobs.get(broken)
+    assert record is not None and record.status == "failed" and record.error == "its result could not be read"
+    assert "its stored result cannot be read" in caplog.text
+    assert channel.statuses[0].content == "⚠️ That did not work; please try again."
+    other = await store.jobs.get(fine)
+    assert other is not None and other.status == "posted" and len(channel.posts) == 1
+    assert await limits.in_flight() == 0

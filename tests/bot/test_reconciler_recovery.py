@@ -5,6 +5,9 @@ is posted exactly once, and one job's trouble never holds up another's.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Restart
 from bot_fake_queue import Clock, FakeJobs, long_cv
 
@@ -48,7 +51,7 @@ async def test_a_restarted_bot_queues_a_job_its_predecessor_wrote_down_but_never
 async def crash_after_claiming(wiring: Wiring, jobs: FakeJobs, store: Store, send: bool) -> str:
     """The old bot claims a finished job for posting, maybe sends it, and dies before recording it."""
     job_id = jobs.submitted[0].job_id
-    await store.jobs.store_result(job_id, jobs.results[job_id].model_dump(mode="json"))
+    await store.jobs.store_result(job_id, jobs.results[job_id])
     assert await store.jobs.claim_post(job_id)
     record = await store.jobs.get(job_id)
     assert record is not None and record.result is not None
@@ -149,3 +152,50 @@ async def test_a_result_discord_refuses_until_it_expires_ends_failed_with_its_sl
     record = await store.jobs.get(record.job_id)
     assert record is not None and record.status == "failed" and "refused" in (record.error or "")
     assert await limits.in_flight() == 0
+
+
+def count_hires(store: Store) -> list[str | None]:
+    """Every call to the roster's hire from here on, by job (the roster's unique index would hide a second)."""
+    hires: list[str | None] = []
+    hire = store.hire
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        hires.append(kwargs.get("job_id"))
+        return await hire(*args, **kwargs)
+
+    store.hire = counted  # type: ignore[method-assign]
+    return hires
+
+
+async def test_an_introduction_hires_once_even_when_its_follow_ups_are_rendered_again(
+        wiring: Wiring, jobs: FakeJobs, store: Store, make_interaction: MakeInteraction, introduce: Ask,
+        channel: FakeChannel) -> None:
+    hires = count_hires(store)
+    jobs.cv = long_cv()
+    await introduce(make_interaction())
+    channel.refuse(False, True)  # the embed goes out, its first follow-up does not: the next pass renders again
+    for _ in range(3):
+        await wiring.reconciler.pass_once()
+    assert len(channel.posts) == 1 and await store.jobs.open_jobs() == []
+    assert hires == [jobs.submitted[0].job_id]  # one call, when the result arrived
+    assert [c.name for c in await store.roster(7)] == ["Ada Lovelace"]
+
+
+async def test_a_hire_the_book_never_recorded_the_result_of_is_made_again_and_stays_one_colleague(
+        wiring: Wiring, jobs: FakeJobs, store: Store, make_interaction: MakeInteraction, introduce: Ask,
+        channel: FakeChannel, monkeypatch: pytest.MonkeyPatch) -> None:
+    hires = count_hires(store)
+    await introduce(make_interaction())
+    store_result = store.jobs.store_result
+
+    async def crash(job_id: str, result: Any) -> bool:
+        raise RuntimeError("the bot died here")
+
+    monkeypatch.setattr(store.jobs, "store_result", crash)
+    with pytest.raises(RuntimeError):
+        await wiring.reconciler.pass_once()  # hired, then gone before the book had the result
+    monkeypatch.setattr(store.jobs, "store_result", store_result)
+    await wiring.reconciler.pass_once()
+    job_id = jobs.submitted[0].job_id
+    assert hires == [job_id, job_id] and len(channel.posts) == 1  # asked twice, across the crash...
+    assert [c.name for c in await store.roster(7)] == ["Ada Lovelace"]  # ...hired once (the roster's index)

@@ -61,7 +61,7 @@ def test_mention_syntax_in_generated_text_is_neutralised() -> None:
     reply = reply_embed("Eve", "Admin", "Thanks @everyone <@123>", None)
     texts = [rendered.embed.title or "", rendered.embed.author.name or "", rendered.embed.description or "",
              *(f.value or "" for f in rendered.embed.fields), reply.embed.description or "",
-             why_message([{"text": "draft", "p_real": 0.9, "quality": 3.0, "reason": "@here <@1>", "chosen": True}])]
+             why_message([CandidateScore(text="draft", p_real=0.9, quality=3.0, reason="@here <@1>", chosen=True)])]
     for text in texts:
         assert "@everyone" not in text and "@here" not in text and "<@" not in text and "<#" not in text
 
@@ -71,13 +71,13 @@ def test_why_this_reply_is_the_shared_table_in_one_code_block_within_a_message()
                             reason="chosen: best expected quality of 2 realistic")
     other = CandidateScore(text="Sure ```rm -rf``` thing " + "word " * 200, p_real=0.95, quality=3.1, chosen=False,
                            reason="realistic, lower expected quality than #2")
-    text = why_message([other.model_dump(mode="json"), chosen.model_dump(mode="json")])  # as the book stores them
+    text = why_message([other, chosen])  # as the book reads them back
     assert text.count("```") == 2 and text.startswith("```\n")  # a draft's backticks cannot end the block
     table = text.split("```")[1].strip("\n")
     assert table == shared_scores_table([other.model_copy(update={"text": other.text.replace("`", "'")}), chosen])
     assert table.splitlines()[2].startswith("* 2") and "I can help: I planned the Acme launch." in table
 
-    many = [other.model_dump(mode="json")] * 31 + [chosen.model_dump(mode="json")]  # IMPLEMENTOR_CANDIDATES at most
+    many = [other] * 31 + [chosen]  # IMPLEMENTOR_CANDIDATES at most
     crowded = why_message(many)
     assert len(crowded) <= MESSAGE_LIMIT and "*32" in crowded and "more drafts not shown" in crowded
     assert why_message([]) == "I have no drafts on record for this reply."

@@ -18,6 +18,7 @@ from bot.limits import LimitConfig, Limits
 from bot.store import Store
 from config.settings import Settings
 from contracts.errors import DataError
+from contracts.jobs import ProjectResult
 from models.rerank.quality_data import load_feedback
 
 OpenStore = Callable[[Path], Awaitable[Store]]
@@ -94,7 +95,8 @@ CREATE TABLE feedback (job_id TEXT NOT NULL, user_id INTEGER NOT NULL, request T
 INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at)
     VALUES (7, 'Ada Lovelace', 'Data Scientist', 7, '## Profile\nI count.', x'89504e47', 42, 1.0);
 INSERT INTO jobs VALUES ('job-old-posted', 'project', 7, 500, 42, 'Help with the launch?', 'posted',
-    '{"reply": "Yes."}', 111, 1.0, 2.0);
+    '{"job_id": "job-old-posted", "status": "ok", "error": null, "attempts": 1, "timings_ms": {}, "kind": "project",
+      "reply": "Yes.", "candidates": [], "low_confidence": false}', 111, 1.0, 2.0);
 INSERT INTO jobs VALUES ('job-old-running', 'project', 7, 500, 43, 'Help with the budget?', 'queued',
     NULL, NULL, CAST(strftime('%s', 'now') AS REAL), NULL);
 INSERT INTO feedback VALUES ('job-old-posted', 50, 'Help with the launch?', 'Yes.', 5, 3.0);
@@ -115,7 +117,8 @@ async def test_a_store_made_by_the_old_bot_is_migrated_and_keeps_its_rows(tmp_pa
         assert (ada.name, ada.png, ada.position) == ("Ada Lovelace", b"\x89PNG", 1)
         posted = await store.jobs.get("job-old-posted")
         assert posted is not None and (posted.status, posted.message_id) == ("posted", 111)
-        assert posted.result == {"reply": "Yes."} and posted.request == "Help with the launch?"
+        assert posted.result == ProjectResult(job_id="job-old-posted", status="ok", reply="Yes.")
+        assert posted.request == "Help with the launch?"
         assert posted.slot_open == 0 and posted.extras_sent == 0 and posted.queued_job() is None
         assert [r["rating"] for r in await store.feedback()] == [5]
         # the old rating takes its server from its job, and is shown there only

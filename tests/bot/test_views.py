@@ -3,13 +3,15 @@ wired cogs and reconciler over the real store and limits; the classes a message 
 
 from __future__ import annotations
 
+import json
+
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle
 from bot_fake_queue import REQUEST, FakeJobs
 
 from bot.app import Wiring
 from bot.store import Store
 from bot.views import ACTIONS, ActionButton, may_delete
-from contracts.jobs import IntroduceJob
+from contracts.jobs import IntroduceJob, IntroduceResult, ProjectResult
 
 
 async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
@@ -43,8 +45,8 @@ async def test_rating_why_and_delete_buttons_act_on_the_posted_result(
     await buttons.delete(job_id).callback(moderator)  # type: ignore[arg-type]
     record = await store.jobs.get(job_id)
     assert post.deleted and record is not None and record.status == "deleted"
-    assert record.result is not None and "candidates" not in record.result  # the drafts go with it
-    assert record.result["reply"] == jobs.reply
+    assert isinstance(record.result, ProjectResult) and record.result.candidates == []  # the drafts go with it
+    assert record.result.reply == jobs.reply
 
 
 def test_the_member_who_asked_or_a_moderator_may_delete(make_interaction: MakeInteraction) -> None:
@@ -60,11 +62,21 @@ async def test_a_button_for_a_job_not_on_record_says_so_privately(wiring: Wiring
     assert clicker.response.private == ["I no longer have that job on record."] and clicker.response.public == []
 
 
+# An introduction's result as the book kept it before `persona` became `profile` (git show 2f8155e:workers/schemas.py).
+OLD_RESULT = json.dumps({"job_id": "job-intro-1", "status": "ok", "error": None, "attempts": 1, "timings_ms": {},
+                         "kind": "introduce", "persona": {"name": "Ada Lovelace", "title": "Data Scientist", "seed": 7,
+                                                          "cv": "## Profile\nI count.", "png_base64": "iVBORw0K"},
+                         "candidates": [], "low_confidence": False})
+
+
 async def test_an_introduction_recorded_as_persona_is_rated_with_its_cv(wiring: Wiring, store: Store,
                                                                        make_interaction: MakeInteraction) -> None:
     await store.jobs.add(IntroduceJob(job_id="job-intro-1"), 7, 500, 42)
-    await store.jobs.store_result("job-intro-1", {"persona": {"cv": "## Profile\nI count."}})  # before `profile`
-    assert await store.jobs.claim_post("job-intro-1") and await store.jobs.mark_posted("job-intro-1", 111)
+    await store.db.execute("UPDATE jobs SET status = 'posted', message_id = 111, result = ? WHERE job_id = ?",
+                           (OLD_RESULT, "job-intro-1"))  # as the bot of that version left it
+    await store.db.commit()
+    record = await store.jobs.get("job-intro-1")
+    assert isinstance(record.result, IntroduceResult) and record.result.profile is not None  # type: ignore[union-attr]
     await wiring.buttons.rate("job-intro-1", 5).callback(make_interaction(user_id=50))  # type: ignore[arg-type]
     [rating] = await store.feedback()
     assert rating["request"] == "introduce yourself" and rating["reply"] == "## Profile\nI count."

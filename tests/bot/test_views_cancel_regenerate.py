@@ -86,8 +86,9 @@ async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
     assert len(channel.posts) == 2
     assert [getattr(j, "request", None) for j in jobs.submitted] == [REQUEST, REQUEST]
 
-    await store.jobs.add(IntroduceJob(job_id="job-intro-1"), 7, 500, 42)
-    await store.jobs.store_result("job-intro-1", {"profile": {"cv": "## Profile\nI count."}})
+    introduction = IntroduceJob(job_id="job-intro-1")
+    await store.jobs.add(introduction, 7, 500, 42)
+    await store.jobs.store_result("job-intro-1", jobs.result_for(introduction))
     refused = make_interaction(user_id=61)
     await wiring.buttons.regenerate("job-intro-1").callback(refused)  # type: ignore[arg-type]
     assert "Only project replies" in (refused.response.private[0] or "") and len(jobs.submitted) == 2

@@ -71,7 +71,7 @@ def promote_a_noted_copy(head: Path, models_dir: Path, kind: str) -> Path:
     """A copy of `head` promoted as the live `kind` version, its card marked so that it can be told apart."""
     import shutil
 
-    from learning import versions
+    from learning.storage import versions
 
     promoted = models_dir.parent / f"promoted-{kind}"
     shutil.copytree(head, promoted)

@@ -7,7 +7,6 @@ only what is new, and a 429 in the middle of paging is waited out without duplic
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,12 @@ from pydantic import SecretStr
 
 from bot.store import Store
 from config.settings import Settings
-from learning.consent import LearningStore
-from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from contracts.jobs import ProjectJob, ProjectResult
+from contracts.scores import CandidateScore
 from learning.harvest_job import run_harvest
 from learning.scrub import leftovers
+from learning.storage.consent import LearningStore
+from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 
 TOKEN = "MTAx." + "x" * 60
 CHANNEL, OTHER = "500", "501"
@@ -57,24 +58,24 @@ async def settings(tmp_path: Path) -> AsyncIterator[Settings]:
 
 
 async def colleague_answered(settings: Settings, message: dict[str, Any], request: str, reply: str) -> None:
-    """The job book's record of a project job whose result is `message`, and its ratings (as the bot writes them)."""
-    import aiosqlite
-
-    async with aiosqlite.connect(settings.bot_store_path) as db:
-        await db.execute("INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, result, "
-                         "message_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                         ("job-1", "project", 7, int(CHANNEL), ASKER, request, "posted",
-                          json.dumps({"reply": reply, "explored": True, "candidates": [  # posted by exploration
-                              {"text": "The top draft.", "p_real": 0.97, "quality": 4.5, "chosen": False,
-                               "reason": "not posted", "propensity": 0.9},
-                              {"text": reply, "p_real": 0.95, "quality": 3.9, "chosen": True,
-                               "reason": "chosen to explore", "propensity": 0.05}]}),
-                          int(message["id"]), time.time()))
+    """A project job whose result is `message`, and its ratings, written by the bot's own store as it posts them."""
+    store = await Store(settings.bot_store_path).open()
+    try:
+        job = ProjectJob(job_id="job-harvest-1", request=request)
+        await store.jobs.add(job, 7, int(CHANNEL), ASKER)
+        await store.jobs.mark_submitted(job.job_id)
+        drafts = [CandidateScore(text="The top draft.", p_real=0.97, quality=4.5, chosen=False, reason="not posted",
+                                 propensity=0.9),
+                  CandidateScore(text=reply, p_real=0.95, quality=3.9, chosen=True, reason="chosen to explore",
+                                 propensity=0.05)]
+        await store.jobs.store_result(job.job_id, ProjectResult(job_id=job.job_id, status="ok", reply=reply,
+                                                                explored=True, candidates=drafts))  # exploration
+        assert await store.jobs.claim_post(job.job_id) and await store.jobs.mark_posted(job.job_id, int(message["id"]))
         # The rating buttons: 104 liked it; 103 disliked it, with a 👎 reaction too (counted once).
-        await db.executemany("INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at) "
-                             "VALUES (?,?,?,?,?,?)", [("job-1", 104, request, reply, 5, time.time()),
-                                                      ("job-1", 103, request, reply, 1, time.time())])
-        await db.commit()
+        await store.rate(job.job_id, 104, request, reply, 5, guild_id=7)
+        await store.rate(job.job_id, 103, request, reply, 1, guild_id=7)
+    finally:
+        await store.close()
 
 
 async def server_history(fake: FakeDiscord, settings: Settings) -> dict[str, dict[str, Any]]:

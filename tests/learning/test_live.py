@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.settings import Settings
-from learning import versions
-from learning.live import live_head, live_heads
+from learning.storage import versions
+from learning.storage.live import live_head, live_heads
 
 
 def promoted_version(models_dir: Path, kind: str, tmp_path: Path) -> Path:

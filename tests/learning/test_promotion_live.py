@@ -12,7 +12,7 @@ import pytest
 
 from bench.local_stack import RedisServer, children, worker_process
 from contracts.jobs import IntroduceJob, IntroduceResult
-from learning import versions
+from learning.storage import versions
 from workers.client import JobClient
 
 POLL_S = 1.0

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from contracts.records import PairRecord
-from learning import versions
-from learning.datasets import PAIRS, harvest_dir
 from learning.retrain import MAX_IPW, LearnSpec, retrain_quality, selection_weights
+from learning.storage import versions
+from learning.storage.datasets import PAIRS, harvest_dir
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 
 ESTIMATE = "My estimate is about {n} days of work, including a review with you."

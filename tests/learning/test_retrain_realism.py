@@ -13,11 +13,11 @@ from pydantic import SecretStr
 
 from config.settings import Settings
 from contracts.records import PairRecord
-from learning import versions
 from learning.cycle import learn_once
-from learning.datasets import TEXTS, harvest_dir
 from learning.retrain import LearnSpec
 from learning.retrain_realism import retrain_realism
+from learning.storage import versions
+from learning.storage.datasets import TEXTS, harvest_dir
 from models.corpus.splits import load_split
 
 

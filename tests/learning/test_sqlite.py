@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from bot.store import Store
 from implementor.cli import app
-from learning.consent import LearningStore
-from learning.sqlite import BUSY_TIMEOUT_MS
+from learning.storage.consent import LearningStore
+from learning.storage.sqlite import BUSY_TIMEOUT_MS
 
 
 async def pragmas(db: object) -> tuple[str, int]:

@@ -1,4 +1,4 @@
-"""Model versions (learning/versions.py), in a temporary models directory: versions added side by side,
+"""Model versions (learning/storage/versions.py), in a temporary models directory: versions added side by side,
 the live pointer, promotion and rollback with their history, and the listing `implementor models list`
 and `/help` read."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.errors import InputError
-from learning import versions
+from learning.storage import versions
 
 
 def checkpoint(tmp_path: Path, name: str, card: dict[str, object] | None = None) -> Path:

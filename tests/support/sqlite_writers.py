@@ -9,7 +9,7 @@ import asyncio
 import multiprocessing.synchronize
 
 from bot.store import Store
-from learning.consent import LearningStore
+from learning.storage.consent import LearningStore
 
 WRITES = 150
 

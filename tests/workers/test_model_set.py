@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from learning import versions
+from learning.storage import versions
 from workers.app import create_app
 from workers.model_set import ModelSet
 

@@ -12,7 +12,7 @@ from bot_fake_client import MakeInteraction
 from bot.app import Wiring
 from bot.cogs.help import help_embed
 from config.settings import Settings
-from learning import cards, versions
+from learning.storage import cards, versions
 from models import BUNDLED
 
 

@@ -14,8 +14,8 @@ from bot.app import Wiring
 from bot.store import Store
 from config.settings import Settings
 from contracts.errors import InputError
-from learning import versions
-from learning.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from learning.storage import versions
+from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 
 MEMBER, OTHER = 42, 43
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from learning import sqlite
+from learning.storage import sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learning_channels (

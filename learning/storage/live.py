@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.settings import Settings
-from learning import versions
+from learning.storage import versions
 
 BUNDLED_HEADS = {"realism": "realism-minilm", "quality": "quality-minilm"}  # models/rerank/reranker.py's too
 

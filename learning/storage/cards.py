@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from learning.live import BUNDLED_HEADS, bundled_dir, live_head
+from learning.storage.live import BUNDLED_HEADS, bundled_dir, live_head
 
 ROLES = {  # role -> (what it does, its bundled checkpoint)
     "face": ("DCGAN face generator: draws the colleague's face", "face-lfw"),
