@@ -34,7 +34,7 @@ def bench_decode(
 
 
 def bench_e2e(
-    jobs: Annotated[int, typer.Option(help="Jobs of each kind per path.")] = 10,
+    jobs: Annotated[int, typer.Option(help="Jobs of each kind per path.")] = 6,
     out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/end_to_end.json"),
 ) -> None:
     """`introduce` and `project` through the embedded worker, the PyTorch loop against the engine: p50, p95."""
