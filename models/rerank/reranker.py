@@ -103,15 +103,21 @@ def calibration_shift(card: dict[str, Any], task: str | None) -> float:
     return float(entry.get("shift", 0.0)) if isinstance(entry, dict) else 0.0
 
 
+# Settings that change no draft's distribution: how many drafts a job gets, and the length cap (a draft
+# that ends before it, as the bundled writer's drafts do below caps set above real texts' 99th
+# percentile, is the same draft under any cap).
+NOT_SAMPLING = ("candidates", "max_new_tokens")
+
+
 def sampling_mismatch(trained_on: dict[str, Any] | None, live: LiveSampling) -> list[str]:
-    """Human-readable differences between the settings a discriminator saw and the live ones."""
+    """Human-readable differences between the settings a discriminator's fakes were drawn with and the live ones."""
     if not trained_on:
         return ["the discriminator's card does not say which sampling settings its fakes used"]
     problems = []
     defaults = SamplingSettings().to_dict()  # a card older than a setting was sampled with its default
     for task, settings in live.to_dict().items():
-        seen = {**defaults, "max_new_tokens": None, **trained_on.get(task, {})}
+        seen = {**defaults, **trained_on.get(task, {})}
         for name, value in settings.items():
-            if seen.get(name) != value:
+            if name not in NOT_SAMPLING and seen.get(name) != value:
                 problems.append(f"{task}.{name}: trained on {seen.get(name)!r}, live {value!r}")
     return problems

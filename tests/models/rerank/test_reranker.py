@@ -21,6 +21,8 @@ def test_mismatched_sampling_settings_are_detected(caplog: pytest.LogCaptureFixt
     hotter = LiveSampling(reply=SamplingSettings(temperature=1.0))
     assert sampling_mismatch(trained, hotter) == ["reply.temperature: trained on 0.7, live 1.0"]
     assert sampling_mismatch(None, LiveSampling())  # unknown settings are a mismatch too
+    fewer = LiveSampling(cv=SamplingSettings(max_new_tokens=400, candidates=4))
+    assert sampling_mismatch(trained, fewer) == []  # how many drafts, and the cap, change no draft
 
 def test_the_reranker_warns_about_a_sampling_mismatch(
         bert: SentenceEncoder, head_config: Callable[..., HeadConfig], realism_data: PairExamples,
