@@ -119,10 +119,10 @@ class Rounds:
         chosen = steps.choose(steps.draft(writer, engine, prompts, self.spec.candidates, self.spec.seed + round_),
                               judge, self.quality)
         folder = self.spec.out / f"round-{round_}"
-        corpus = steps.write_corpus(folder / "data", steps.mix(chosen, self.train_split, rng.randrange(2**31)),
-                                    self.validation)
+        mixed = steps.mix(chosen, self.train_split, rng.randrange(2**31))
+        corpus = steps.write_corpus(folder / "data", mixed, self.validation)
         if writer.path is not None and is_adapter_checkpoint(writer.path):
-            return self._fine_tune_adapter(writer, corpus, folder / "writer", len(chosen), round_)
+            return self._fine_tune_adapter(writer, corpus, mixed, folder / "writer", len(chosen), round_)
         config = TextTrainConfig(epochs=1, lr=self.spec.lr, warmup_steps=10, patience=1, seed=self.spec.seed,
                                  device=self.spec.device)
         card = {"model": "writer-gpt2", "command": self.spec.command, "init": {"base": str(writer.path),
@@ -132,13 +132,15 @@ class Rounds:
         train_text(corpus, folder / "writer", writer.model, writer.tokenizer, config, card, progress=False)
         return folder / "writer"
 
-    def _fine_tune_adapter(self, writer: Writer, corpus: Path, out: Path, chosen: int, round_: int) -> Path:
-        """The same step for a LoRA writer: its adapter goes on learning (the base stays frozen), one epoch."""
+    def _fine_tune_adapter(self, writer: Writer, corpus: Path, mixed: list[Record], out: Path, chosen: int,
+                           round_: int) -> Path:
+        """The same step for a LoRA writer: its adapter goes on learning (the base stays frozen), one epoch
+        of `mixed` (the records written to `corpus`)."""
         from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
         config = FineTuneConfig()
-        docs = sum(len(writer.tokenizer(t)["input_ids"]) for t in _texts(corpus))
-        steps = max(1, math.ceil(docs / (config.batch_size * config.block_size)))
+        tokens = sum(len(ids) for ids in encode(mixed, writer.tokenizer, writer.format))
+        steps = max(1, math.ceil(tokens / (config.batch_size * config.block_size)))
         config = FineTuneConfig(steps=steps, lr=self.spec.lr, warmup_steps=min(10, steps), eval_every=steps,
                                 seed=self.spec.seed + round_, device=self.spec.device)
         card = finetune(FineTuneSpec(out, corpus=corpus, train=config, init=writer.path, command=self.spec.command),
@@ -219,12 +221,6 @@ class Rounds:
         card["adversarial"] = {"method": METHOD, "rounds": rows, "spec": state["spec"], "command": self.spec.command}
         write_json(self.spec.out / "writer" / CARD_FILE, card)
         return card["adversarial"]
-
-
-def _texts(corpus: Path) -> list[str]:
-    from models.writer.prompts import completion_of
-
-    return [completion_of(r) for r in load_split(corpus, "train")]
 
 
 def plot_rounds(rounds_file: Path, out: Path) -> None:

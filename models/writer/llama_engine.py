@@ -172,16 +172,13 @@ class LlamaCppEngine:
                 repetition.record(torch.tensor(tokens))
                 keep = []
                 for index, (row, token) in enumerate(zip(active, tokens, strict=True)):
-                    if token == eos:
-                        ended[row] = True
-                        self.lib.llama_memory_seq_rm(memory, row, -1, -1)
-                    else:
+                    if token != eos:
                         written[row].append(token)
-                        if stop is not None and token in stop.line_ends and stop(written[row]):
-                            ended[row] = True  # a CV past its last section: done, and its cells freed
-                            self.lib.llama_memory_seq_rm(memory, row, -1, -1)
-                        else:
-                            keep.append(index)
+                    if token == eos or (stop is not None and stop(written[row])):  # stop: a CV past its end
+                        ended[row] = True
+                        self.lib.llama_memory_seq_rm(memory, row, -1, -1)  # its cells freed at once
+                    else:
+                        keep.append(index)
                 if not keep or step == settings.max_new_tokens - 1:
                     break
                 if len(keep) < len(active):
