@@ -3,10 +3,13 @@
 - the realism discriminator's ROC AUC on held-out real texts against held-out drafts (test split);
 - the quality model's ROC AUC on held-out matched against mismatched pairs, and its Spearman
   correlation with ratings when feedback is given;
-- the lift: for each held-out prompt the writer drafts 8 candidates; the reranker's choice and a
-  random choice are both shown to a judge the reranker never saw (a discriminator trained on the
-  validation split, with another seed). The lift is how much more often the chosen draft is judged
-  real (P(real) >= 0.5) than the random one.
+- per task, the share of real texts and of drafts over the live threshold, and the share of prompts
+  with at least one draft over it (what decides whether a member's post passed the judge);
+- the lift: for each held-out prompt the writer drafts as many candidates as it does live (the card's
+  number per task); the reranker's choice and a random choice are both shown to a judge the reranker
+  never saw (a discriminator trained on the validation split, with another seed). The lift is how much
+  more often the chosen draft is judged real (P(real) >= 0.5) than the random one. For replies, how
+  often each choice mentions the request's subject is reported too (the writer evaluation's measure).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import torch
 
-from contracts.records import CVRecord, Record
+from contracts.records import CVRecord, PairRecord, Record
 from models.common.metrics import roc_auc, spearman
 from models.corpus.splits import load_split
 from models.rerank.examples import PairExamples, prompt_for_judge
@@ -27,6 +30,7 @@ from models.rerank.head import PairScorer
 from models.rerank.quality_data import Feedback, bootstrap_examples
 from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
 from models.rerank.reranker import Reranker, calibration_shift
+from models.writer.eval import mentions_subject
 from models.writer.model import Writer
 
 log = logging.getLogger(__name__)
@@ -37,8 +41,19 @@ BARS = {"realism_auc": 0.85, "quality_auc": 0.8, "lift": 0.15}
 @dataclass(frozen=True)
 class RerankEvalSpec:
     prompts_per_task: int = 60  # 120 held-out prompts in all
-    candidates: int = 8
+    candidates: int | None = None  # per prompt; None: the writer's live number for each task
     seed: int = 0
+
+
+def _drafts(writer: Writer, prompts: list[Record], spec: RerankEvalSpec, cache: Path | None, progress: bool
+            ) -> list[dict[str, str]]:
+    """Each task's prompts drafted as many times as the pipeline drafts them (or `spec.candidates`)."""
+    out: list[dict[str, str]] = []
+    for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
+        records = [r for r in prompts if isinstance(r, kind)]
+        n = spec.candidates or writer.sampling.for_task(task).candidates
+        out += generate_fakes(writer, records, n, spec.seed, cache and cache.with_suffix(f".{task}.jsonl"), progress)
+    return out
 
 
 def _probabilities(scorer: PairScorer, prompts: list[str], texts: list[str]) -> torch.Tensor:
@@ -52,7 +67,7 @@ def _lift(reranker: Reranker, judge: PairScorer, prompts: list[Record], drafts: 
     by_prompt: dict[str, list[str]] = {}
     for d in drafts:
         by_prompt.setdefault(d["prompt"], []).append(d["text"])
-    chosen, random_pick, low_confidence = [], [], 0
+    chosen, random_pick, low_confidence, subjects = [], [], 0, []
     for record in prompts:
         prompt = prompt_for_judge(record)
         texts = by_prompt.get(prompt, [])
@@ -62,20 +77,32 @@ def _lift(reranker: Reranker, judge: PairScorer, prompts: list[Record], drafts: 
         low_confidence += ranked.low_confidence
         chosen.append((prompt, ranked.text))
         random_pick.append((prompt, texts[rng.randrange(len(texts))]))
+        if isinstance(record, PairRecord) and record.subject:
+            subjects.append((mentions_subject(chosen[-1][1], record.subject),
+                             mentions_subject(random_pick[-1][1], record.subject)))
     judged_chosen = _probabilities(judge, [p for p, _ in chosen], [t for _, t in chosen])
     judged_random = _probabilities(judge, [p for p, _ in random_pick], [t for _, t in random_pick])
     real_chosen = float((judged_chosen >= 0.5).float().mean())
     real_random = float((judged_random >= 0.5).float().mean())
     return {
         "prompts": len(chosen),
-        "candidates_per_prompt": spec.candidates,
+        "candidates_per_prompt": {task: max((len(by_prompt.get(prompt_for_judge(r), [])) for r in prompts
+                                             if isinstance(r, kind)), default=0)
+                                  for task, kind in (("cv", CVRecord), ("reply", PairRecord))},
         "judged_real_chosen": round(real_chosen, 4),
         "judged_real_random": round(real_random, 4),
         "difference": round(real_chosen - real_random, 4),
         "mean_judge_p_real_chosen": round(float(judged_chosen.mean()), 4),
         "mean_judge_p_real_random": round(float(judged_random.mean()), 4),
         "low_confidence_choices": low_confidence,
+        "reply_mentions_subject": {"chosen": _share(c for c, _ in subjects), "random": _share(r for _, r in subjects),
+                                   "replies": len(subjects)},
     }
+
+
+def _share(flags: Any) -> float | None:
+    values = list(flags)
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def _pass_rate(logits: list[float], shift: float, threshold: float) -> float:
@@ -84,19 +111,27 @@ def _pass_rate(logits: list[float], shift: float, threshold: float) -> float:
 
 
 def _per_task(reranker: Reranker, held: PairExamples, logits: list[float]) -> dict[str, Any]:
-    """Per task: the head's AUC, and the share of real texts and of drafts over the live threshold."""
+    """Per task: the head's AUC; the share of real texts, of drafts, and of prompts with a draft over the
+    live threshold."""
     threshold = reranker.policy.threshold
     out: dict[str, Any] = {}
     for task in ("cv", "reply"):
-        rows = [(v, t) for v, t, g in zip(logits, held.targets, held.groups, strict=True) if g.startswith(f"{task}:")]
-        real = [v for v, t in rows if t == 1.0]
-        fake = [v for v, t in rows if t == 0.0]
+        rows = [(v, t, g) for v, t, g in zip(logits, held.targets, held.groups, strict=True)
+                if g.startswith(f"{task}:")]
+        real = [v for v, t, _ in rows if t == 1.0]
+        fake = [v for v, t, _ in rows if t == 0.0]
         if not real or not fake:
             continue
+        best: dict[str, float] = {}
+        for v, t, g in rows:
+            if t == 0.0:
+                best[g] = max(best.get(g, v), v)
         shift = calibration_shift(reranker.realism.card, task)
-        out[task] = {"auc": round(roc_auc([v for v, _ in rows], [int(t) for _, t in rows]), 4),
+        out[task] = {"auc": round(roc_auc([v for v, *_ in rows], [int(t) for _, t, _ in rows]), 4),
                      "real_pass_rate": _pass_rate(real, shift, threshold),
-                     "draft_pass_rate": _pass_rate(fake, shift, threshold), "threshold": threshold}
+                     "draft_pass_rate": _pass_rate(fake, shift, threshold),
+                     "prompts_with_a_passing_draft": _pass_rate(list(best.values()), shift, threshold),
+                     "prompts": len(best), "threshold": threshold}
     return out
 
 
@@ -105,7 +140,7 @@ def evaluate_reranker(writer: Writer, reranker: Reranker, judge: PairScorer, cor
                       progress: bool = True) -> dict[str, Any]:
     test = load_split(corpus, "test")
     prompts = pick_prompts(test, spec.prompts_per_task, spec.seed)
-    drafts = generate_fakes(writer, prompts, spec.candidates, spec.seed, drafts_cache, progress)
+    drafts = _drafts(writer, prompts, spec, drafts_cache, progress)
 
     held_out = realism_examples(test, drafts)
     realism_logits = reranker.realism.logits(held_out.prompts, held_out.texts)

@@ -133,3 +133,30 @@ def test_explain_drafts_and_judges_in_the_pipeline(command: list[str], heads: di
     [chosen] = ranked
     assert chosen.table() in result.output
     assert f"--- chosen: #{chosen.index + 1} " in result.output
+
+
+def test_eval_rerank_drafts_the_live_numbers_and_reports_what_a_member_would_get(
+        heads: dict, tiny_writer_dir: Path, mini_corpus: Path, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    import shutil
+
+    writer = tmp_path / "writer"
+    shutil.copytree(tiny_writer_dir, writer)
+    card = json.loads((writer / "card.json").read_text())
+    card.setdefault("sampling", {}).setdefault("cv", {})["candidates"] = 2
+    card["sampling"].setdefault("reply", {})["candidates"] = 3
+    (writer / "card.json").write_text(json.dumps(card))
+    out = tmp_path / "eval_rerank.json"
+    result = runner.invoke(app, ["eval", "rerank", "--writer", str(writer), "--realism", str(heads["realism"]),
+                                 "--quality", str(heads["quality"]), "--judge", str(heads["realism"]),
+                                 "--data", str(mini_corpus), "--out", str(out), "--device", "cpu"],
+                           env={**heads["env"], "IMPLEMENTOR_REALISM_THRESHOLD": "0.5"})
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert report["lift"]["candidates_per_prompt"] == {"cv": 2, "reply": 3}
+    for task in ("cv", "reply"):
+        row = report["realism_per_task"][task]
+        assert row["prompts"] > 0
+        # A prompt passes if its best draft does: never below the per-draft share, never above 1.
+        assert row["draft_pass_rate"] <= row["prompts_with_a_passing_draft"] <= 1.0
+    subject = report["lift"]["reply_mentions_subject"]
+    assert subject["replies"] > 0 and 0.0 <= subject["chosen"] <= 1.0
