@@ -17,6 +17,7 @@
     implementor train adversarial        fine-tune the writer against its judge, in rounds
     implementor cv / reply               a CV for a name and title / a reply to a project request
     implementor eval text                perplexity, CV completeness, novelty, distinctness, topicality
+    implementor eval sampling            sampling settings tried against a fresh judge, one JSONL row each
     implementor bench text               drafting against HF generate, llama.cpp and CTranslate2 used plainly
     implementor bench decode             the writer's batch-1 decode step on each path against the bandwidth floor
     implementor bench e2e                introduce and project through the embedded worker, p50 and p95
@@ -48,6 +49,7 @@ from implementor import (
     health_commands,
     learn_commands,
     rerank_commands,
+    sampling_commands,
     text_commands,
     worker_commands,
 )
@@ -96,6 +98,7 @@ corpus_app.command("build")(text_commands.corpus_build)
 train_app.command("text")(text_commands.train)
 train_app.command("adversarial")(text_commands.train_adversarial)
 eval_app.command("text")(text_commands.evaluate)
+eval_app.command("sampling")(sampling_commands.evaluate_sampling)
 train_app.command("realism")(rerank_commands.train_realism)
 train_app.command("quality")(rerank_commands.train_quality)
 eval_app.command("rerank")(rerank_commands.evaluate)
