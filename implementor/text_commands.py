@@ -252,6 +252,8 @@ def evaluate(
     cv_prompts: Annotated[int, typer.Option(help="CV prompts (x4 candidates each).")] = 50,
     reply_prompts: Annotated[int, typer.Option(help="Reply prompts (x8 candidates each).")] = 25,
     record: Annotated[bool, typer.Option(help="Also record the figures in the checkpoint's card.json.")] = False,
+    perplexity: Annotated[bool, typer.Option(help="Measure held-out perplexity (minutes on a CPU; sampling "
+                                                  "settings do not change it).")] = True,
     device: DeviceOpt = None,
 ) -> None:
     """Perplexity against a unigram baseline, CV completeness, novelty, distinctness and topicality."""
@@ -268,7 +270,7 @@ def evaluate(
     corpus = data or BUNDLED_CORPUS
     from models.writer.engine import load_engine
 
-    spec = TextEvalSpec(cv_prompts=cv_prompts, reply_prompts=reply_prompts)
+    spec = TextEvalSpec(cv_prompts=cv_prompts, reply_prompts=reply_prompts, perplexity=perplexity)
     engine = load_engine(writer, get_settings().writer_engine)
     report = {"checkpoint": str(checkpoint), "corpus": str(corpus),
               **evaluate_writer(writer, corpus, spec, engine=engine)}

@@ -54,6 +54,14 @@ def test_the_evaluation_reports_every_measure(tiny_writer_dir: Path, mini_corpus
     assert report["invented_word_rate"]["real_cv"] < 0.05  # real text invents little
 
 
+def test_perplexity_can_be_skipped_and_is_then_no_bar(tiny_writer_dir: Path, mini_corpus: Path, minilm) -> None:  # type: ignore[no-untyped-def]
+    writer = Writer.load(tiny_writer_dir, "cpu")
+    spec = TextEvalSpec(cv_prompts=1, cv_candidates=1, reply_prompts=1, reply_candidates=1, perplexity=False)
+    report = evaluate_writer(writer, mini_corpus, spec, progress=False, encoder=minilm)
+    assert "skipped" in report["perplexity"]
+    assert set(report["passes"]) == {"cv_parse_rate", "subject_mention_rate"}
+
+
 def test_repeated_skills_are_counted_per_cv() -> None:
     from models.writer.character import repeated_bullet_rate
 
