@@ -113,9 +113,12 @@ def evaluate(
                              settings.encoder, device, RerankPolicy(threshold=settings.realism_threshold))
     reranker.check_sampling(the_writer.sampling)
     the_judge = PairScorer.load(judge or BUNDLED_JUDGE, reranker.realism.encoder, "realism", device)
+    from models.writer.engine import load_engine
+
     report = evaluate_reranker(the_writer, reranker, the_judge, data or BUNDLED_CORPUS,
                                RerankEvalSpec(prompts_per_task=prompts), out.with_suffix(".drafts.jsonl"),
-                               load_feedback(feedback) if feedback else None)
+                               load_feedback(feedback) if feedback else None,
+                               engine=load_engine(the_writer, settings.writer_engine))
     from models.common.checkpoint import write_json
 
     write_json(out, {"command": command_line(), **report})

@@ -30,6 +30,7 @@ from models.rerank.head import PairScorer
 from models.rerank.quality_data import Feedback, bootstrap_examples
 from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
 from models.rerank.reranker import Reranker, calibration_shift
+from models.writer.engine import Engine
 from models.writer.eval import mentions_subject
 from models.writer.model import Writer
 
@@ -45,14 +46,15 @@ class RerankEvalSpec:
     seed: int = 0
 
 
-def _drafts(writer: Writer, prompts: list[Record], spec: RerankEvalSpec, cache: Path | None, progress: bool
-            ) -> list[dict[str, str]]:
+def _drafts(writer: Writer, prompts: list[Record], spec: RerankEvalSpec, cache: Path | None, progress: bool,
+            engine: Engine | None) -> list[dict[str, str]]:
     """Each task's prompts drafted as many times as the pipeline drafts them (or `spec.candidates`)."""
     out: list[dict[str, str]] = []
     for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
         records = [r for r in prompts if isinstance(r, kind)]
         n = spec.candidates or writer.sampling.for_task(task).candidates
-        out += generate_fakes(writer, records, n, spec.seed, cache and cache.with_suffix(f".{task}.jsonl"), progress)
+        out += generate_fakes(writer, records, n, spec.seed, cache and cache.with_suffix(f".{task}.jsonl"), progress,
+                              engine)
     return out
 
 
@@ -137,10 +139,11 @@ def _per_task(reranker: Reranker, held: PairExamples, logits: list[float]) -> di
 
 def evaluate_reranker(writer: Writer, reranker: Reranker, judge: PairScorer, corpus: Path, spec: RerankEvalSpec,
                       drafts_cache: Path | None = None, feedback: list[Feedback] | None = None,
-                      progress: bool = True) -> dict[str, Any]:
+                      progress: bool = True, engine: Engine | None = None) -> dict[str, Any]:
+    """Every measure of the module docstring; drafts come from `engine` (the live one; None: PyTorch)."""
     test = load_split(corpus, "test")
     prompts = pick_prompts(test, spec.prompts_per_task, spec.seed)
-    drafts = _drafts(writer, prompts, spec, drafts_cache, progress)
+    drafts = _drafts(writer, prompts, spec, drafts_cache, progress, engine)
 
     held_out = realism_examples(test, drafts)
     realism_logits = reranker.realism.logits(held_out.prompts, held_out.texts)
