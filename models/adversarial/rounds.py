@@ -139,10 +139,12 @@ class Rounds:
         from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
         config = FineTuneConfig()
-        tokens = sum(len(ids) for ids in encode(mixed, writer.tokenizer, writer.format))
-        steps = max(1, math.ceil(tokens / (config.batch_size * config.block_size)))
-        config = FineTuneConfig(steps=steps, lr=self.spec.lr, warmup_steps=min(10, steps), eval_every=steps,
-                                seed=self.spec.seed + round_, device=self.spec.device)
+        docs = encode(mixed, writer.tokenizer, writer.format)
+        # A round that learnt from few drafts fills few blocks: smaller batches, never fewer blocks than one batch.
+        batch = max(1, min(config.batch_size, len(pack(docs, config.block_size))))
+        steps = max(1, math.ceil(sum(len(ids) for ids in docs) / (batch * config.block_size)))
+        config = FineTuneConfig(steps=steps, batch_size=batch, lr=self.spec.lr, warmup_steps=min(10, steps),
+                                eval_every=steps, seed=self.spec.seed + round_, device=self.spec.device)
         card = finetune(FineTuneSpec(out, corpus=corpus, train=config, init=writer.path, command=self.spec.command),
                         progress=False)
         card["adversarial"] = {"round": round_, "learnt_from": chosen, "method": METHOD}
