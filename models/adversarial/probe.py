@@ -22,7 +22,7 @@ from models.common.encoder import MINILM, SentenceEncoder
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 from models.rerank.realism_data import pick_prompts
 from models.writer.engine import load_engine
-from models.writer.eval import corpus_vocabulary, invented_word_rate, mentions_subject
+from models.writer.eval import corpus_vocabulary, invented_word_rate, mentions_subject, reply_context, training_texts
 from models.writer.model import LiveSampling, Writer
 
 TUNABLE = ("temperature", "top_k", "top_p", "repetition_penalty")
@@ -50,12 +50,11 @@ def with_overrides(sampling: LiveSampling, overrides: dict[str, float]) -> LiveS
 
 
 def _text_measures(corpus: Path, drafted: list[steps.Drafted]) -> dict[str, float]:
-    training = [r.body if isinstance(r, CVRecord) else f"{r.request} {r.reply}" for r in load_split(corpus, "train")]
-    known = corpus_vocabulary(training)
+    known = corpus_vocabulary(training_texts(corpus))
     cvs = [(f"{d.record.name} {d.record.title}", t) for d in drafted if isinstance(d.record, CVRecord)
            for t in d.drafts]
     replies = [(d.record, t) for d in drafted if isinstance(d.record, PairRecord) for t in d.drafts]
-    asked = [(f"{r.request} {r.persona.line() if r.persona else ''}", t) for r, t in replies]
+    asked = [(reply_context(r), t) for r, t in replies]
     on_subject = [mentions_subject(t, r.subject) for r, t in replies if r.subject]
     return {"invented_cv": round(invented_word_rate(cvs, known), 4),
             "invented_reply": round(invented_word_rate(asked, known), 4),

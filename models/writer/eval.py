@@ -94,6 +94,16 @@ def perplexities(writer: Writer, corpus: Path, batch_size: int = 8) -> dict[str,
 _LETTERS = re.compile(r"[a-z]+")
 
 
+def training_texts(corpus: Path) -> list[str]:
+    """Every text of the training split (CV bodies, requests with their replies): what the writer has read."""
+    return [r.body if isinstance(r, CVRecord) else f"{r.request} {r.reply}" for r in load_split(corpus, "train")]
+
+
+def reply_context(pair: PairRecord) -> str:
+    """What a reply may take words from without inventing them: its request and its colleague's persona."""
+    return f"{pair.request} {pair.persona.line() if pair.persona else ''}"
+
+
 def corpus_vocabulary(texts: Iterable[str]) -> set[str]:
     return {w for text in texts for w in _LETTERS.findall(text.lower())}
 
@@ -178,9 +188,8 @@ def _invented(test: list[Any], training: list[str], cvs: list[tuple[str, str, st
     """Invented words in the drafts, and in the test split's real texts for reference."""
     known = corpus_vocabulary(training)
     real_cvs = [(f"{r.name} {r.title}", r.body) for r in test if isinstance(r, CVRecord)]
-    real_replies = [(f"{r.request} {r.persona.line() if r.persona else ''}", r.reply)
-                    for r in test if isinstance(r, PairRecord)]
-    asked = [(f"{p.request} {p.persona.line() if p.persona else ''}", t) for p, t in replies]
+    real_replies = [(reply_context(r), r.reply) for r in test if isinstance(r, PairRecord)]
+    asked = [(reply_context(p), t) for p, t in replies]
     return {name: round(invented_word_rate(pairs, known), 4) for name, pairs in (
         ("cv", [(f"{n} {t}", b) for n, t, b in cvs]), ("reply", asked),
         ("real_cv", real_cvs), ("real_reply", real_replies))}
@@ -200,7 +209,7 @@ def evaluate_writer(writer: Writer, corpus: Path, spec: TextEvalSpec, progress: 
     cvs, replies = _draft_all(writer, test, spec, engine, progress)
     all_replies = [(pair, text) for pair, drafts in replies for text in drafts]
     per_prompt = [distinctness(drafts) for _, drafts in replies if len(drafts) > 1]
-    training = [r.body if isinstance(r, CVRecord) else f"{r.request} {r.reply}" for r in load_split(corpus, "train")]
+    training = training_texts(corpus)
     perplexity = perplexities(writer, corpus) if spec.perplexity else None
     report: dict[str, Any] = {
         "perplexity": perplexity or {"skipped": "--no-perplexity"},
