@@ -41,6 +41,17 @@ def test_the_realism_card_records_the_writer_and_its_sampling(heads: dict[str, P
     assert card["data"]["fakes"] == 20 and "auc" in card["metrics"]["validation"]
 
 
+def test_the_threshold_is_calibrated_on_the_validation_splits_real_texts(heads: dict[str, Path],
+                                                                          mini_corpus: Path) -> None:
+    from models.corpus.splits import load_split
+
+    calibration = json.loads((heads["realism"] / "card.json").read_text())["calibration"]
+    validation = load_split(mini_corpus, "validation")
+    for task in ("cv", "reply"):  # every real text of another split, not the few held-out prompts of this one
+        assert calibration[task]["real_texts"] == sum(r.task == task for r in validation) > 5
+        assert calibration[task]["drafts"] < 10  # the held-out drafts of the 10 training prompts
+
+
 def test_the_quality_card_reports_feedback(heads: dict[str, Path]) -> None:
     card = json.loads((heads["quality"] / "card.json").read_text())
     assert card["data"]["ratings"] == 40
