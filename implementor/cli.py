@@ -13,6 +13,7 @@
     implementor eval face                face rate, diversity and memorisation, as JSON
     implementor bench face               generator throughput, batch 1 against batch 64
     implementor corpus build             the writer's corpus of CVs and request/reply pairs, from ESCO
+    implementor corpus trades            the writer's trade book: each occupation's facts for its CV prompt
     implementor train text               train the GPT-2 writer, from scratch or from a pretrained base
     implementor train adversarial        fine-tune the writer against its judge, in rounds
     implementor cv / reply               a CV for a name and title / a reply to a project request
@@ -45,6 +46,7 @@ from config import ImplementorError, get_settings, setup_logging
 from implementor import (
     bench_commands,
     bot_commands,
+    corpus_commands,
     face_commands,
     health_commands,
     learn_commands,
@@ -94,7 +96,8 @@ bench_app.command("text")(bench_commands.bench)
 bench_app.command("decode")(bench_commands.bench_decode)
 bench_app.command("e2e")(bench_commands.bench_e2e)
 bench_app.command("encoder")(rerank_commands.bench_encoder)
-corpus_app.command("build")(text_commands.corpus_build)
+corpus_app.command("build")(corpus_commands.corpus_build)
+corpus_app.command("trades")(corpus_commands.corpus_trades)
 train_app.command("text")(text_commands.train)
 train_app.command("adversarial")(text_commands.train_adversarial)
 eval_app.command("text")(text_commands.evaluate)

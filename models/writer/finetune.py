@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import random
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -36,9 +37,11 @@ from models.common.checkpoint import (
     read_json,
     read_metadata,
     save_tensors,
+    sha256_file,
 )
 from models.common.devices import bf16_autocast_pays, resolve_device
 from models.corpus.splits import BUNDLED_CORPUS, load_split
+from models.corpus.trades import TRADES_FILE, TradeBook
 from models.writer.adapter import save_adapter
 from models.writer.base import BaseRef, load_base, parse_base, pin
 from models.writer.lora import LoRAConfig, adapter_state, inject, load_adapter_state, targets_for
@@ -77,6 +80,7 @@ class FineTuneSpec:
     resume: bool = False
     command: str = ""
     init: Path | None = None  # an adapter checkpoint to go on from (its base, LoRA settings and weights)
+    ungrounded_share: float = 0.15  # CVs trained without their trade's facts, for titles the book lacks
 
 
 class _Batches:
@@ -181,6 +185,37 @@ def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[st
     return card
 
 
+def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[list[list[int]], torch.Tensor, dict[str, Any]]:
+    """Training documents, validation blocks, and the card's entry for the trade book.
+
+    A corpus with a trade book (`trades.json.gz`) trains CV prompts that carry their trade's facts,
+    except a share (`ungrounded_share`, drawn by seed) prompted without, so the writer also serves
+    titles the book lacks; the book is copied into the checkpoint, which serves with it.
+    """
+    # The corpus's book; else (drafts of an adversarial round, a resumed run) the one it goes on with.
+    places = [spec.corpus, *([spec.init] if spec.init is not None else []), spec.out]
+    book_path = next((p / TRADES_FILE for p in places if (p / TRADES_FILE).is_file()), spec.corpus / TRADES_FILE)
+    trades = TradeBook.load(book_path) if book_path.is_file() else None
+    grounded, plain = InstructFormat(tokenizer, trades), InstructFormat(tokenizer)
+    rng = random.Random(spec.train.seed)
+
+    def tokens(record: Any) -> list[int]:
+        fmt = plain if rng.random() < spec.ungrounded_share else grounded
+        return list(tokenizer(format_training_text(fmt, record))["input_ids"])
+
+    train_records = load_split(spec.corpus, "train")
+    write_titles(spec.out, train_records)
+    docs = [tokens(r) for r in train_records]
+    val = pack([tokens(r) for r in load_split(spec.corpus, "validation")],
+               spec.train.block_size)[: spec.train.eval_blocks]
+    if trades is None:
+        return docs, val, {}
+    if book_path.resolve() != (spec.out / TRADES_FILE).resolve():
+        shutil.copyfile(book_path, spec.out / TRADES_FILE)
+    return docs, val, {"trades": {"file": TRADES_FILE, "sha256": sha256_file(spec.out / TRADES_FILE),
+                                  "entries": len(trades), "ungrounded_share": spec.ungrounded_share}}
+
+
 def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     """Fine-tune the base a spec names on its corpus; the adapter checkpoint is saved as it goes."""
     spec, ref, card = _start(spec)
@@ -197,19 +232,14 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
 
         load_adapter_state(model, load_tensors(spec.init / ADAPTER_FILE))
     model.to(device)
-    fmt = InstructFormat(tokenizer)
-    train_records = load_split(spec.corpus, "train")
-    write_titles(spec.out, train_records)
-    docs = [tokenizer(format_training_text(fmt, r))["input_ids"] for r in train_records]
-    val = pack([tokenizer(format_training_text(fmt, r))["input_ids"] for r in load_split(spec.corpus, "validation")],
-               config.block_size)[: config.eval_blocks]
+    docs, val, trades = _corpus(spec, tokenizer)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                   weight_decay=0.0)
     step, history, wall = _load_state(spec.out, model, optimizer) if spec.resume else (0, [], 0.0)
     bf16 = bf16_autocast_pays(device) if config.bf16 is None else config.bf16
     card = {**card, "parameters": {"base": sum(p.numel() for p in model.parameters()) - trainable,
                                    "trainable": trainable},
-            "lora": lora.to_dict(), "prompt_format": fmt.name, "bf16": bf16,
+            "lora": lora.to_dict(), "prompt_format": InstructFormat.name, "bf16": bf16, **trades,
             "data": {"corpus": str(spec.corpus), "train_documents": len(docs), "train_tokens": sum(map(len, docs))},
             "train_config": asdict(config), "environment": environment(),
             "sampling": card.get("sampling") or LiveSampling().to_dict()}

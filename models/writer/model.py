@@ -29,6 +29,7 @@ from contracts.errors import CheckpointError
 from models import BUNDLED
 from models.common.checkpoint import CARD_FILE, WEIGHTS_FILE, read_json, refuse_pickles, sha256_file
 from models.common.devices import resolve_device
+from models.corpus.trades import book_for
 from models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS, ControlFormat, InstructFormat, PromptFormat
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,8 @@ class Writer:
         self.path = path
         self.served_from = served_from or path
         self.sampling = LiveSampling.from_dict(self.card.get("sampling"))
-        self.format: PromptFormat = (InstructFormat(tokenizer) if self.card.get("prompt_format") == "instruct"
+        self.format: PromptFormat = (InstructFormat(tokenizer, book_for(path, self.card))
+                                     if self.card.get("prompt_format") == "instruct"
                                      else ControlFormat(persona=self.knows_persona))
         self.eos_id: int = tokenizer.convert_tokens_to_ids(self.format.end)
 

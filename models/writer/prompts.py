@@ -20,6 +20,7 @@ from typing import Any
 
 from contracts.persona import PERSONA_SKILLS, Persona
 from contracts.records import CVRecord, Record
+from models.corpus.trades import TradeBook
 
 CV, NAME, TITLE, BODY = "<|cv|>", "<|name|>", "<|title|>", "<|body|>"
 REQUEST, REPLY, PERSONA = "<|request|>", "<|reply|>", "<|persona|>"
@@ -87,12 +88,14 @@ class InstructFormat:
 
     A base with a chat template (SmolLM2) reads them in its own chat format, and its end-of-turn
     token ends a draft; one without (GPT-2) reads `PLAIN_TEMPLATE` and ends at its end-of-text token.
+    With a trade book (`models.corpus.trades`), a CV prompt for a title the book holds carries that trade's facts.
     """
 
     name = "instruct"
 
-    def __init__(self, tokenizer: Any) -> None:
+    def __init__(self, tokenizer: Any, trades: TradeBook | None = None) -> None:
         self.tokenizer = tokenizer
+        self.trades = trades
         self.chat = bool(getattr(tokenizer, "chat_template", None))
         self.end = str(tokenizer.eos_token)
         # A prompt cut to fit the context keeps everything before the instruction's own text.
@@ -106,7 +109,9 @@ class InstructFormat:
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
     def cv(self, name: str, title: str) -> str:
-        return self._wrap(f"Write your CV. You are {' '.join(name.split())}, {' '.join(title.split())}. "
+        trade = self.trades.get(title) if self.trades is not None else None
+        facts = f"\n{trade.brief()}\n" if trade is not None else " "
+        return self._wrap(f"Write your CV. You are {' '.join(name.split())}, {' '.join(title.split())}.{facts}"
                           "Use the sections Profile, Skills, Experience and Education.")
 
     def reply(self, request: str, persona: Persona | None = None) -> str:

@@ -11,6 +11,7 @@ from contracts.records import CVRecord, PairRecord
 from models.corpus.build import CorpusSpec, EscoIndex, build_corpus
 from models.corpus.compose import PROJECTS
 from models.corpus.splits import SPLITS, load_split
+from models.corpus.trades import TRADES_FILE, TradeBook
 
 SPEC = CorpusSpec(seed=3, cvs=40, pairs=40)
 
@@ -39,6 +40,20 @@ def test_the_same_seed_gives_the_same_corpus(built: Path, tmp_path: Path, small_
     other = CorpusSpec(seed=4, cvs=40, pairs=40)
     build_corpus(tmp_path / "other", other, progress=False, index=small_esco_index, compress=True)
     assert load_split(tmp_path / "other", "train") != load_split(built, "train")
+
+
+def test_the_trade_book_holds_every_occupation_with_the_skills_its_cvs_list(built: Path,
+                                                                          small_esco_index: EscoIndex) -> None:
+    from contracts.cv import cv_skills
+
+    book = TradeBook.load(built / TRADES_FILE)
+    assert len(book) == len(small_esco_index.occupations)
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert TRADES_FILE in manifest["sha256"]
+    cvs = [r for split in SPLITS for r in load_split(built, split) if isinstance(r, CVRecord)]
+    for cv in cvs:
+        trade = book.get(cv.title)
+        assert trade is not None and set(cv_skills(cv.body)) <= set(trade.skills)
 
 
 def test_every_generated_cv_is_complete(built: Path) -> None:
