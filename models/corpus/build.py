@@ -185,6 +185,16 @@ def build_corpus(out_dir: Path, spec: CorpusSpec, command: str = "", progress: b
     return manifest
 
 
+TRADE_BOOK_SECTION = """## Trade book
+`trades.json.gz` holds, for every occupation, the facts a CV prompt gives the writer: ESCO's
+description (its first sentences), the 12 action skills nearest to it (those its CVs list), the 3
+fields of knowledge nearest to it, and short descriptions of 4 of those skills (those its
+Experience lines tell of). A person writing their CV knows this of their own trade; the writer,
+which meets validation and test occupations for the first time, is told it.
+
+"""
+
+
 def datasheet(manifest: dict[str, Any]) -> str:
     counts = manifest["counts"]
     table = "\n".join(f"| {s} | {counts[s]['cv']} | {counts[s]['reply']} |" for s in SPLITS)
@@ -223,14 +233,7 @@ needed to learn the form.
 By occupation for CVs and by skill for pairs: validation and test are about occupations and tasks
 absent from training.
 
-## Trade book
-`trades.json.gz` holds, for every occupation, the facts a CV prompt gives the writer: ESCO's
-description (its first sentences), the 12 action skills nearest to it (those its CVs list), the 3
-fields of knowledge nearest to it, and short descriptions of 4 of those skills (those its
-Experience lines tell of). A person writing their CV knows this of their own trade; the writer,
-which meets validation and test occupations for the first time, is told it.
-
-## Uses and limits
+{TRADE_BOOK_SECTION}## Uses and limits
 For training and evaluating the writer. The documents are synthetic and templated: they read like
 CVs and replies but describe nobody, and their facts (companies, years, degrees) are invented.
 ESCO's descriptions are European and formal; the rewrites are rule-based and occasionally clumsy.

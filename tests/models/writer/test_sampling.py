@@ -58,20 +58,24 @@ def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) 
         alone, _ = sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0))
         assert rows == alone * 2
 
-def test_finished_rows_leave_the_batch_without_changing_any_row() -> None:
-    """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged.
+def _ending_at_different_steps(writer: Writer, prompts: list[list[int]]) -> SamplingSettings:
+    """Greedy settings under which each prompt's row writes the end token, at a different step for each.
 
-    On the bundled writer, answering as a colleague (as it was trained to): the tiny test model never
-    stops under greedy decoding."""
-    from contracts.persona import Persona
-    from models.writer.sampling import sample_many
+    Plain greedy decoding of the tiny model loops on one token and never ends; an n-gram ban makes it
+    move on, and then it ends within a few dozen tokens."""
+    for size in (2, 3, 4, 5):
+        settings = SamplingSettings(top_k=1, max_new_tokens=80, no_repeat_ngram_size=size)
+        alone = [sample_batched(writer, ids, 1, settings, torch.Generator().manual_seed(0)) for ids in prompts]
+        if all(ended[0] for _, ended in alone) and len({len(rows[0]) for rows, _ in alone}) == len(prompts):
+            return settings
+    raise AssertionError("no n-gram ban makes the tiny writer's greedy rows end at different steps")
 
-    writer = Writer.load(None, "cpu")
-    ada = Persona(name="Ada Lovelace", title="Marketing Manager",
-                  skills=("plan marketing campaigns", "analyse market trends", "manage budgets"))
-    short = writer.tokenizer(writer.format.reply("Help with an audit?", ada))["input_ids"]
-    long = writer.tokenizer(writer.format.reply(REQUEST + " We have four weeks and a tight budget.", ada))["input_ids"]
-    greedy = SamplingSettings(top_k=1, max_new_tokens=240)
+
+def test_finished_rows_leave_the_batch_without_changing_any_row(writer: Writer) -> None:
+    """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged."""
+    short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
+    long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
+    greedy = _ending_at_different_steps(writer, [short, long])
     batch_sizes: list[int] = []
     handle = writer.model.register_forward_pre_hook(
         lambda _m, _a, kwargs: batch_sizes.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
