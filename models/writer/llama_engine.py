@@ -2,8 +2,9 @@
 
 `LlamaCppEngine` runs the writer's GGUF copy (`llama_file.py`, built into the cache with the merged
 model) through llama-cpp-python's low-level API, and samples for itself:
-- each prompt is read once, into one sequence of llama.cpp's KV cache, and its cells are shared by
-  its n drafts (`llama_memory_seq_cp` in a unified cache, no copy);
+- each prompt is read once, into one sequence of llama.cpp's KV cache, and its cells are copied to
+  its other n-1 drafts (`llama_memory_seq_cp`; each draft has its own stretch of the cache, see
+  `_context`);
 - every step decodes one token for every unfinished draft of every prompt in one `llama_decode`
   call: many jobs' drafts are parallel sequences of one batch, which is how the worker batches
   jobs that arrive together; a finished draft leaves the batch and frees its cells at once;
