@@ -56,7 +56,10 @@ def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int |
     out: list[list[str]] = [[] for _ in records]
     for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
         index = [i for i, r in enumerate(records) if isinstance(r, kind)]
-        bar = tqdm(range(0, len(index), batch), desc=f"drafting {task}s", unit="batch", disable=not progress)
+        if not index:
+            continue  # no empty progress bar
+        what = "CVs" if task == "cv" else "replies"
+        bar = tqdm(range(0, len(index), batch), desc=f"drafting {what}", unit="batch", disable=not progress)
         for start in bar:
             chunk = index[start : start + batch]
             drafts = generate_many(writer, [model_prompt(writer, records[i]) for i in chunk], n,
