@@ -8,11 +8,26 @@ import platform
 from pathlib import Path
 from typing import Any
 
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")  # what the engines use
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
+    """The CPU's model name and which of the vector extensions the engines use it has (Linux; else empty)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name", ""), "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
+
 
 def machine(device: str | None = None) -> dict[str, Any]:
-    """The context that absolute times need: CPU, cores, torch threads and, on CUDA, the GPU's name."""
-    info: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                            "python": platform.python_version()}
+    """The context that absolute times need: CPU (model and vector extensions), cores, torch threads and,
+    on CUDA, the GPU's name."""
+    info: dict[str, Any] = {"cpu": platform.processor() or platform.machine(), **cpu_model(),
+                            "cores": os.cpu_count(), "python": platform.python_version()}
     if device is not None:
         import torch
 

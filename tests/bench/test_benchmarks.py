@@ -68,3 +68,13 @@ def test_the_rerank_benchmark_reports_ms_per_candidate(tiny_heads: dict[str, Pat
                                   tmp_path / "rerank.json")
     assert set(result["ms_per_candidate"]) == {"batched", "one_at_a_time"} and result["shared_encoder_pass"]
     assert (tmp_path / "rerank.json").exists()
+
+
+def test_the_machine_names_its_cpu_and_the_extensions_the_engines_use(tmp_path: Path) -> None:
+    """Absolute times differ between an Intel with AMX and an AMD without it: the result says which ran."""
+    from bench.common import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_bf16 sse4_2\n")
+    assert cpu_model(info) == {"cpu_model": "AMD EPYC 9R14", "cpu_flags": ["avx2", "avx512f", "avx512_bf16"]}
+    assert cpu_model(tmp_path / "absent") == {}
