@@ -17,8 +17,8 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
         text = cpuinfo.read_text(encoding="utf-8")
     except OSError:
         return {}
-    fields = dict(line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
-    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    pairs = (line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)  # the first processor's block
+    fields = {key.strip(): value.strip() for key, value in pairs}
     flags = set(fields.get("flags", "").split())
     return {"cpu_model": fields.get("model name", ""), "cpu_flags": [f for f in CPU_FLAGS if f in flags]}
 

@@ -54,11 +54,10 @@ def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int |
     """n drafts for every record's prompt, with the live settings and rules for its task (CVs as the pipeline
     drafts them), `batch` prompts per call."""
     out: list[list[str]] = [[] for _ in records]
-    for task, kind in (("cv", CVRecord), ("reply", PairRecord)):
+    for task, kind, what in (("cv", CVRecord, "CVs"), ("reply", PairRecord, "replies")):
         index = [i for i, r in enumerate(records) if isinstance(r, kind)]
         if not index:
             continue  # no empty progress bar
-        what = "CVs" if task == "cv" else "replies"
         bar = tqdm(range(0, len(index), batch), desc=f"drafting {what}", unit="batch", disable=not progress)
         for start in bar:
             chunk = index[start : start + batch]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -58,8 +59,9 @@ def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) 
         alone, _ = sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0))
         assert rows == alone * 2
 
-def _ending_at_different_steps(writer: Writer, prompts: list[list[int]]) -> SamplingSettings:
-    """Greedy settings under which each prompt's row writes the end token, at a different step for each.
+def _ending_at_different_steps(writer: Writer, prompts: list[list[int]]) -> tuple[SamplingSettings, list[Any]]:
+    """Greedy settings under which each prompt's row writes the end token, at a different step for each,
+    and each prompt's row drafted alone under them.
 
     Plain greedy decoding of the tiny model loops on one token and never ends; an n-gram ban makes it
     move on, and then it ends within a few dozen tokens."""
@@ -67,7 +69,7 @@ def _ending_at_different_steps(writer: Writer, prompts: list[list[int]]) -> Samp
         settings = SamplingSettings(top_k=1, max_new_tokens=80, no_repeat_ngram_size=size)
         alone = [sample_batched(writer, ids, 1, settings, torch.Generator().manual_seed(0)) for ids in prompts]
         if all(ended[0] for _, ended in alone) and len({len(rows[0]) for rows, _ in alone}) == len(prompts):
-            return settings
+            return settings, alone
     raise AssertionError("no n-gram ban makes the tiny writer's greedy rows end at different steps")
 
 
@@ -75,7 +77,7 @@ def test_finished_rows_leave_the_batch_without_changing_any_row(writer: Writer) 
     """Rows that wrote their end token are dropped from the batch and its KV cache; the rest go on unchanged."""
     short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
     long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
-    greedy = _ending_at_different_steps(writer, [short, long])
+    greedy, alone = _ending_at_different_steps(writer, [short, long])
     batch_sizes: list[int] = []
     handle = writer.model.register_forward_pre_hook(
         lambda _m, _a, kwargs: batch_sizes.append(int(kwargs["input_ids"].shape[0])), with_kwargs=True)
@@ -83,7 +85,6 @@ def test_finished_rows_leave_the_batch_without_changing_any_row(writer: Writer) 
         together = sample_many(writer, [short, long], 2, greedy, torch.Generator().manual_seed(0))
     finally:
         handle.remove()
-    alone = [sample_batched(writer, ids, 1, greedy, torch.Generator().manual_seed(0)) for ids in (short, long)]
     assert [(rows, ended) for rows, ended in together] == [(rows * 2, ended * 2) for rows, ended in alone]
     assert all(ended for _, flags in together for ended in flags)  # both prompts' rows did finish ...
     assert len({len(rows[0]) for rows, _ in together}) == 2  # ... at different steps
