@@ -1,8 +1,19 @@
-# GPU worker: CUDA-enabled PyTorch, the models, and a Celery worker on the `gpu` queue.
+# The worker: CUDA-enabled PyTorch, llama.cpp for the CPU, the models, and a Celery worker on the `gpu` queue
+# (the GPU workers, the CPU worker and the learner all run this image).
 # Build: docker build -f docker/worker.Dockerfile -t implementor-worker .
 # One torch/CUDA pair: the base image's torch 2.7.1 with CUDA 12.6 and cuDNN 9, which requirements/gpu.txt
 # pins too (PyPI's torch 2.7.1 wheels are that build), so installing the lock keeps the base's torch.
 # CTranslate2 4.x needs CUDA 12 (cuBLAS 12) and cuDNN 9: this pair, not PyPI's newer CUDA 13 torch.
+#
+# llama.cpp, the writer's engine on a CPU (the `worker-cpu` service, and a GPU worker's CPU fallback), is a
+# source build: its wheel is built in a stage of its own, which has the compiler the runtime image lacks,
+# for AVX2 (--portable: no AVX-512, since the image runs on hosts other than the one that built it).
+FROM pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime AS llama-cpp
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements/llama-cpp.txt requirements/build_llama_cpp.sh /build/requirements/
+RUN /build/requirements/build_llama_cpp.sh python --portable --wheel-dir /wheels
+
 FROM pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +29,8 @@ RUN python -c "import sys; assert sys.version_info[:2] == (3, 11), f'the locks a
 COPY requirements ./requirements
 RUN pip install --no-deps -r requirements/gpu.txt \
  && pip install --no-deps -r requirements/no-deps.txt
+COPY --from=llama-cpp /wheels /wheels
+RUN pip install --no-deps /wheels/llama_cpp_python-*.whl && rm -rf /wheels
 # CTranslate2 finds cuBLAS and cuDNN through the dynamic loader, not through torch: register the
 # directories of the pip-installed CUDA libraries, and fail the build if cuBLAS 12 or cuDNN 9 cannot load.
 RUN python -c "import os, nvidia.cublas, nvidia.cudnn; \
@@ -39,12 +52,15 @@ RUN pip install --no-deps --no-build-isolation .
 # worker's user below), so that a container never builds them at start-up.
 ENV IMPLEMENTOR_CACHE_DIR=/cache
 # The build fails here, not at the first job, if transformers refuses this torch, the lock's torch is
-# not the base image's CUDA build, or a bundled model does not load (on the CPU: no GPU is visible
-# while an image builds, so CUDA itself is first used by the worker's first batch).
+# not the base image's CUDA build, a bundled model does not load, or the writer does not draft on
+# llama.cpp on the CPU (no GPU is visible while an image builds, so CUDA itself is first used by the
+# worker's first batch).
 RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, workers.worker; \
 from models.pipeline import ColleaguePipeline, PipelineSpec; \
 assert torch.version.cuda == '12.6', f'torch {torch.__version__} is built for CUDA {torch.version.cuda}, not 12.6'; \
-ColleaguePipeline.load(PipelineSpec(device='cpu')); print('torch', torch.__version__, 'transformers', transformers.__version__)"
+pipeline = ColleaguePipeline.load(PipelineSpec(device='cpu')); \
+assert pipeline.engine.name == 'llama.cpp', f'the CPU writer drafts on {pipeline.engine.name}, not llama.cpp'; \
+print('torch', torch.__version__, 'transformers', transformers.__version__, 'writer engine', pipeline.engine.name)"
 
 # /data, /learning, /models: the learner's volumes (the bot's store, harvested sets, model versions),
 # created here so that fresh named volumes belong to the user that writes them.

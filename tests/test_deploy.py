@@ -126,7 +126,7 @@ def test_the_bots_drain_fits_inside_its_stop_grace_period() -> None:
 
 def test_dockerfiles_copy_what_exists() -> None:
     for path in (ROOT / "docker").glob("*.Dockerfile"):
-        for source in re.findall(r"^COPY (.+) \S+$", path.read_text(), re.MULTILINE):
+        for source in re.findall(r"^COPY (?!--from=)(.+) \S+$", path.read_text(), re.MULTILINE):
             for item in source.split():
                 assert (ROOT / item).exists(), f"{path.name} copies {item}, which does not exist"
 
@@ -214,3 +214,36 @@ def test_the_worker_image_builds_the_writers_cache_where_its_user_finds_it() -> 
     cache = text.index("ENV IMPLEMENTOR_CACHE_DIR=/cache")
     assert cache < text.index("ColleaguePipeline.load")  # the build check loads the writer, so builds its cache
     assert "chown -R implementor /cache" in text and text.index("chown -R implementor /cache") < text.index("USER")
+
+
+def test_the_worker_image_drafts_on_llama_cpp_built_for_any_avx2_cpu() -> None:
+    """The CPU worker would otherwise fall back to CTranslate2 (twice as slow): the image builds llama.cpp
+    in a stage with a compiler, without AVX-512 (it may run on another host), and its build check
+    fails unless the writer drafts on it."""
+    text = (ROOT / "docker" / "worker.Dockerfile").read_text()
+    stage = re.search(r"^FROM (\S+) AS llama-cpp$", text, re.MULTILINE)
+    final = re.findall(r"^FROM (\S+)$", text, re.MULTILINE)
+    assert stage and final == [stage[1]]  # built on the image it runs on: the same C++ runtime
+    assert "build_llama_cpp.sh python --portable --wheel-dir /wheels" in text
+    assert "COPY --from=llama-cpp /wheels /wheels" in text
+    assert text.index("COPY --from=llama-cpp") < text.index("ColleaguePipeline.load")
+    assert "pipeline.engine.name == 'llama.cpp'" in text
+
+
+@pytest.mark.parametrize("portable", [False, True])
+def test_the_llama_cpp_build_uses_avx512_only_where_it_may(tmp_path: Path, portable: bool) -> None:
+    import subprocess
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("flags\t\t: fpu sse2 avx avx2 fma f16c avx512f avx512_vnni avx512_bf16 amx_bf16\n")
+    fake = tmp_path / "python"  # records how pip was called instead of building
+    fake.write_text(f'#!/bin/sh\necho "$CMAKE_ARGS" > {tmp_path}/cmake\necho "$@" > {tmp_path}/pip\n')
+    fake.chmod(0o755)
+    extra = ["--portable", "--wheel-dir", str(tmp_path / "w")] if portable else []
+    subprocess.run(["bash", str(ROOT / "requirements" / "build_llama_cpp.sh"), str(fake), *extra], check=True,
+                   env={"CPUINFO": str(cpuinfo), "PATH": "/usr/bin:/bin"}, capture_output=True)
+    cmake, pip = (tmp_path / "cmake").read_text(), (tmp_path / "pip").read_text()
+    assert "-DGGML_NATIVE=OFF" in cmake and "-DGGML_AMX_INT8=OFF" in cmake and "-DGGML_AVX2=ON" in cmake
+    assert ("-DGGML_AVX512=OFF" in cmake) is portable and ("-DGGML_AVX512_VNNI=OFF" in cmake) is portable
+    assert pip.split()[:2] == (["-m", "pip"]) and pip.split()[2] == ("wheel" if portable else "install")
+    assert "--require-hashes" in pip and ("--wheel-dir" in pip) is portable
