@@ -68,6 +68,7 @@ bench: install  ## every benchmark; results go to bench/results/
 	$(BIN)/implementor bench face
 	$(BIN)/implementor bench text
 	$(BIN)/implementor bench decode
+	$(BIN)/implementor bench quantisation
 	$(BIN)/implementor bench e2e
 	$(BIN)/implementor bench rerank
 	$(BIN)/implementor bench encoder

@@ -24,13 +24,14 @@ import torch
 from models.writer.model import SamplingSettings
 
 
-def plain_llama(path: Path, n_ctx: int) -> Any:
-    """A high-level `Llama` on `path` with the threads every other path gets (torch's count)."""
+def plain_llama(path: Path, n_ctx: int, logits_all: bool = False) -> Any:
+    """A high-level `Llama` on `path` with the threads every other path gets (torch's count);
+    `logits_all` keeps every position's logits (`Llama.scores`), for likelihoods."""
     import llama_cpp
 
     threads = torch.get_num_threads()
     return llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                           verbose=False)
+                           logits_all=logits_all, verbose=False)
 
 
 def write_exactly(llm: Any, prompt: list[int], k: int, settings: SamplingSettings, fresh: bool = True) -> list[int]:

@@ -33,6 +33,22 @@ def bench_decode(
     done("benchmark written", out)
 
 
+def bench_quantisation(
+    repeats: Annotated[int, typer.Option(help="Timed repetitions (each runs every copy once).")] = 3,
+    texts: Annotated[int, typer.Option(help="Validation CVs, and replies, whose likelihood is measured.")] = 30,
+    out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/quantisation.json"),
+) -> None:
+    """The writer's GGUF copy in each quantisation: its likelihood of real texts against float32's, and
+    the engine's drafting speed against Q8_0's (the shipped one)."""
+    from bench.quantisation import run_benchmark
+
+    if repeats < 1 or texts < 1:
+        raise InputError("--repeats and --texts must be positive")
+    result = run_benchmark(repeats, texts, out)
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)
+
+
 def bench_e2e(
     jobs: Annotated[int, typer.Option(help="Jobs of each kind per path.")] = 6,
     out: Annotated[Path, typer.Option(help="JSON to write.")] = Path("bench/results/end_to_end.json"),

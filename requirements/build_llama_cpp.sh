@@ -8,6 +8,7 @@
 # always, AVX-512 (with VNNI and BF16) only where the build machine's /proc/cpuinfo shows them, AMX
 # never. --portable leaves AVX-512 out whatever the build machine has: an image runs on hosts other than
 # the one that built it, and an AVX-512 build dies on an AVX2-only CPU (illegal instruction).
+# pip's wheel cache is not used: a wheel it kept may have been built for other instruction sets.
 # It is optional: if the build fails, the writer's engine `auto` falls back to CTranslate2, with one warning.
 set -euo pipefail
 PY=${1:?usage: build_llama_cpp.sh PYTHON [--portable] [--wheel-dir DIR]}
@@ -35,9 +36,9 @@ args+=" -DGGML_AVX512=$(wide avx512f) -DGGML_AVX512_VNNI=$(wide avx512_vnni) -DG
 args+=" -DGGML_OPENMP=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF"
 echo "== building llama-cpp-python $VERSION (CMAKE_ARGS: $args); a few minutes"
 if [[ -n $wheels ]]; then
-  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip wheel --quiet --no-deps \
+  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip wheel --quiet --no-deps --no-cache-dir \
     --no-binary llama-cpp-python --require-hashes -r "$(dirname "$0")/llama-cpp.txt" --wheel-dir "$wheels"
 else
-  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip install --quiet --no-deps \
+  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip install --quiet --no-deps --no-cache-dir \
     --no-binary llama-cpp-python --require-hashes -r "$(dirname "$0")/llama-cpp.txt"
 fi

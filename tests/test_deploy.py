@@ -246,4 +246,4 @@ def test_the_llama_cpp_build_uses_avx512_only_where_it_may(tmp_path: Path, porta
     assert "-DGGML_NATIVE=OFF" in cmake and "-DGGML_AMX_INT8=OFF" in cmake and "-DGGML_AVX2=ON" in cmake
     assert ("-DGGML_AVX512=OFF" in cmake) is portable and ("-DGGML_AVX512_VNNI=OFF" in cmake) is portable
     assert pip.split()[:2] == (["-m", "pip"]) and pip.split()[2] == ("wheel" if portable else "install")
-    assert "--require-hashes" in pip and ("--wheel-dir" in pip) is portable
+    assert "--require-hashes" in pip and "--no-cache-dir" in pip and ("--wheel-dir" in pip) is portable

@@ -25,13 +25,19 @@ from contracts.errors import CheckpointError, ConfigError
 log = logging.getLogger(__name__)
 
 GGUF_FILE = "writer.gguf"
-QUANTISATIONS = ("Q8_0", "Q4_1", "F16", "F32")
+# A copy's quantisation names the type of its matrices (norms stay float32), with two mixes:
+# - Q4_0: 4-bit, but the token embedding (also the output projection when tied) 8-bit, as llama.cpp's
+#   own quantiser leaves it for a 576-wide model (its 6-bit type needs rows of 256);
+# - Q4_0_FFN: 4-bit for the feed-forward matrices (three quarters of a layer's weights), 8-bit elsewhere.
+# llama.cpp repacks Q4_0 for its fast AVX2 kernels; `bench quantisation` weighs each against Q8_0.
+QUANTISATIONS = ("Q8_0", "Q4_0", "Q4_0_FFN", "Q4_1", "F16", "F32")
 DEFAULT_QUANTISATION = "Q8_0"  # chosen by measurement: bench/results/decode_latency.json, the README
 _LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
           "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
           "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
 _TOP = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
         "lm_head.weight": "output.weight"}
+_EMBEDDINGS = ("token_embd.weight", "output.weight")
 # The template's keys written afresh from the model (its config), or by the writer itself.
 _OWN_KEYS = ("general.architecture", "general.file_type", "general.quantization_version", "GGUF.")
 
@@ -82,6 +88,15 @@ def _copy_template(writer: Any, template: Path) -> None:
         writer.add_key_value(key, field.contents(), kind, sub_type=sub)
 
 
+def tensor_type(name: str, quantisation: str) -> str:
+    """The type a matrix is written in, in a copy of `quantisation` (see QUANTISATIONS)."""
+    if quantisation == "Q4_0":
+        return "Q8_0" if name in _EMBEDDINGS else "Q4_0"
+    if quantisation == "Q4_0_FFN":
+        return "Q4_0" if ".ffn_" in name else "Q8_0"
+    return quantisation
+
+
 def write_gguf(model: Any, template: Path, out: Path, quantisation: str = DEFAULT_QUANTISATION) -> Path:
     """Write a Llama-family `model` to `out` as GGUF, with the keys of the GGUF `template` (its tokenizer)."""
     import gguf
@@ -91,12 +106,11 @@ def write_gguf(model: Any, template: Path, out: Path, quantisation: str = DEFAUL
     config = model.config
     if getattr(config, "model_type", None) != "llama":
         raise ConfigError(f"a GGUF copy needs a Llama-family writer, not {getattr(config, 'model_type', '?')!r}")
-    qtype = gguf.GGMLQuantizationType[quantisation]
     out.parent.mkdir(parents=True, exist_ok=True)
     writer = gguf.GGUFWriter(str(out), arch="llama")
     for key, (value, kind) in _hyperparameters(config).items():
         writer.add_key_value(key, value, gguf.GGUFValueType[kind])
-    writer.add_key_value("general.file_type", int(gguf.LlamaFileType[f"MOSTLY_{quantisation}"]
+    writer.add_key_value("general.file_type", int(gguf.LlamaFileType[f"MOSTLY_{quantisation.removesuffix('_FFN')}"]
                                                   if quantisation != "F32" else gguf.LlamaFileType.ALL_F32),
                          gguf.GGUFValueType.UINT32)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
@@ -111,11 +125,13 @@ def write_gguf(model: Any, template: Path, out: Path, quantisation: str = DEFAUL
         if name.endswith(("attn_q.weight", "attn_k.weight")):
             heads = config.num_attention_heads if "attn_q" in name else config.num_key_value_heads
             data = _to_llama_rope(data, int(heads))
-        if data.ndim == 1 or quantisation == "F32":
+        kind = tensor_type(name, quantisation)
+        if data.ndim == 1 or kind == "F32":
             writer.add_tensor(name, np.ascontiguousarray(data, dtype=np.float32))
-        elif quantisation == "F16":
+        elif kind == "F16":
             writer.add_tensor(name, data.astype(np.float16))
         else:
+            qtype = gguf.GGMLQuantizationType[kind]
             writer.add_tensor(name, gguf.quants.quantize(data, qtype), raw_dtype=qtype)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()

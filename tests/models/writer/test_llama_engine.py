@@ -49,6 +49,25 @@ def test_an_unknown_quantisation_or_family_is_refused(tiny_llama_base: Path, tin
         write_gguf(gpt2, _packaged_file("smollm2"), tmp_path / "x.gguf")
 
 
+@pytest.mark.parametrize(("quantisation", "expected"), [
+    ("Q8_0", {"token_embd": "Q8_0", "attn_q": "Q8_0", "ffn_up": "Q8_0"}),
+    ("Q4_0", {"token_embd": "Q8_0", "attn_q": "Q4_0", "ffn_up": "Q4_0"}),
+    ("Q4_0_FFN", {"token_embd": "Q8_0", "attn_q": "Q8_0", "ffn_up": "Q4_0", "ffn_down": "Q4_0"}),
+])
+def test_each_quantisation_writes_its_matrices_in_their_types(tiny_llama_base: Path, tmp_path: Path,
+                                                               quantisation: str, expected: dict[str, str]) -> None:
+    import gguf
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_base), use_safetensors=True, dtype=torch.float32)
+    path = write_gguf(model, _packaged_file("smollm2"), tmp_path / "copy.gguf", quantisation)
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(str(path)).tensors}
+    for part, kind in expected.items():
+        named = {n: k for n, k in types.items() if part in n and n.endswith(".weight")}
+        assert named and set(named.values()) == {kind}, (part, named)
+    assert {k for n, k in types.items() if "norm" in n} == {"F32"}
+
+
 def test_top_k_picks_only_among_the_k_best_in_softmax_proportion() -> None:
     logits = torch.tensor([[0.0, 3.0, 1.0, 2.9, -1.0, 2.0]]).repeat(4000, 1)
     settings = SamplingSettings(temperature=1.0, top_k=3, max_new_tokens=4)
@@ -200,3 +219,17 @@ def test_a_stop_rule_ends_a_draft_at_the_line_it_is_met_in_both_loops(float32_co
         for row, done in zip(rows, ended, strict=True):
             lines_end = [i for i, t in enumerate(row) if t in float32_copy.line_ends]
             assert not lines_end or (lines_end == [len(row) - 1] and done)  # stopped at its first line break
+
+
+@needs_llama_cpp
+def test_the_quantisation_benchmark_weighs_every_copy_by_likelihood_and_speed(writer: Writer, mini_corpus: Path,
+                                                                              tmp_path: Path) -> None:
+    from bench import quantisation
+
+    result = quantisation.run_benchmark(1, 2, tmp_path / "q.json", writer=writer, corpus=mini_corpus)
+    assert set(result["nll"]) == {"Q8_0", "Q4_0_FFN", "Q4_0", "F32"}
+    assert result["nll_over_f32"]["F32"] == {"cv": 1.0, "reply": 1.0}
+    assert all(v > 0 for tasks in result["nll"].values() for v in tasks.values())
+    assert result["speed_over_q8_0"]["Q8_0"] == {"cv_4x128": 1.0, "reply_6x64": 1.0, "batch_16x6x32": 1.0}
+    sizes = result["weights_mb"]  # the tiny writer is mostly its (8-bit) embedding
+    assert sizes["F32"] > sizes["Q8_0"] >= sizes["Q4_0_FFN"] >= sizes["Q4_0"] > 0
