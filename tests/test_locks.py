@@ -112,3 +112,22 @@ def test_the_readme_installs_from_the_lock_and_says_what_plain_pip_pulls() -> No
     assert "requirements/cpu.txt" in install and "torch==2.13.0+cpu" in install
     assert f"torch=={pins('cpu.txt')['torch']}" in install
     assert "pip install ." in install and "CUDA" in install  # what a plain install pulls, said plainly
+
+
+@pytest.mark.parametrize("lock", ["cpu.txt", "gpu.txt"])
+def test_the_locks_that_get_llama_cpp_pin_what_it_imports(lock: str) -> None:
+    """llama-cpp-python is built and installed --no-deps (make install; the worker image for its CPU worker):
+    without its own dependencies `import llama_cpp` fails and the writer silently drafts on CTranslate2."""
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("llama_cpp_python") or []
+    except metadata.PackageNotFoundError:
+        pytest.skip("llama-cpp-python is not built here")
+    needed = [Requirement(r) for r in requires]
+    needed = [r for r in needed if r.marker is None or r.marker.evaluate({"python_version": "3.11", "extra": ""})]
+    pinned = pins(lock)
+    for requirement in needed:
+        name = normal(requirement.name)
+        assert name in pinned, f"{lock} does not pin {name}, which llama-cpp-python needs"
+        assert requirement.specifier.contains(pinned[name]), f"{lock}: {name}=={pinned[name]} is not {requirement}"
