@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,11 @@ import numpy as np
 from bench.common import machine, write_result
 from bench.llama_plain import gguf_weights, plain_llama
 from contracts.errors import InputError
-from contracts.records import CVRecord, Record
+from contracts.records import CVRecord, PairRecord, Record
 from models.corpus.splits import BUNDLED_CORPUS, load_split
 from models.writer.llama_engine import LlamaCppEngine
 from models.writer.llama_file import GGUF_FILE, base_gguf, write_gguf
-from models.writer.model import SamplingSettings, Writer
+from models.writer.model import Writer
 from models.writer.prompts import format_prompt
 
 TIMED = ("Q8_0", "Q4_0_FFN", "Q4_0")
@@ -46,8 +47,9 @@ REQUESTS = ("Could someone plan the spring campaign before the launch at Acme? W
 def completion_nll(path: Path, writer: Writer, records: Sequence[Record]) -> float:
     """Mean negative log-likelihood a token of the records' completions (their end token included)."""
     fmt, tokenizer = writer.format, writer.tokenizer
-    texts = [(format_prompt(fmt, r), format_prompt(fmt, r) + fmt.completion(r) + fmt.end) for r in records]
-    pairs = [(len(tokenizer(p)["input_ids"]), tokenizer(full)["input_ids"]) for p, full in texts]
+    prompts = [(format_prompt(fmt, r), r) for r in records]
+    pairs = [(len(tokenizer(p)["input_ids"]), tokenizer(p + fmt.completion(r) + fmt.end)["input_ids"])
+             for p, r in prompts]
     llm = plain_llama(path, n_ctx=max(len(ids) for _, ids in pairs) + 8, logits_all=True)
     total, count = 0.0, 0
     for start, ids in pairs:
@@ -65,11 +67,9 @@ def completion_nll(path: Path, writer: Writer, records: Sequence[Record]) -> flo
 def drafting_runs(writer: Writer, engine: LlamaCppEngine) -> dict[str, Callable[[], None]]:
     cv = writer.tokenizer(writer.format.cv("Ada Moss", "electrician"))["input_ids"]
     replies = [writer.tokenizer(writer.format.reply(REQUESTS[i % 2].format(i + 2)))["input_ids"] for i in range(16)]
-    settings = writer.sampling.reply
 
     def run(prompts: list[list[int]], n: int, tokens: int) -> Callable[[], None]:
-        fixed = SamplingSettings(temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
-                                 max_new_tokens=tokens)
+        fixed = replace(writer.sampling.reply, max_new_tokens=tokens)
 
         def draft() -> None:
             engine.sample(prompts, n, fixed, None, min_new_tokens=tokens)
@@ -95,10 +95,11 @@ def timed(runs: dict[str, dict[str, Callable[[], None]]], repeats: int) -> dict[
     return {q: {shape: statistics.median(v) for shape, v in shapes.items()} for q, shapes in seconds.items()}
 
 
-def _records(corpus: Path, texts: int) -> list[Record]:
+def _records(corpus: Path, texts: int) -> tuple[list[CVRecord], list[PairRecord]]:
+    """The first `texts` CVs and the first `texts` replies of the corpus's validation split."""
     split = load_split(corpus, "validation")
-    cvs = [r for r in split if isinstance(r, CVRecord)][:texts]
-    return cvs + [r for r in split if not isinstance(r, CVRecord)][:texts]
+    return ([r for r in split if isinstance(r, CVRecord)][:texts],
+            [r for r in split if isinstance(r, PairRecord)][:texts])
 
 
 def run_benchmark(repeats: int, texts: int, out: Path | None, writer: Writer | None = None,
@@ -108,9 +109,7 @@ def run_benchmark(repeats: int, texts: int, out: Path | None, writer: Writer | N
     template = base_gguf(writer.card)
     if template is None or writer.model.config.model_type != "llama":
         raise InputError(f"{writer.path} is not a Llama-family writer on a GGUF base: it has no GGUF copy to weigh")
-    records = _records(corpus, texts)
-    cvs = [r for r in records if isinstance(r, CVRecord)]
-    replies = [r for r in records if not isinstance(r, CVRecord)]
+    cvs, replies = _records(corpus, texts)
     with tempfile.TemporaryDirectory(prefix="quantisation-") as tmp:
         copies = {q: write_gguf(writer.model, template, Path(tmp) / q / GGUF_FILE, q) for q in (*TIMED, REFERENCE)}
         nll = {q: {"cv": completion_nll(p, writer, cvs), "reply": completion_nll(p, writer, replies)}

@@ -23,22 +23,18 @@ while (($#)); do
   shift
 done
 VERSION=$(grep -E '^llama-cpp-python==' "$(dirname "$0")/llama-cpp.txt" | cut -d= -f3 | cut -d' ' -f1)
-flags=$(grep -m1 '^flags' "${CPUINFO:-/proc/cpuinfo}" 2>/dev/null || true)
-has() { [[ " $flags " == *" $1 "* ]] && echo ON || echo OFF; }
-wide() { ((portable)) && echo OFF || has "$1"; }
-args="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
 if ((portable)); then
-  args+=" -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"  # every x86-64 CPU since 2013
+  flags="avx avx2 fma f16c"  # what every x86-64 CPU since 2013 has
 else
-  args+=" -DGGML_AVX=$(has avx) -DGGML_AVX2=$(has avx2) -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c)"
+  flags=$(grep -m1 '^flags' "${CPUINFO:-/proc/cpuinfo}" 2>/dev/null || true)
 fi
-args+=" -DGGML_AVX512=$(wide avx512f) -DGGML_AVX512_VNNI=$(wide avx512_vnni) -DGGML_AVX512_BF16=$(wide avx512_bf16)"
+has() { [[ " $flags " == *" $1 "* ]] && echo ON || echo OFF; }
+args="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+args+=" -DGGML_AVX=$(has avx) -DGGML_AVX2=$(has avx2) -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c)"
+args+=" -DGGML_AVX512=$(has avx512f) -DGGML_AVX512_VNNI=$(has avx512_vnni) -DGGML_AVX512_BF16=$(has avx512_bf16)"
 args+=" -DGGML_OPENMP=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF"
 echo "== building llama-cpp-python $VERSION (CMAKE_ARGS: $args); a few minutes"
-if [[ -n $wheels ]]; then
-  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip wheel --quiet --no-deps --no-cache-dir \
-    --no-binary llama-cpp-python --require-hashes -r "$(dirname "$0")/llama-cpp.txt" --wheel-dir "$wheels"
-else
-  CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip install --quiet --no-deps --no-cache-dir \
-    --no-binary llama-cpp-python --require-hashes -r "$(dirname "$0")/llama-cpp.txt"
-fi
+step=(install)
+[[ -z $wheels ]] || step=(wheel --wheel-dir "$wheels")
+CMAKE_ARGS="$args" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$PY" -m pip "${step[@]}" --quiet --no-deps --no-cache-dir \
+  --no-binary llama-cpp-python --require-hashes -r "$(dirname "$0")/llama-cpp.txt"
