@@ -60,19 +60,19 @@ $(BOT_VENV)/.installed: pyproject.toml requirements/bot-test.txt
 	$(BOT_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-test-torchfree: $(BOT_VENV)/.installed  ## tests/bot and tests/contracts where torch cannot be imported
+test-torchfree: $(BOT_VENV)/.installed  ## tests/bot, tests/store and tests/contracts where torch cannot be imported
 	$(BOT_VENV)/bin/python -c "import importlib.util as u, sys; sys.exit('torch is installed in $(BOT_VENV)' if u.find_spec('torch') else 0)"
-	$(BOT_VENV)/bin/pytest -q -p no:cacheprovider tests/bot tests/contracts
+	$(BOT_VENV)/bin/pytest -q -p no:cacheprovider tests/bot tests/store tests/contracts
 
 bench: install  ## every benchmark; results go to bench/results/
-	$(BIN)/implementor bench face
-	$(BIN)/implementor bench text
-	$(BIN)/implementor bench decode
-	$(BIN)/implementor bench quantisation
-	$(BIN)/implementor bench e2e
-	$(BIN)/implementor bench rerank
-	$(BIN)/implementor bench encoder
-	$(BIN)/implementor bench queue
+	$(BIN)/python -m bench face
+	$(BIN)/python -m bench text
+	$(BIN)/python -m bench decode
+	$(BIN)/python -m bench quantisation
+	$(BIN)/python -m bench e2e
+	$(BIN)/python -m bench rerank
+	$(BIN)/python -m bench encoder
+	$(BIN)/python -m bench queue
 
 lock: install  ## recompile requirements/*.txt from pyproject.toml and requirements/*.in (uv, from the lock)
 	$(UV_COMPILE) requirements/cpu.in -o requirements/cpu.txt $(TORCH_SOURCE)

@@ -37,20 +37,15 @@ import torch
 
 from bench.common import machine, write_result
 from bench.llama_plain import gguf_weights, plain_llama, write_exactly
-from models.writer.base import BaseRef, verify
-from models.writer.engine import (
-    CT2_DIR,
-    CTranslate2Engine,
-    Engine,
-    TorchEngine,
-    ct2_available,
-    has_converted_copy,
-    has_gguf_copy,
-    load_engine,
-)
-from models.writer.llama_engine import llama_cpp_available
-from models.writer.llama_file import GGUF_FILE
-from models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.base import BaseRef, verify
+from implementor.models.writer.ct2_engine import CTranslate2Engine, has_converted_copy
+from implementor.models.writer.ct2_file import CT2_DIR, ct2_available
+from implementor.models.writer.engine import Engine
+from implementor.models.writer.engine_choice import load_engine
+from implementor.models.writer.llama_engine import has_gguf_copy, llama_cpp_available
+from implementor.models.writer.llama_file import GGUF_FILE
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.torch_engine import TorchEngine
 
 CONTEXT = 128
 SETTINGS = SamplingSettings(top_k=40)  # the reddit bot's sampling; repetition control off

@@ -27,17 +27,17 @@ from typing import Any
 import torch
 
 from bench.common import write_result
-from models.common.encoder import SentenceEncoder
-from models.corpus.splits import BUNDLED_CORPUS, load_split
-from models.rerank.head import PairScorer
-from models.rerank.reranker import BUNDLED_REALISM
+from implementor.models.common.encoder import SentenceEncoder
+from implementor.models.rerank.head import PairScorer
+from implementor.models.rerank.reranker import BUNDLED_REALISM
+from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 
 Features = Callable[[dict[str, torch.Tensor]], torch.Tensor]
 
 
 def workload(encoder: SentenceEncoder, n: int = 8) -> dict[str, torch.Tensor]:
-    from contracts.records import CVRecord
-    from models.writer.prompts import judge_prompt_cv
+    from implementor.contracts.records import CVRecord
+    from implementor.models.writer.prompts import judge_prompt_cv
 
     cvs = [r for r in load_split(BUNDLED_CORPUS, "test") if isinstance(r, CVRecord)][:n]
     return encoder.tokenize_pairs([judge_prompt_cv(cv.name, cv.title) for cv in cvs], [cv.body for cv in cvs], 512)

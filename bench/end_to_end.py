@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, write_result
-from config.settings import Settings
-from contracts.jobs import IntroduceJob, ProjectJob
-from workers.embedded import embedded_worker
+from implementor.config.settings import Settings
+from implementor.contracts.jobs import IntroduceJob, ProjectJob
+from implementor.workers.embedded import embedded_worker
 
 REQUESTS = ("Could someone help us plan a marketing strategy for the spring launch at Fairweather Ltd?",
             "We need someone to inspect the ventilation systems before the refit at Harbour Mills.",

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from bench.common import machine, write_result
-from models.face.generator import FaceGenerator
+from implementor.models.face.generator import FaceGenerator
 
 BATCH = 64
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from models.writer.model import SamplingSettings
+from implementor.models.writer.model import SamplingSettings
 
 
 def plain_llama(path: Path, n_ctx: int, logits_all: bool = False) -> Any:

@@ -30,13 +30,13 @@ import numpy as np
 
 from bench.common import machine, write_result
 from bench.llama_plain import gguf_weights, plain_llama
-from contracts.errors import InputError
-from contracts.records import CVRecord, PairRecord, Record
-from models.corpus.splits import BUNDLED_CORPUS, load_split
-from models.writer.llama_engine import LlamaCppEngine
-from models.writer.llama_file import GGUF_FILE, base_gguf, write_gguf
-from models.writer.model import Writer
-from models.writer.prompts import format_prompt
+from implementor.contracts.errors import InputError
+from implementor.contracts.records import CVRecord, PairRecord, Record
+from implementor.models.writer.llama_engine import LlamaCppEngine
+from implementor.models.writer.llama_file import GGUF_FILE, base_gguf, write_gguf
+from implementor.models.writer.model import Writer
+from implementor.models.writer.prompts import format_prompt
+from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 
 TIMED = ("Q8_0", "Q4_0_FFN", "Q4_0")
 REFERENCE = "F32"

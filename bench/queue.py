@@ -1,6 +1,6 @@
 """Benchmark: the queue and the workers, end to end on this machine, in one run.
 
-A redis-server on a free port and real worker processes (bench/local_stack.py), with the bundled
+A redis-server on a free port and real worker processes (tests/support/local_stack.py), with the bundled
 models unless IMPLEMENTOR_* settings say otherwise:
 - queue overhead: a no-op job (`implementor.ping`) through Redis and a worker, against a direct call;
 - cross-request batching: 16 concurrent `project` jobs on one worker process, batched (up to 16 per
@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local_stack import children, redis_server, rss_mb, worker_process
+
 from bench.common import machine, write_result
-from bench.local_stack import children, redis_server, rss_mb, worker_process
-from contracts.jobs import IntroduceJob, ProjectJob
-from workers.client import JobClient
+from implementor.contracts.jobs import IntroduceJob, ProjectJob
+from implementor.workers.client import JobClient
+from implementor.workers.names import GPU_QUEUE, PING_TASK
 
 REQUESTS = [
     "Could someone help us plan a marketing strategy for the spring launch at Fairweather Ltd?",
@@ -43,10 +45,10 @@ def _queue_overhead(client: JobClient, repeats: int) -> dict[str, float]:
     through_queue = []
     for _ in range(repeats):
         start = time.perf_counter()
-        task_id = client.app.send_task("implementor.ping", queue="gpu").id
+        task_id = client.app.send_task(PING_TASK, queue=GPU_QUEUE).id
         AsyncResult(task_id, app=client.app).get(timeout=30)
         through_queue.append(time.perf_counter() - start)
-    ping = client.app.tasks["implementor.ping"]
+    ping = client.app.tasks[PING_TASK]
     direct = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine, write_result
-from contracts.records import PairRecord
-from models.corpus.splits import load_split
-from models.rerank.reranker import Reranker
+from implementor.contracts.records import PairRecord
+from implementor.models import BUNDLED
+from implementor.models.rerank.reranker import Reranker
+from implementor.training.corpus.splits import load_split
 
 CANDIDATES = 8
-CORPUS = Path(__file__).resolve().parents[1] / "models" / "bundled" / "writer-corpus"
+CORPUS = BUNDLED / "writer-corpus"
 
 
 def run_benchmark(realism: Path | None, quality: Path | None, encoder: str, device: str, repeats: int,

@@ -36,10 +36,13 @@ import torch
 
 from bench.common import machine, write_result
 from bench.llama_plain import plain_llama, write_exactly
-from models.writer.engine import CTranslate2Engine, Engine, TorchEngine, has_converted_copy, has_gguf_copy, load_engine
-from models.writer.llama_engine import llama_cpp_available
-from models.writer.llama_file import GGUF_FILE
-from models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.ct2_engine import CTranslate2Engine, has_converted_copy
+from implementor.models.writer.engine import Engine
+from implementor.models.writer.engine_choice import load_engine
+from implementor.models.writer.llama_engine import has_gguf_copy, llama_cpp_available
+from implementor.models.writer.llama_file import GGUF_FILE
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.torch_engine import TorchEngine
 
 CANDIDATES, REQUESTS = 8, 16
 PROMPT = ("Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd. "

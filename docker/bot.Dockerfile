@@ -12,17 +12,10 @@ WORKDIR /app
 COPY requirements/bot.txt ./requirements/bot.txt
 RUN pip install --no-deps -r requirements/bot.txt
 COPY pyproject.toml README.md LICENSE ./
-COPY contracts ./contracts
-COPY config ./config
-COPY models ./models
-COPY workers ./workers
-COPY learning ./learning
-COPY bot ./bot
 COPY implementor ./implementor
-COPY bench ./bench
 # --no-deps keeps torch and the model stack out; the bot's own needs came from its lock.
 RUN pip install --no-deps --no-build-isolation . \
- && python -c "import bot.app, implementor.bot_commands, sys; assert 'torch' not in sys.modules"
+ && python -c "import implementor.bot.app, implementor.cli.bot_commands, sys; assert 'torch' not in sys.modules"
 
 # /data: the store; /learning: harvested sets (an opt-out deletes from them); /models: versions (read)
 RUN useradd --create-home --uid 10001 implementor && mkdir /data /learning /models \

@@ -39,14 +39,7 @@ print('\n'.join(os.path.join(list(m.__path__)[0], 'lib') for m in (nvidia.cublas
  && ldconfig \
  && python -c "import ctypes; ctypes.CDLL('libcublas.so.12'); ctypes.CDLL('libcudnn.so.9'); import ctranslate2"
 COPY pyproject.toml README.md LICENSE ./
-COPY contracts ./contracts
-COPY config ./config
-COPY models ./models
-COPY workers ./workers
-COPY learning ./learning
-COPY bot ./bot
 COPY implementor ./implementor
-COPY bench ./bench
 RUN pip install --no-deps --no-build-isolation .
 # The writer's merged model and CTranslate2 copy are built here, into the image's cache (owned by the
 # worker's user below), so that a container never builds them at start-up.
@@ -55,8 +48,8 @@ ENV IMPLEMENTOR_CACHE_DIR=/cache
 # not the base image's CUDA build, a bundled model does not load, or the writer does not draft on
 # llama.cpp on the CPU (no GPU is visible while an image builds, so CUDA itself is first used by the
 # worker's first batch).
-RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, workers.worker; \
-from models.pipeline import ColleaguePipeline, PipelineSpec; \
+RUN HF_HUB_OFFLINE=1 python -c "import torch, transformers, implementor.workers.worker; \
+from implementor.models.pipeline import ColleaguePipeline, PipelineSpec; \
 assert torch.version.cuda == '12.6', f'torch {torch.__version__} is built for CUDA {torch.version.cuda}, not 12.6'; \
 pipeline = ColleaguePipeline.load(PipelineSpec(device='cpu')); \
 assert pipeline.engine.name == 'llama.cpp', f'the CPU writer drafts on {pipeline.engine.name}, not llama.cpp'; \

@@ -1,5 +1,5 @@
 """`python -m implementor` is the same as the `implementor` command."""
 
-from implementor.cli import main
+from implementor.cli.main import main
 
 main()

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from models.face.data import FaceData
-    from models.face.dcgan import DCGANConfig
+    from implementor.models.face.dcgan import DCGANConfig
+    from implementor.training.face.data import FaceData
 
 # No test may reach a model hub; read by huggingface_hub when first imported, so set it first.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,7 +49,7 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def lfw32() -> FaceData:
     """The real LFW faces at 32 px, grayscale, split 80/20."""
     needs_torch()
-    from models.face.data import load_face_data
+    from implementor.training.face.data import load_face_data
 
     return load_face_data("lfw", 32, 1)
 
@@ -57,7 +57,7 @@ def lfw32() -> FaceData:
 @pytest.fixture(scope="session")
 def tiny_config() -> DCGANConfig:
     needs_torch()
-    from models.face.dcgan import DCGANConfig
+    from implementor.models.face.dcgan import DCGANConfig
 
     return DCGANConfig(image_size=32, channels=1, nz=16, ngf=8, ndf=8)
 
@@ -67,7 +67,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, t
     """A tiny DCGAN trained for a few steps: a real checkpoint directory, quick to make."""
     torch = needs_torch()
 
-    from models.face.train import FaceTrainConfig, train_face
+    from implementor.training.face.train import FaceTrainConfig, train_face
 
     out = tmp_path_factory.mktemp("ckpt") / "face"
     torch.manual_seed(0)
@@ -80,7 +80,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, lfw32: FaceData, t
 def minilm():  # type: ignore[no-untyped-def]
     """The shipped all-MiniLM-L6-v2 encoder, on the CPU."""
     needs_torch()
-    from models.common.encoder import SentenceEncoder
+    from implementor.models.common.encoder import SentenceEncoder
 
     return SentenceEncoder.load("all-MiniLM-L6-v2", "cpu")
 
@@ -88,8 +88,8 @@ def minilm():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def small_esco_index(minilm):  # type: ignore[no-untyped-def]
     """A similarity index over a slice of ESCO: the real code path, a few seconds to build."""
-    from models.corpus.build import EscoIndex
-    from models.corpus.esco import occupations, skills
+    from implementor.training.corpus.build import EscoIndex
+    from implementor.training.corpus.esco import occupations, skills
 
     return EscoIndex(occupations()[:150], skills()[:400], minilm)
 
@@ -97,9 +97,9 @@ def small_esco_index(minilm):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def mini_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first records of each split of the bundled corpus, as plain JSONL."""
-    from models.corpus.splits import SPLITS, load_split, write_jsonl
+    from implementor.training.corpus.splits import SPLITS, load_split, write_jsonl
 
-    src = Path(__file__).parents[1] / "models" / "bundled" / "writer-corpus"
+    src = Path(__file__).parents[1] / "implementor" / "models" / "bundled" / "writer-corpus"
     out = tmp_path_factory.mktemp("corpus")
     for split, n in zip(SPLITS, (160, 40, 40), strict=True):
         write_jsonl(out / f"{split}.jsonl", load_split(src, split)[:n])
@@ -114,10 +114,10 @@ def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path)
     """A micro GPT-2 writer trained for two epochs on the mini corpus: real files, seconds to make."""
     torch = needs_torch()
 
-    from models.corpus.splits import load_split
-    from models.writer.model import WriterSize, new_model, train_tokenizer
-    from models.writer.prompts import training_text
-    from models.writer.train import TextTrainConfig, train_text
+    from implementor.models.writer.model import WriterSize, new_model, train_tokenizer
+    from implementor.models.writer.prompts import training_text
+    from implementor.training.corpus.splits import load_split
+    from implementor.training.writer.train import TextTrainConfig, train_text
 
     out = tmp_path_factory.mktemp("writer") / "tiny"
     tokenizer = train_tokenizer([training_text(r) for r in load_split(mini_corpus, "train")], MICRO["vocab_size"])
@@ -136,7 +136,7 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch = needs_torch()
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from models.common.encoder import bundled_minilm_dir
+    from implementor.models.common.encoder import bundled_minilm_dir
 
     out = tmp_path_factory.mktemp("bert")
     AutoTokenizer.from_pretrained(str(bundled_minilm_dir())).save_pretrained(out)
@@ -151,13 +151,13 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_heads(tmp_path_factory: pytest.TempPathFactory, tiny_bert_dir: Path, tiny_writer_dir: Path,
                mini_corpus: Path) -> dict[str, Path]:
     """Realism and quality heads on the small BERT, trained for a few epochs: real checkpoints, quickly."""
-    from models.common.encoder import SentenceEncoder
-    from models.corpus.splits import load_split
-    from models.rerank.head import HeadConfig
-    from models.rerank.quality_data import bootstrap_examples
-    from models.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
-    from models.rerank.train import HeadTrainConfig, train_head
-    from models.writer.model import Writer
+    from implementor.models.common.encoder import SentenceEncoder
+    from implementor.models.rerank.head import HeadConfig
+    from implementor.models.writer.model import Writer
+    from implementor.training.corpus.splits import load_split
+    from implementor.training.rerank.quality_data import bootstrap_examples
+    from implementor.training.rerank.realism_data import generate_fakes, pick_prompts, realism_examples
+    from implementor.training.rerank.train import HeadTrainConfig, train_head
 
     out = tmp_path_factory.mktemp("heads")
     bert = SentenceEncoder.load(tiny_bert_dir, "cpu")

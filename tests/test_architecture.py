@@ -1,20 +1,15 @@
-"""The architecture, checked: who may import whom, serving never imports training, and small modules.
+"""The architecture, checked: rooms import only the rooms below them, no import loops, serving never reaches
+training, the bot side stays torch-free, small modules, and each table has one owner.
 
-The rooms, bottom up (each may import the ones before it, never one after it):
+The rooms of the one package, `implementor` (each may import those it names in ROOMS, never the others):
 
-    contracts -> config -> models.common -> models.corpus -> models.writer -> models.rerank -> models.pipeline
-                                        \\-> models.face ------------------------------------/   \\-> models.adversarial
-    contracts + config -> learning.storage (the torch-free part of learning) -> bot (never torch, never
-    models or workers);   contracts + config + models + learning.storage -> learning;
-    models + learning -> workers;   implementor, bench: all
+    contracts -> config -> store (torch-free: the shared database and the files beside it)
+    contracts + config -> models (serving: common <- writer <- rerank <- pipeline, and face <- pipeline)
+    models -> training (corpus, fine-tuning, rounds, heads, evaluation)
+    models + store -> workers;   training + store -> learning (its Celery tasks: workers/learn_tasks.py)
+    store -> bot (never torch, models or workers);   cli: all
 
-Within models, a serving module (what a worker loads to answer jobs) never imports a training one
-(training loops, evaluation, building data), not even lazily inside a function.
-
-Each table of the bot's SQLite file is made by one module and named in SQL only by its family: the
-roster and notes by the bot's store, consent and harvest cursors by `learning/storage/consent.py`, and the
-`jobs` and `feedback` tables, which the learner reads too, by `learning/storage/bot_tables.py` (their schema
-and the learner's query) with the job book and the bot's store (the bot's queries).
+Each table of the shared database is made by one module and named in SQL only by its family.
 """
 
 from __future__ import annotations
@@ -26,46 +21,40 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).parents[1]
-PACKAGES = ("contracts", "config", "models", "learning", "workers", "bot", "implementor", "bench")
-MODEL_ROOMS = {"models", "models.common", "models.corpus", "models.face", "models.writer", "models.rerank",
-               "models.pipeline"}
+PACKAGE = "implementor"
+P = PACKAGE + "."
+MODEL_ROOMS = {P + r for r in ("models", "models.common", "models.face", "models.writer", "models.rerank",
+                               "models.pipeline")}
+BASE = {P + "contracts", P + "config"}
 ROOMS = {  # room -> rooms it may import (itself always allowed)
-    "contracts": set(),
-    "config": {"contracts"},
-    "models": {"contracts", "config"},  # models/__init__.py: the bundled folder
-    "models.common": {"contracts", "config", "models"},
-    "models.corpus": {"contracts", "config", "models", "models.common"},
-    "models.face": {"contracts", "config", "models", "models.common"},
-    "models.writer": {"contracts", "config", "models", "models.common", "models.corpus"},
-    "models.rerank": {"contracts", "config", "models", "models.common", "models.corpus", "models.writer"},
-    "models.pipeline": {"contracts", "config", "models", "models.common", "models.face", "models.writer",
-                        "models.rerank"},
-    "models.adversarial": {"contracts", "config", "models", "models.common", "models.corpus", "models.writer",
-                           "models.rerank"},
-    # What the bot and the workers may take from `learning`: the SQLite file and its tables, consent,
-    # the harvested sets, versions and the model cards (torch-free).
-    "learning.storage": {"contracts", "config"},
-    "learning": {"contracts", "config", *MODEL_ROOMS, "learning.storage"},
-    "workers": {"contracts", "config", *MODEL_ROOMS, "learning", "learning.storage"},
-    "bot": {"contracts", "config", "learning.storage"},
+    P + "contracts": set(),
+    P + "config": {P + "contracts"},
+    P + "store": BASE,
+    P + "models": BASE,  # models/__init__.py: the bundled folder
+    P + "models.common": BASE | {P + "models"},
+    P + "models.face": BASE | {P + "models", P + "models.common"},
+    P + "models.writer": BASE | {P + "models", P + "models.common"},
+    P + "models.rerank": BASE | {P + "models", P + "models.common", P + "models.writer"},
+    P + "models.pipeline": BASE | {P + "models", P + "models.common", P + "models.face", P + "models.writer",
+                                   P + "models.rerank"},
+    P + "training": BASE | MODEL_ROOMS,
+    P + "workers": BASE | MODEL_ROOMS | {P + "store"},
+    P + "learning": BASE | MODEL_ROOMS | {P + "store", P + "training"},
+    P + "bot": BASE | {P + "store"},
 }
-TRAINING = {"train", "eval", "build", "compose", "language", "esco", "data", "detect", "prepare", "examples",
-            "realism_data", "quality_data", "plots", "metrics", "adversarial", "train_state", "character",
-            "calibration", "finetune"}
-# (export.py converts a writer for CTranslate2: serving does it too, when a fine-tuned base's cache is built.)
+# The learner's Celery tasks are the one place a worker module reaches the learner's room.
+LEARNER_TASKS = P + "workers.learn_tasks"
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 300, 50
 EXEMPT = "# size:"  # a comment on a def line (or in a module's first line) that says why it is longer
 
 
+@cache
 def modules() -> dict[str, Path]:
     found = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-            found[name] = path
+    for path in sorted((ROOT / PACKAGE).rglob("*.py")):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found[name] = path
     return found
 
 
@@ -91,61 +80,92 @@ def room_of(name: str) -> str | None:
     return None
 
 
-def is_training(name: str) -> bool:
-    return name.startswith("models.adversarial") or (name.startswith("models.") and name.rsplit(".", 1)[-1] in TRAINING)
-
-
 def test_every_import_points_down() -> None:
     wrong = []
     for name in modules():
         room = room_of(name)
         if room is None:
-            continue  # implementor and bench may use everything
+            continue  # the package's root and the command line may use everything
         for target in imports_of(name):
             target_room = room_of(target)
-            if target_room not in (room, None) and target_room not in ROOMS[room]:
-                wrong.append(f"{name} imports {target}")
-            if target.split(".")[0] in ("implementor", "bench"):
+            if name == LEARNER_TASKS and target_room == P + "learning":
+                continue
+            if target_room != room and target_room not in ROOMS[room]:
                 wrong.append(f"{name} imports {target}")
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_bot_and_workers_take_only_the_torch_free_part_of_learning() -> None:
-    wrong = [f"{name} imports {target}" for name in modules() if name.startswith(("bot", "workers"))
-             for target in imports_of(name) if room_of(target) == "learning"
-             and not (name == "workers.learn_tasks")]  # the learner's tasks run the harvest and retraining
-    assert not wrong, "\n".join(wrong)
+def reach(name: str, seen: set[str]) -> set[str]:
+    for target in imports_of(name):
+        if target not in seen:
+            seen.add(target)
+            reach(target, seen)
+    return seen
 
 
-def test_serving_never_imports_training() -> None:
-    def reach(name: str, seen: set[str]) -> set[str]:
-        for target in imports_of(name):
-            if target not in seen:
-                seen.add(target)
-                reach(target, seen)
-        return seen
-
-    serving = [n for n in modules() if n.startswith("models.") and not is_training(n)]
-    wrong = {n: sorted(t for t in reach(n, set()) if is_training(t)) for n in serving}
+def test_serving_never_reaches_training() -> None:
+    """Not even through another room: what a worker loads to answer jobs stays apart from training."""
+    serving = [n for n in modules() if n.startswith(P + "models")]
+    wrong = {n: sorted(t for t in reach(n, set()) if t.startswith(P + "training")) for n in serving}
     assert not {n: t for n, t in wrong.items() if t}
 
 
+def test_no_import_loops() -> None:
+    """No two modules of ours import each other, directly or around a loop, even inside a function
+    (Tarjan's strongly connected components over every import statement the AST holds)."""
+    graph = {name: sorted(t for t in imports_of(name) if t != name) for name in modules()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    loops: list[list[str]] = []
+
+    def visit(node: str) -> None:  # recursion is fine: the graph has about 150 nodes
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                loops.append(sorted(component))
+
+    for name in graph:
+        if name not in index:
+            visit(name)
+    assert not loops, loops
+
+
 def test_no_third_party_model_code_on_the_bot_side() -> None:
-    """The bot's image has no torch: nothing it imports may pull in torch, transformers or models."""
-    bot_modules = [n for n in modules() if n.startswith(("bot", "contracts", "learning.storage"))]
-    code = (f"import sys; import {', '.join(bot_modules)}; "
-            "bad = [m for m in ('torch', 'transformers', 'models', 'workers') if m in sys.modules]; "
-            "assert not bad, bad")
+    """The bot's image has no torch: nothing it imports may pull in torch, transformers, models or workers."""
+    bot_side = [n for n in modules() if n.startswith((P + "bot", P + "contracts", P + "config", P + "store"))]
+    code = (f"import sys; import {', '.join(bot_side)}; "
+            f"bad = [m for m in ('torch', 'transformers', '{P}models', '{P}workers', '{P}training') "
+            "if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120, cwd=ROOT)
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_modules_and_functions_stay_small(package: str) -> None:
+def sources() -> dict[str, Path]:
+    """The package and the benchmarks (the tests' fakes may grow as large as the API they stand in for)."""
+    found = dict(modules())
+    for folder in ("bench",):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            found[str(path.relative_to(ROOT))] = path
+    return found
+
+
+def test_modules_and_functions_stay_small() -> None:
     """A module over about 300 lines is usually two; a function over about 50 lines too (house style)."""
     long = []
-    for name, path in modules().items():
-        if not name.startswith(package):
-            continue
+    for name, path in sources().items():
         lines = path.read_text(encoding="utf-8").splitlines()
         if len(lines) > MAX_MODULE_LINES and EXEMPT not in lines[0]:
             long.append(f"{name}: {len(lines)} lines")
@@ -157,21 +177,22 @@ def test_modules_and_functions_stay_small(package: str) -> None:
     assert not long, "\n".join(long)
 
 
-def test_the_readme_layout_table_names_every_room() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    layout = readme[readme.index("## Layout"):]
-    for room in ("contracts/", "config/", "models/common/", "models/corpus/", "models/face/", "models/writer/",
-                 "models/rerank/", "learning/storage/", "learning/", "workers/", "bot/", "implementor/", "tests/",
-                 "bench/"):
-        assert f"`{room}`" in layout, room
+def test_the_layout_names_every_room() -> None:
+    layout = (ROOT / "docs" / "layout.md").read_text(encoding="utf-8")
+    rooms = sorted({".".join(name.split(".")[:2]) for name in modules() if modules()[name].name == "__init__.py"
+                    and name.count(".") == 1})
+    for room in [*rooms, "tests", "bench"]:
+        path = room.replace(".", "/") + "/"
+        assert f"`{path}`" in layout, path
 
 
 TABLES = {  # table -> the module that makes it, and every module that may name it in SQL (its family)
-    "colleagues": ("bot/store.py", {"bot/store.py"}),
-    "meta": ("bot/store.py", {"bot/store.py"}),
-    "jobs": ("learning/storage/bot_tables.py", {"learning/storage/bot_tables.py", "bot/jobbook.py"}),
-    "feedback": ("learning/storage/bot_tables.py", {"learning/storage/bot_tables.py", "bot/store.py"}),
-    **{f"learning_{name}": ("learning/storage/consent.py", {"learning/storage/consent.py"})
+    "colleagues": ("implementor/store/database.py", {"implementor/store/database.py"}),
+    "meta": ("implementor/store/database.py", {"implementor/store/database.py"}),
+    "jobs": ("implementor/store/bot_tables.py", {"implementor/store/bot_tables.py", "implementor/store/jobbook.py"}),
+    "feedback": ("implementor/store/bot_tables.py",
+                 {"implementor/store/bot_tables.py", "implementor/store/database.py"}),
+    **{f"learning_{name}": ("implementor/store/consent.py", {"implementor/store/consent.py"})
        for name in ("channels", "log", "optouts", "cursors")},
 }
 

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from config.settings import Settings, env_example
-from implementor.cli import app
-from workers.app import GPU_QUEUE
+from implementor.cli.main import app
+from implementor.config.settings import Settings, env_example
+from implementor.workers.names import GPU_QUEUE
 
 ROOT = Path(__file__).parents[1]
 SETTINGS = {f"IMPLEMENTOR_{name.upper()}" for name in Settings.model_fields}
@@ -63,7 +63,8 @@ def test_every_variable_is_a_setting() -> None:
 
 def test_env_example_lists_every_setting() -> None:
     text = (ROOT / ".env.example").read_text()
-    regenerate = "python -c 'from config.settings import env_example; print(env_example(), end=\"\")' > .env.example"
+    regenerate = ("python -c 'from implementor.config.settings import env_example; "
+                  "print(env_example(), end=\"\")' > .env.example")
     assert text == env_example(), f".env.example is out of date; regenerate it: {regenerate}"
     listed = set(re.findall(r"^(?:# )?(IMPLEMENTOR_[A-Z0-9_]+)=", text, re.MULTILINE))
     assert listed == SETTINGS
@@ -118,7 +119,7 @@ def test_every_service_has_an_init_a_healthcheck_that_is_a_real_command_and_rota
 
 
 def test_the_bots_drain_fits_inside_its_stop_grace_period() -> None:
-    from bot.app import DRAIN_GRACE_S
+    from implementor.bot.app import DRAIN_GRACE_S
 
     grace = compose()["services"]["bot"]["stop_grace_period"]
     assert grace.endswith("s") and DRAIN_GRACE_S + 2 <= float(grace[:-1]) <= 10
@@ -162,7 +163,7 @@ def test_the_worker_image_has_a_torch_transformers_accepts_and_checks_it_at_buil
 
 
 def test_the_learning_services_share_what_they_must() -> None:
-    from workers.app import LEARN_QUEUE
+    from implementor.workers.names import LEARN_QUEUE
 
     services = compose()["services"]
     beat, learner = services["beat"], services["learner"]
@@ -178,13 +179,13 @@ def test_the_learning_services_share_what_they_must() -> None:
         assert "models-data:/models:ro" in services[name]["volumes"], name
     paths = {"IMPLEMENTOR_BOT_STORE_PATH", "IMPLEMENTOR_LEARNING_DIR"}
     assert all(services["bot"]["environment"][p] == learner["environment"][p] for p in paths)
-    for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):
-        assert "COPY learning ./learning" in (ROOT / "docker" / dockerfile).read_text(), dockerfile
+    for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):  # the one package, store and learning included
+        assert "COPY implementor ./implementor" in (ROOT / "docker" / dockerfile).read_text(), dockerfile
 
 
 def test_the_grafana_dashboard_imports_and_charts_only_metrics_we_export() -> None:
-    from bot.metrics import BotMetrics
-    from workers.metrics import WorkerMetrics
+    from implementor.bot.metrics import BotMetrics
+    from implementor.workers.metrics import WorkerMetrics
 
     worker = WorkerMetrics()
     worker._metrics()  # made on first use; make them now to read their names

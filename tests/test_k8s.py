@@ -13,9 +13,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from implementor.cli import app
-from workers.app import GPU_QUEUE, LEARN_QUEUE
+from implementor.cli.main import app
+from implementor.config.settings import Settings
+from implementor.workers.names import GPU_QUEUE, LEARN_QUEUE
 
 ROOT = Path(__file__).parents[1]
 K8S_VERSION = "1.30.0"  # the oldest release still in upstream support when these were written

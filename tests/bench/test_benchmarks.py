@@ -19,7 +19,7 @@ def test_the_face_benchmark_times_both_batch_sizes_and_writes_json(tiny_checkpoi
 
 @pytest.fixture(scope="module")
 def converted_writer(tiny_writer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from models.writer.export import export_ctranslate2
+    from implementor.models.writer.ct2_file import export_ctranslate2
 
     folder = tmp_path_factory.mktemp("bench") / "writer"
     shutil.copytree(tiny_writer_dir, folder)

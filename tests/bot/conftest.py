@@ -1,4 +1,4 @@
-"""The bot's parts wired as `bot.app.wire` wires them, on the real store (SQLite in tmp_path) and limits
+"""The bot's parts wired as `implementor.bot.app.wire` wires them, on the real store (SQLite in tmp_path) and limits
 (fakeredis with Lua), with the doubles of `bot_fake_queue` and `bot_fake_client` for the queue and Discord.
 
 Nothing runs in the background: a test moves jobs on with `await wiring.reconciler.pass_once()`, or
@@ -17,10 +17,10 @@ import pytest_asyncio
 from bot_fake_client import Ask, Channels, FakeChannel, FakeClient, FakeInteraction, MakeInteraction, Restart, Settle
 from bot_fake_queue import REQUEST, Clock, FakeJobs
 
-from bot.app import ImplementorBot, Wiring, create_bot, wire
-from bot.limits import LimitConfig, Limits
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot.app import ImplementorBot, Wiring, create_bot, wire
+from implementor.bot.limits import LimitConfig, Limits
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 CHANNEL_ID = 500
 

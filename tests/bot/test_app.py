@@ -10,14 +10,14 @@ import sys
 import pytest
 from bot_fake_queue import FakeJobs
 
-from bot.app import ImplementorBot, intents
-from bot.poster import Poster
-from bot.views import ACTIONS
-from config.settings import Settings
+from implementor.bot.app import ImplementorBot, intents
+from implementor.bot.poster import Poster
+from implementor.bot.views import ACTIONS
+from implementor.config.settings import Settings
 
 
 def test_the_bot_never_imports_torch_or_the_models() -> None:
-    code = ("import sys, bot.app, implementor.bot_commands; "
+    code = ("import sys, implementor.bot.app, implementor.cli.bot_commands; "
             "bad = [m for m in ('torch', 'transformers', 'models') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
@@ -57,8 +57,8 @@ async def test_each_reconciler_pass_writes_the_health_file(bot: ImplementorBot, 
 
 
 async def test_a_drain_refuses_new_requests_finishes_the_pass_and_closes(bot: ImplementorBot) -> None:
-    from contracts.errors import RateLimited
-    from contracts.jobs import ProjectJob
+    from implementor.contracts.errors import RateLimited
+    from implementor.contracts.jobs import ProjectJob
 
     assert bot.wiring is not None and bot._reconciling is not None
     await bot.drain(grace_s=5)

@@ -15,11 +15,11 @@ from discord.webhook import async_ as webhooks
 from fake_discord import APPLICATION_ID, FakeDiscord
 from pydantic import SecretStr
 
-from bot import command_sync
-from bot.app import create_bot
-from bot.limits import LimitConfig, Limits
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot import command_sync
+from implementor.bot.app import create_bot
+from implementor.bot.limits import LimitConfig, Limits
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 TOKEN = "fake." + "x" * 60
 GLOBAL = f"/applications/{APPLICATION_ID}/commands"
@@ -92,7 +92,7 @@ async def test_a_failed_sync_is_tried_again_at_the_next_start(fake: FakeDiscord,
 
 
 async def test_bot_sync_forces_a_global_sync_or_one_to_a_server(fake: FakeDiscord, settings: Settings) -> None:
-    from implementor.bot_commands import sync_commands
+    from implementor.cli.bot_commands import sync_commands
 
     assert await sync_commands(settings, None) == len(fake.commands["global"]) > 0
     assert await sync_commands(settings, None) > 0

@@ -21,14 +21,14 @@ import redis.asyncio as aioredis
 from discord.gateway import DiscordWebSocket
 from discord.webhook import async_ as webhooks
 from fake_discord import APPLICATION_ID, FakeDiscord, Recorded
+from local_stack import RedisServer, worker_process
 from pydantic import SecretStr
 from yarl import URL
 
-from bench.local_stack import RedisServer, worker_process
-from bot.app import ImplementorBot, create_bot
-from bot.limits import LimitConfig, Limits
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot.app import ImplementorBot, create_bot
+from implementor.bot.limits import LimitConfig, Limits
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 if shutil.which("redis-server") is None and not os.environ.get("CI"):

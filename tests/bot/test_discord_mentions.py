@@ -21,11 +21,11 @@ from fake_discord import APPLICATION_ID, FakeDiscord
 from pydantic import SecretStr
 from yarl import URL
 
-from bot.app import create_bot
-from bot.errors import PUBLIC_REFUSAL_S
-from bot.limits import LimitConfig, Limits
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot.app import create_bot
+from implementor.bot.errors import PUBLIC_REFUSAL_S
+from implementor.bot.limits import LimitConfig, Limits
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 TOKEN = "fake." + "x" * 60
 

@@ -1,4 +1,4 @@
-"""Log lines about a job carry its id: as a `job_id` field in the stack's JSON lines (config/log_setup.py),
+"""Log lines about a job carry its id: as a `job_id` field in the stack's JSON lines (implementor/config/log_setup.py),
 from the bot's front door and its reconciler alike."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import pytest
 from bot_fake_client import Ask, MakeInteraction
 from bot_fake_queue import Clock, FakeJobs
 
-from bot.app import Wiring
-from bot.store import Store
-from config.log_setup import job_context, setup_logging
+from implementor.bot.app import Wiring
+from implementor.config.log_setup import job_context, setup_logging
+from implementor.store.database import Store
 
 
 @pytest.fixture

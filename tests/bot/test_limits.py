@@ -7,8 +7,8 @@ import fakeredis
 import pytest
 import redis
 
-from bot.limits import LimitConfig, Limits
-from contracts.errors import RateLimited
+from implementor.bot.limits import LimitConfig, Limits
+from implementor.contracts.errors import RateLimited
 
 CONFIG = LimitConfig(cooldown_s=30, max_in_flight=2, queue_cap=3)
 

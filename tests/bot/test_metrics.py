@@ -13,8 +13,8 @@ from bot_fake_client import Ask, MakeInteraction, Settle
 from bot_fake_queue import FakeJobs
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.app import Wiring
-from contracts.errors import RateLimited
+from implementor.bot.app import Wiring
+from implementor.contracts.errors import RateLimited
 
 
 def free_port() -> int:

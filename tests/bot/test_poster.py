@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from bot_fake_client import BOT_USER, Channels, FakeUser
 
-from bot.app import Wiring
-from bot.jobbook import JobRecord
-from bot.store import Store
-from contracts.jobs import ProjectJob
+from implementor.bot.app import Wiring
+from implementor.contracts.jobs import ProjectJob
+from implementor.store.database import Store
+from implementor.store.jobbook import JobRecord
 
 REQUEST = "Could someone help us plan the spring launch at Acme?"
 

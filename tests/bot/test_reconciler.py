@@ -10,10 +10,10 @@ import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction
 from bot_fake_queue import Clock, FakeJobs
 
-from bot.app import Wiring
-from bot.limits import Limits
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot.app import Wiring
+from implementor.bot.limits import Limits
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 
 async def test_a_finished_job_is_posted_once_its_status_says_done_and_the_slot_comes_back(

@@ -11,11 +11,11 @@ import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Restart
 from bot_fake_queue import Clock, FakeJobs, long_cv
 
-from bot.app import Wiring
-from bot.limits import Limits
-from bot.render import cv_embed
-from bot.store import Store
-from config.settings import Settings
+from implementor.bot.app import Wiring
+from implementor.bot.limits import Limits
+from implementor.bot.render import cv_embed
+from implementor.config.settings import Settings
+from implementor.store.database import Store
 
 
 async def test_a_restarted_bot_posts_a_job_that_finished_while_it_was_down_exactly_once(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from bot_fake_queue import long_cv
 
-from bot.render import (
+from implementor.bot.render import (
     DESCRIPTION_LIMIT,
     EMBED_LIMIT,
     FIELD_LIMIT,
@@ -16,9 +16,9 @@ from bot.render import (
     status_line,
     why_message,
 )
-from contracts.scores import CandidateScore
-from contracts.scores import scores_table as shared_scores_table
-from contracts.states import Stage
+from implementor.contracts.scores import CandidateScore
+from implementor.contracts.scores import scores_table as shared_scores_table
+from implementor.contracts.states import Stage
 
 
 @pytest.mark.parametrize("limit", [50, 1024, 2000])

@@ -13,11 +13,11 @@ import pytest
 from bot_fake_client import Ask, FakeChannel, FakeInteraction, MakeInteraction, Settle
 from bot_fake_queue import REQUEST, Clock, FakeJobs
 
-from bot.app import Wiring
-from bot.errors import reply_privately
-from bot.limits import Limits
-from bot.store import Store
-from contracts.errors import RateLimited
+from implementor.bot.app import Wiring
+from implementor.bot.errors import reply_privately
+from implementor.bot.limits import Limits
+from implementor.contracts.errors import RateLimited
+from implementor.store.database import Store
 
 
 def place(text: str | None) -> int:

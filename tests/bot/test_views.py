@@ -8,10 +8,10 @@ import json
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle
 from bot_fake_queue import REQUEST, FakeJobs
 
-from bot.app import Wiring
-from bot.store import Store
-from bot.views import ACTIONS, ActionButton, may_delete
-from contracts.jobs import IntroduceJob, IntroduceResult, ProjectResult
+from implementor.bot.app import Wiring
+from implementor.bot.views import ACTIONS, ActionButton, may_delete
+from implementor.contracts.jobs import IntroduceJob, IntroduceResult, ProjectResult
+from implementor.store.database import Store
 
 
 async def test_rating_why_and_delete_buttons_act_on_the_posted_result(

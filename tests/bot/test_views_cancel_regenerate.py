@@ -7,11 +7,11 @@ import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle
 from bot_fake_queue import REQUEST, FakeJobs
 
-from bot.app import Wiring
-from bot.limits import Limits
-from bot.store import Store
-from contracts.errors import RateLimited
-from contracts.jobs import IntroduceJob
+from implementor.bot.app import Wiring
+from implementor.bot.limits import Limits
+from implementor.contracts.errors import RateLimited
+from implementor.contracts.jobs import IntroduceJob
+from implementor.store.database import Store
 
 
 async def test_cancel_withdraws_a_queued_job_which_then_never_runs(

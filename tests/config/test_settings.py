@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, Settings, get_settings
+from implementor.config import ConfigError, Settings, get_settings
 
 
 def test_defaults_need_no_environment() -> None:
@@ -42,7 +42,7 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_the_readme_configuration_table_matches_the_settings() -> None:
-    from config.settings import settings_table
+    from implementor.config.settings import settings_table
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     start, end = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
@@ -50,5 +50,5 @@ def test_the_readme_configuration_table_matches_the_settings() -> None:
     table = readme.split(start, 1)[1].split(end, 1)[0].strip()
     assert table == settings_table(), (
         "README.md's configuration table is out of date; replace it with the output of\n"
-        "  python -c 'from config.settings import settings_table; print(settings_table())'"
+        "  python -c 'from implementor.config.settings import settings_table; print(settings_table())'"
     )

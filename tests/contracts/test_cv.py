@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.cv import parse_cv, render_cv
+from implementor.contracts.cv import parse_cv, render_cv
 
 BODY = """## Profile
 I am a data scientist with 6 years of experience.
@@ -43,7 +43,7 @@ def test_render_cv_puts_name_and_title_first() -> None:
 
 
 def test_a_rendered_cv_reads_back_into_name_title_and_body() -> None:
-    from contracts.cv import read_cv, render_cv
+    from implementor.contracts.cv import read_cv, render_cv
 
     body = "## Profile\nI build things.\n\n## Skills\n- weld\n- plan"
     assert read_cv(render_cv("Ada Lovelace", "Data Scientist", body)) == ("Ada Lovelace", "Data Scientist", body)
@@ -67,7 +67,7 @@ def test_a_cv_has_the_four_sections_in_order_each_once(broken: str) -> None:
 
 
 def test_a_repeated_bullet_is_dropped_within_its_section_only() -> None:
-    from contracts.cv import drop_repeated_bullets
+    from implementor.contracts.cv import drop_repeated_bullets
 
     body = BODY.replace("- manage data\n", "- manage data\n- Manage  data\n") + "\n- manage data"
     tidy = drop_repeated_bullets(body)
@@ -76,7 +76,7 @@ def test_a_repeated_bullet_is_dropped_within_its_section_only() -> None:
 
 
 def test_a_draft_is_cut_at_its_first_heading_out_of_order() -> None:
-    from contracts.cv import cut_at_stray_heading, stray_heading
+    from implementor.contracts.cv import cut_at_stray_heading, stray_heading
 
     assert stray_heading(BODY) is None and cut_at_stray_heading(BODY) == BODY
     again = BODY + "\n## Profile\nI said that already.\n## Skills\n- more"

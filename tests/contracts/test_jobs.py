@@ -8,12 +8,13 @@ import sys
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from contracts.jobs import IntroduceJob, IntroduceResult, Job, Profile, ProjectJob, ProjectResult, Result
-from contracts.persona import Persona
+from implementor.contracts.jobs import IntroduceJob, IntroduceResult, Job, Profile, ProjectJob, ProjectResult, Result
+from implementor.contracts.persona import Persona
 
 
 def test_the_bot_side_never_imports_torch() -> None:
-    code = ("import sys, contracts.jobs, contracts.scores, contracts.cv, workers.client, workers.app; "
+    code = ("import sys, implementor.contracts.jobs, implementor.contracts.scores, implementor.contracts.cv, "
+            "implementor.workers.client, implementor.workers.app; "
             "bad = [m for m in ('torch', 'transformers', 'models') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from contracts.records import CVRecord, Record
+from implementor.contracts.records import CVRecord, Record
 
 
 def test_records_validate_and_keep_extra_fields() -> None:

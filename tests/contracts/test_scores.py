@@ -3,7 +3,7 @@ aligned columns, and within a limit when given (narrower drafts, then fewer, nev
 
 from __future__ import annotations
 
-from contracts.scores import CandidateScore, first_line, scores_table
+from implementor.contracts.scores import CandidateScore, first_line, scores_table
 
 ROWS = [
     CandidateScore(text="## Profile\nI plan campaigns and ship them on time.\n\n## Skills\n- plan", p_real=0.95,

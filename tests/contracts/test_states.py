@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.states import ENDS, OPEN, WAITING, JobState, Stage
+from implementor.contracts.states import ENDS, OPEN, WAITING, JobState, Stage
 
 
 def test_every_state_is_either_open_or_an_end() -> None:

@@ -18,14 +18,14 @@ from discord.webhook import async_ as webhooks
 from fake_discord import APPLICATION_ID, FakeDiscord
 from pydantic import SecretStr
 
-from bot.store import Store
-from config.settings import Settings
-from contracts.jobs import ProjectJob, ProjectResult
-from contracts.scores import CandidateScore
-from learning.harvest_job import run_harvest
-from learning.scrub import leftovers
-from learning.storage.consent import LearningStore
-from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from implementor.config.settings import Settings
+from implementor.contracts.jobs import ProjectJob, ProjectResult
+from implementor.contracts.scores import CandidateScore
+from implementor.learning.harvest_job import run_harvest
+from implementor.learning.scrub import leftovers
+from implementor.store.consent import LearningStore
+from implementor.store.database import Store
+from implementor.store.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 
 TOKEN = "MTAx." + "x" * 60
 CHANNEL, OTHER = "500", "501"
@@ -179,7 +179,7 @@ async def test_nothing_is_read_without_consent(fake: FakeDiscord, tmp_path: Path
 
 
 async def test_a_harvest_without_a_token_says_which_setting(tmp_path: Path) -> None:
-    from contracts.errors import ConfigError
+    from implementor.contracts.errors import ConfigError
 
     with pytest.raises(ConfigError, match="IMPLEMENTOR_DISCORD_TOKEN"):
         await run_harvest(Settings(bot_store_path=tmp_path / "b.sqlite3", learning_dir=tmp_path / "l"))

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from local_stack import RedisServer, children, worker_process
 
-from bench.local_stack import RedisServer, children, worker_process
-from contracts.jobs import IntroduceJob, IntroduceResult
-from learning.storage import versions
-from workers.client import JobClient
+from implementor.contracts.jobs import IntroduceJob, IntroduceResult
+from implementor.store import versions
+from implementor.workers.client import JobClient
 
 POLL_S = 1.0
 
@@ -40,8 +40,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, tiny_env: dict[str, str]):  
 
 def shifted_head(source: Path, out: Path, shift: float, tiny_bert_dir: str) -> Path:
     """The tiny quality head with its output moved by `shift` logits: every rating it gives goes up."""
-    from models.common.encoder import SentenceEncoder
-    from models.rerank.head import PairScorer
+    from implementor.models.common.encoder import SentenceEncoder
+    from implementor.models.rerank.head import PairScorer
 
     scorer = PairScorer.load(source, SentenceEncoder.load(tiny_bert_dir, "cpu"), "quality", "cpu")
     scorer.head.net[-1].bias.data += shift

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from contracts.records import PairRecord
-from learning.retrain import MAX_IPW, LearnSpec, retrain_quality, selection_weights
-from learning.storage import versions
-from learning.storage.datasets import PAIRS, harvest_dir
-from models.corpus.splits import BUNDLED_CORPUS, load_split
+from implementor.contracts.records import PairRecord
+from implementor.learning.retrain import MAX_IPW, LearnSpec, retrain_quality, selection_weights
+from implementor.store import versions
+from implementor.store.datasets import PAIRS, harvest_dir
+from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 
 ESTIMATE = "My estimate is about {n} days of work, including a review with you."
 CLOSING = "Happy to help however I can."

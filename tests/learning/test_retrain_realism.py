@@ -11,14 +11,14 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from config.settings import Settings
-from contracts.records import PairRecord
-from learning.cycle import learn_once
-from learning.retrain import LearnSpec
-from learning.retrain_realism import retrain_realism
-from learning.storage import versions
-from learning.storage.datasets import TEXTS, harvest_dir
-from models.corpus.splits import load_split
+from implementor.config.settings import Settings
+from implementor.contracts.records import PairRecord
+from implementor.learning.cycle import learn_once
+from implementor.learning.retrain import LearnSpec
+from implementor.learning.retrain_realism import retrain_realism
+from implementor.store import versions
+from implementor.store.datasets import TEXTS, harvest_dir
+from implementor.training.corpus.splits import load_split
 
 
 def member_texts(corpus: Path, rows: int, author_of: int = 7) -> list[dict[str, object]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from learning.scrub import leftovers, scrub
+from implementor.learning.scrub import leftovers, scrub
 
 KEPT = ["2019", "2019-2022", "2019 – 2022", "(2015-2019)", "12.03.2024", "12/03/2024", "2024-03-12", "20240312",
         "ticket 12345678", "order 98765432", "order #4471-2290", "INV-20240312-0042", "1,234,567 users", "v1.2.3.4",

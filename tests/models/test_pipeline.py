@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.persona import Persona
-from models.pipeline import ColleaguePipeline, PersonaRequest, PipelineSpec
+from implementor.contracts.persona import Persona
+from implementor.models.pipeline import ColleaguePipeline, PersonaRequest, PipelineSpec
 
 PNG = b"\x89PNG\r\n\x1a\n"
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"

@@ -17,8 +17,8 @@ from typing import Any
 
 import discord
 
-from bot.app import Wiring
-from bot.store import Store
+from implementor.bot.app import Wiring
+from implementor.store.database import Store
 
 Settle = Callable[..., Awaitable[None]]  # the conftest's fixtures, as tests annotate them
 Ask = Callable[..., Awaitable[None]]

@@ -1,7 +1,7 @@
 """The queue and its workers as the bot's unit tests see them (`FakeJobs`), the results they make up,
 and a clock a test moves on. No broker, no workers.
 
-`FakeJobs` is what `bot.reconciler.Jobs` asks for: results are made up as soon as a job is
+`FakeJobs` is what `implementor.bot.reconciler.Jobs` asks for: results are made up as soon as a job is
 submitted, or held (`hold = True`) until `release`; `down = True` makes every call raise
 ConnectionError; `lose` makes a job vanish (its snapshot says unknown) until it is submitted again;
 `start` has a worker admit a job, which can then no longer be withdrawn; `kill` has that worker die
@@ -17,8 +17,16 @@ from typing import Any
 
 from PIL import Image
 
-from contracts.jobs import IntroduceJob, IntroduceResult, JobView, Profile, ProjectJob, ProjectResult, Result
-from contracts.scores import CandidateScore
+from implementor.contracts.jobs import (
+    IntroduceJob,
+    IntroduceResult,
+    JobView,
+    Profile,
+    ProjectJob,
+    ProjectResult,
+    Result,
+)
+from implementor.contracts.scores import CandidateScore
 
 Job = IntroduceJob | ProjectJob
 REQUEST = "Could someone help us plan the spring launch at Acme?"

@@ -1,7 +1,7 @@
 """The fault suite's stack (tests/faults/): real processes, killed and restarted as an operator's machines would be.
 
     a redis-server with an append-only file (fsync on every write, as compose runs it)
-    a Celery worker process (`celery -A workers.worker worker`, the tiny test models)
+    a Celery worker process (`celery -A implementor.workers.worker worker`, the tiny test models)
     the bot as its own process (tests/support/run_bot.py: `implementor bot` pointed at a fake Discord)
     the fake Discord, in the test's own event loop: members' commands in, the channel as they read it
 
@@ -29,8 +29,7 @@ from typing import Any
 
 import redis
 from fake_discord import FakeDiscord
-
-from bench.local_stack import RedisServer, kill_process_tree, start_worker
+from local_stack import RedisServer, kill_process_tree, start_worker
 
 TOKEN = "fake." + "x" * 60
 LAUNCHER = Path(__file__).parents[1] / "support" / "run_bot.py"

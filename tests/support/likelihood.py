@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from models.writer.model import Writer
+from implementor.models.writer.model import Writer
 
 
 def mean_log_likelihood(writer: Writer, prompt: list[int], drafts: list[list[int]]) -> float:

@@ -18,8 +18,8 @@ from discord.gateway import DiscordWebSocket
 from discord.webhook import async_ as webhooks
 from yarl import URL
 
-from config import get_settings, setup_logging
-from implementor.bot_commands import run_bot
+from implementor.cli.bot_commands import run_bot
+from implementor.config import get_settings, setup_logging
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing.synchronize
 
-from bot.store import Store
-from learning.storage.consent import LearningStore
+from implementor.store.consent import LearningStore
+from implementor.store.database import Store
 
 WRITES = 150
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.jobs import ProjectJob, ProjectResult
-from workers.admission import admit, run_admitted
-from workers.ledger import MemoryLedger
+from implementor.contracts.jobs import ProjectJob, ProjectResult
+from implementor.workers.admission import admit, run_admitted
+from implementor.workers.ledger import MemoryLedger
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from config.settings import Settings
-from workers.app import GPU_QUEUE, celery_config, create_app
+from implementor.config.settings import Settings
+from implementor.workers.app import celery_config, create_app
+from implementor.workers.names import GPU_QUEUE
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_the_broker_password_is_not_shown(stack_settings: Settings) -> None:
 
 
 def test_learning_goes_to_its_own_queue_on_beats_schedule(stack_settings: Settings) -> None:
-    from workers.app import HARVEST_TASK, LEARN_QUEUE, LEARN_TASK
+    from implementor.workers.names import HARVEST_TASK, LEARN_QUEUE, LEARN_TASK
 
     app = create_app(stack_settings.model_copy(update={"learn_interval_h": 6.0}))
     for name in (HARVEST_TASK, LEARN_TASK):

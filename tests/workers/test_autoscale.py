@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from workers.autoscale import GIB, GpuAwareAutoscaler
+from implementor.workers.autoscale import GIB, GpuAwareAutoscaler
 
 
 class FakePool:
@@ -106,7 +106,7 @@ class FakeNvml:
 
 
 def test_the_probe_reads_the_first_visible_gpu_by_index_or_uuid_and_closes_nvml() -> None:
-    from workers.autoscale import nvml_free_bytes
+    from implementor.workers.autoscale import nvml_free_bytes
 
     nvml = FakeNvml({"0": 3 * GIB, "1": 7 * GIB, "GPU-abc": 5 * GIB})
     assert nvml_free_bytes(nvml, {}) == 3 * GIB  # type: ignore[arg-type]
@@ -118,7 +118,7 @@ def test_the_probe_reads_the_first_visible_gpu_by_index_or_uuid_and_closes_nvml(
 
 
 def test_the_probe_reports_none_without_a_driver() -> None:
-    from workers.autoscale import nvml_free_bytes
+    from implementor.workers.autoscale import nvml_free_bytes
 
     assert nvml_free_bytes(FakeNvml(None), {}) is None  # type: ignore[arg-type]
 
@@ -135,7 +135,7 @@ def test_the_real_probe_never_initialises_cuda_in_the_process_that_asks() -> Non
             "def used(*a, **k): raise SystemExit('the probe used torch.cuda')\n"
             "torch.cuda.is_available = lambda: True\n"
             "torch.cuda.mem_get_info = torch.cuda.init = torch.cuda._lazy_init = used\n"
-            "from workers.autoscale import GpuAwareAutoscaler\n"
+            "from implementor.workers.autoscale import GpuAwareAutoscaler\n"
             "free = GpuAwareAutoscaler.probe()\n"
             "assert not torch.cuda.is_initialized(), 'the probe made a CUDA context'\n"
             "assert 'pynvml' in sys.modules, 'the probe did not ask NVML'\n"

@@ -1,4 +1,4 @@
-"""Beat's heartbeat (workers/beat.py) and its healthcheck (`implementor health beat`)."""
+"""Beat's heartbeat (implementor/workers/beat.py) and its healthcheck (`implementor health beat`)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from implementor.cli import app as cli
-from workers.app import create_app
-from workers.beat import HeartbeatScheduler
+from implementor.cli.main import app as cli
+from implementor.config.settings import Settings
+from implementor.workers.app import create_app
+from implementor.workers.beat import HeartbeatScheduler
 
 
 def test_every_tick_writes_the_heartbeat(tmp_path: Path) -> None:
@@ -36,14 +36,14 @@ def test_health_beat_reads_the_heartbeat(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_implementor_beat_runs_this_scheduler(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import workers.worker
+    import implementor.workers.worker
 
     started: list[list[str]] = []
     monkeypatch.setenv("IMPLEMENTOR_BROKER_URL", "redis://localhost:1/0")
     monkeypatch.setenv("IMPLEMENTOR_LEARNING_DIR", str(tmp_path))
-    monkeypatch.setattr("workers.client.check_redis", lambda url: None)
-    monkeypatch.setattr(workers.worker.app, "start", lambda argv: started.append(argv))
+    monkeypatch.setattr("implementor.workers.client.check_redis", lambda url: None)
+    monkeypatch.setattr(implementor.workers.worker.app, "start", lambda argv: started.append(argv))
     assert CliRunner().invoke(cli, ["beat"]).exit_code == 0
     [argv] = started
-    assert argv[argv.index("--scheduler") + 1] == "workers.beat:HeartbeatScheduler"
+    assert argv[argv.index("--scheduler") + 1] == "implementor.workers.beat:HeartbeatScheduler"
     assert int(argv[argv.index("--max-interval") + 1]) * 3 < 300  # several ticks inside health's max age

@@ -8,12 +8,12 @@ import fakeredis
 import pytest
 from pydantic import SecretStr
 
-from config.settings import Settings
-from contracts.errors import ImplementorError
-from contracts.jobs import ProjectResult
-from workers.app import create_app
-from workers.client import JobClient
-from workers.ledger import Ledger, MemoryLedger, RedisLedger
+from implementor.config.settings import Settings
+from implementor.contracts.errors import ImplementorError
+from implementor.contracts.jobs import ProjectResult
+from implementor.workers.app import create_app
+from implementor.workers.client import JobClient
+from implementor.workers.ledger import Ledger, MemoryLedger, RedisLedger
 
 # Nothing listens here: a client that reached for the broker to withdraw would fail.
 UNREACHABLE = SecretStr("redis://127.0.0.1:1/0")

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from config.settings import Settings
-from contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob, ProjectResult
-from workers.embedded import embedded_worker
-from workers.ledger import MemoryLedger
+from implementor.config.settings import Settings
+from implementor.contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob, ProjectResult
+from implementor.workers.embedded import embedded_worker
+from implementor.workers.ledger import MemoryLedger
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 

@@ -1,7 +1,7 @@
 """Against a real redis-server, with a real worker process: the stack's behaviour, end to end.
 
 The module starts its own redis-server on a free port and a Celery worker subprocess (prefork,
-one child) on it, with the tiny test models (bench/local_stack.py).
+one child) on it, with the tiny test models (tests/support/local_stack.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from local_stack import RedisServer, children, worker_process
 
-from bench.local_stack import RedisServer, children, worker_process
-from contracts.jobs import IntroduceJob, ProjectJob
-from workers.client import JobClient
+from implementor.contracts.jobs import IntroduceJob, ProjectJob
+from implementor.workers.client import JobClient
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from workers.ledger import Ledger, MemoryLedger, RedisLedger
+from implementor.workers.ledger import Ledger, MemoryLedger, RedisLedger
 
 
 @pytest.fixture(params=["redis", "memory"])

@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import pytest
 import redis
 from celery import signals
+from local_stack import RedisServer
 from pydantic import SecretStr
 
-from bench.local_stack import RedisServer
-from config.settings import Settings
-from workers import liveness
-from workers.app import create_app
-from workers.client import stack_client
+from implementor.config.settings import Settings
+from implementor.workers import liveness
+from implementor.workers.app import create_app
+from implementor.workers.client import stack_client
 
 
 class Consumer:

@@ -1,5 +1,5 @@
 """The workers' Prometheus metrics: recorded per batch from its results, and served by a real prefork
-worker's main process with its pool processes' figures added up (workers/metrics.py)."""
+worker's main process with its pool processes' figures added up (implementor/workers/metrics.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from local_stack import RedisServer, worker_process
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.local_stack import RedisServer, worker_process
-from contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob
-from contracts.scores import CandidateScore
-from workers.metrics import WorkerMetrics
+from implementor.contracts.jobs import IntroduceJob, IntroduceResult, ProjectJob
+from implementor.contracts.scores import CandidateScore
+from implementor.workers.metrics import WorkerMetrics
 
 
 def free_port() -> int:

@@ -1,5 +1,5 @@
 """One model set per worker process: both tasks reach the same models, which load once and follow
-promoted heads for every task at once (workers/model_set.py)."""
+promoted heads for every task at once (implementor/workers/model_set.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings
-from learning.storage import versions
-from workers.app import create_app
-from workers.model_set import ModelSet
+from implementor.config.settings import Settings
+from implementor.store import versions
+from implementor.workers.app import create_app
+from implementor.workers.model_set import ModelSet
 
 
 def tiny_settings(tiny_env: dict[str, str], **extra: object) -> Settings:
@@ -58,14 +58,14 @@ def test_a_promoted_head_reaches_both_tasks_between_batches(tiny_env: dict[str, 
 
 @pytest.mark.parametrize("autoscale, expected_divisor", [("4,1", 4), (None, 1)])
 def test_each_process_gets_its_share_of_the_cores(autoscale: str | None, expected_divisor: int) -> None:
-    from workers.model_set import thread_budget
+    from implementor.workers.model_set import thread_budget
 
     assert thread_budget(Settings(worker_autoscale=autoscale)) == max(1, (os.cpu_count() or 1) // expected_divisor)
 
 
 def test_the_spec_serves_the_live_heads_with_their_threshold(tmp_path: Path) -> None:
-    from models.rerank.reranker import BUNDLED_REALISM
-    from workers.model_set import pipeline_spec
+    from implementor.models.rerank.reranker import BUNDLED_REALISM
+    from implementor.workers.model_set import pipeline_spec
 
     models_dir, head = tmp_path / "models", tmp_path / "head"
     head.mkdir()

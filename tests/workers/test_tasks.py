@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from config.settings import Settings
-from workers.app import create_app
-from workers.ledger import MemoryLedger
+from implementor.config.settings import Settings
+from implementor.workers.app import create_app
+from implementor.workers.ledger import MemoryLedger
 
 
 def test_the_embedded_app_gets_a_memory_ledger_and_the_stack_none() -> None:
@@ -26,7 +26,7 @@ def test_celery_batches_still_keeps_the_pool_our_flush_uses() -> None:
 
 
 def test_the_workers_pipeline_explores_as_the_settings_say() -> None:
-    from workers.model_set import pipeline_spec
+    from implementor.workers.model_set import pipeline_spec
 
     assert pipeline_spec(Settings()).explore == 0.1  # IMPLEMENTOR_EXPLORE's default
     assert pipeline_spec(Settings(explore=0.0)).explore == 0.0

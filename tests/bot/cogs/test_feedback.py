@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from bot_fake_client import MakeInteraction
 
-from bot.app import Wiring
-from bot.store import Store
-from contracts.errors import InputError
+from implementor.bot.app import Wiring
+from implementor.contracts.errors import InputError
+from implementor.store.database import Store
 
 
 async def test_ratings_summarise_what_members_thought(wiring: Wiring, store: Store,

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from bot_fake_client import MakeInteraction
 
-from bot.app import Wiring
-from bot.cogs.help import help_embed
-from config.settings import Settings
-from learning.storage import cards, versions
-from models import BUNDLED
+from implementor.bot.app import Wiring
+from implementor.bot.cogs.help import help_embed
+from implementor.config.settings import Settings
+from implementor.models import BUNDLED
+from implementor.store import cards, versions
 
 
 def text_of(embed: object) -> str:

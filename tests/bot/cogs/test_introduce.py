@@ -7,10 +7,10 @@ import pytest
 from bot_fake_client import BOT_USER, Ask, FakeChannel, FakeMemberMessage, MakeInteraction, Settle
 from bot_fake_queue import FakeJobs
 
-from bot.app import Wiring
-from bot.errors import PUBLIC_REFUSAL_S
-from bot.store import Store
-from contracts.errors import InputError
+from implementor.bot.app import Wiring
+from implementor.bot.errors import PUBLIC_REFUSAL_S
+from implementor.contracts.errors import InputError
+from implementor.store.database import Store
 
 
 async def test_introduce_hires_once_then_shows_the_same_colleague(

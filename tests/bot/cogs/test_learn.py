@@ -10,12 +10,12 @@ import pytest
 from bot_fake_client import Channels, FakeChannel, MakeInteraction
 from bot_fake_queue import FakeJobs
 
-from bot.app import Wiring
-from bot.store import Store
-from config.settings import Settings
-from contracts.errors import InputError
-from learning.storage import versions
-from learning.storage.datasets import PAIRS, TEXTS, harvest_dir, read_rows
+from implementor.bot.app import Wiring
+from implementor.config.settings import Settings
+from implementor.contracts.errors import InputError
+from implementor.store import versions
+from implementor.store.database import Store
+from implementor.store.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 
 MEMBER, OTHER = 42, 43
 

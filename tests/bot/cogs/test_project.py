@@ -8,12 +8,12 @@ import pytest
 from bot_fake_client import Ask, FakeChannel, MakeInteraction, Settle, texts
 from bot_fake_queue import REQUEST, FakeJobs
 
-from bot.app import ImplementorBot
-from bot.errors import friendly_message
-from bot.limits import Limits
-from bot.store import Store
-from contracts.errors import InputError, RateLimited
-from contracts.jobs import ProjectJob
+from implementor.bot.app import ImplementorBot
+from implementor.bot.errors import friendly_message
+from implementor.bot.limits import Limits
+from implementor.contracts.errors import InputError, RateLimited
+from implementor.contracts.jobs import ProjectJob
+from implementor.store.database import Store
 
 
 async def test_project_replies_with_buttons_and_neutralised_text(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot_fake_client import MakeInteraction
 
-from bot.app import Wiring
-from bot.store import Store
+from implementor.bot.app import Wiring
+from implementor.store.database import Store
 
 
 async def test_team_lists_the_roster_with_names_made_safe(wiring: Wiring, store: Store,

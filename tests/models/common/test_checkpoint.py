@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import CheckpointError
-from models.common.checkpoint import (
+from implementor.contracts.errors import CheckpointError
+from implementor.models.common.checkpoint import (
     CARD_FILE,
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -19,8 +19,8 @@ from models.common.checkpoint import (
     save_checkpoint,
     sha256_file,
 )
-from models.face.dcgan import DCGANConfig
-from models.face.generator import FaceGenerator
+from implementor.models.face.dcgan import DCGANConfig
+from implementor.models.face.generator import FaceGenerator
 
 
 def test_round_trip_records_the_sha256(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import CheckpointError
-from models.common.checkpoint import refuse_pickles
-from models.common.encoder import SentenceEncoder
+from implementor.contracts.errors import CheckpointError
+from implementor.models.common.checkpoint import refuse_pickles
+from implementor.models.common.encoder import SentenceEncoder
 
 
 def test_a_saved_bert_loads_from_its_safetensors(tiny_bert_dir: Path) -> None:

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from contracts.errors import CheckpointError
-from models.face.dcgan import DCGANConfig, Discriminator, Generator
+from implementor.contracts.errors import CheckpointError
+from implementor.models.face.dcgan import DCGANConfig, Discriminator, Generator
 
 
 @pytest.mark.parametrize("size", [32, 64])

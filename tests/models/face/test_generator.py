@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from contracts.errors import InputError
-from models.face.generator import BUNDLED_FACE_MODEL, FaceGenerator, latents
+from implementor.contracts.errors import InputError
+from implementor.models.face.generator import BUNDLED_FACE_MODEL, FaceGenerator, latents
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import CheckpointError
-from models.common.encoder import SentenceEncoder
-from models.rerank.examples import PairExamples
-from models.rerank.head import ENCODER_DIR, HeadConfig, PairScorer
-from models.rerank.train import HeadTrainConfig, train_head
-from models.writer.model import LiveSampling
+from implementor.contracts.errors import CheckpointError
+from implementor.models.common.encoder import SentenceEncoder
+from implementor.models.rerank.head import ENCODER_DIR, HeadConfig, PairScorer
+from implementor.models.writer.model import LiveSampling
+from implementor.training.rerank.examples import PairExamples
+from implementor.training.rerank.train import HeadTrainConfig, train_head
 
 
 def test_pair_features_pool_the_chosen_layers(bert: SentenceEncoder) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.errors import InputError
-from models.rerank.policy import RerankPolicy, choose, near_duplicates
+from implementor.contracts.errors import InputError
+from implementor.models.rerank.policy import RerankPolicy, choose, near_duplicates
 
 POLICY = RerankPolicy(threshold=0.9, min_chars=10, max_chars=200)
 A = "I have planned many launches and would start with the budget review."

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 
-from models.common.encoder import SentenceEncoder
-from models.rerank.examples import PairExamples
-from models.rerank.head import HeadConfig
-from models.rerank.reranker import Reranker, sampling_mismatch
-from models.rerank.train import HeadTrainConfig, train_head
-from models.writer.model import LiveSampling, SamplingSettings
+from implementor.models.common.encoder import SentenceEncoder
+from implementor.models.rerank.head import HeadConfig
+from implementor.models.rerank.reranker import Reranker, sampling_mismatch
+from implementor.models.writer.model import LiveSampling, SamplingSettings
+from implementor.training.rerank.examples import PairExamples
+from implementor.training.rerank.train import HeadTrainConfig, train_head
 
 
 def test_mismatched_sampling_settings_are_detected(caplog: pytest.LogCaptureFixture) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.errors import InputError
-from models.writer.drafts import (
+from implementor.contracts.errors import InputError
+from implementor.models.writer.drafts import (
     MAX_PROMPT_CHARS,
     clean,
     draft_cv,
@@ -15,8 +15,8 @@ from models.writer.drafts import (
     neutralise_mentions,
     trim_to_sentence,
 )
-from models.writer.model import SamplingSettings, Writer
-from models.writer.prompts import reply_prompt
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.prompts import reply_prompt
 
 REQUEST = "Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd."
 
@@ -116,8 +116,8 @@ class _Scripted:
 
 
 def test_drafts_the_contract_refuses_are_dropped_and_drafted_again(writer: Writer) -> None:
-    from contracts.cv import parse_cv
-    from models.writer.drafts import Rules, generate_many
+    from implementor.contracts.cv import parse_cv
+    from implementor.models.writer.drafts import Rules, generate_many
 
     whole = "## Profile\nI test.\n## Skills\n- a\n- b\n- c\n## Experience\n- Tester, 2019-2024\n## Education\n- BSc"
     broken = "## Profile\nI test.\n## Profile\nAgain."

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from contracts.errors import ConfigError
-from models.writer import engine as engines
-from models.writer.engine import CTranslate2Engine, TorchEngine, load_engine
-from models.writer.export import export_ctranslate2
-from models.writer.model import SamplingSettings, Writer
-from models.writer.prompts import cv_prompt, reply_prompt
+from implementor.contracts.errors import ConfigError
+from implementor.models.writer import engine_choice as engines
+from implementor.models.writer.ct2_engine import CTranslate2Engine
+from implementor.models.writer.ct2_file import export_ctranslate2
+from implementor.models.writer.engine_choice import load_engine
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.prompts import cv_prompt, reply_prompt
+from implementor.models.writer.torch_engine import TorchEngine
 from tests.support.likelihood import mean_log_likelihood
 
 pytest.importorskip("ctranslate2")
@@ -111,7 +113,7 @@ def test_auto_picks_the_converted_copy_and_falls_back_to_torch(int8_writer: Writ
 
 
 def test_a_tampered_copy_is_refused(int8_writer: Writer, tmp_path: Path) -> None:
-    from contracts.errors import CheckpointError
+    from implementor.contracts.errors import CheckpointError
 
     assert int8_writer.path is not None
     copy = tmp_path / "writer"
@@ -144,7 +146,7 @@ def test_auto_falls_back_to_torch_with_one_warning_when_the_engine_cannot_load(
         raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
 
     monkeypatch.setattr(engines, "CTranslate2Engine", broken)
-    with caplog.at_level("WARNING", logger="models.writer.engine"):
+    with caplog.at_level("WARNING", logger="implementor.models.writer.engine_choice"):
         engine = load_engine(int8_writer, "auto")
     assert isinstance(engine, TorchEngine)
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]

@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import ConfigError
-from models.writer import engine as engines
-from models.writer import llama_engine
-from models.writer.base import _packaged_file
-from models.writer.engine import TorchEngine, load_engine
-from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
-from models.writer.llama_file import GGUF_FILE, write_gguf
-from models.writer.model import SamplingSettings, Writer
-from models.writer.repetition import Repetition
-from models.writer.sampling import pick
+from implementor.contracts.errors import ConfigError
+from implementor.models.writer import engine_choice as engines
+from implementor.models.writer import llama_engine
+from implementor.models.writer.base import _packaged_file
+from implementor.models.writer.engine_choice import load_engine
+from implementor.models.writer.llama_file import GGUF_FILE, write_gguf
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.repetition import Repetition
+from implementor.models.writer.sampling import pick
+from implementor.models.writer.torch_engine import TorchEngine
+from implementor.training.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 from tests.support.likelihood import mean_log_likelihood
 
 GREEDY = SamplingSettings(top_k=1, max_new_tokens=16)
@@ -207,7 +208,7 @@ def test_long_drafts_fit_their_sequences_of_the_cache(writer: Writer) -> None:
 
 @needs_llama_cpp
 def test_a_stop_rule_ends_a_draft_at_the_line_it_is_met_in_both_loops(float32_copy: Writer) -> None:
-    from models.writer.sampling import StopWhen
+    from implementor.models.writer.sampling import StopWhen
 
     stop = StopWhen(float32_copy, lambda complete: True)  # done as soon as a line is complete
     settings = SamplingSettings(top_k=1, max_new_tokens=48)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import CheckpointError
-from models.writer.lora import LoRAConfig, adapter_state, inject, load_adapter_state, merge, targets_for
+from implementor.contracts.errors import CheckpointError
+from implementor.models.writer.lora import LoRAConfig, adapter_state, inject, load_adapter_state, merge, targets_for
 
 
 def _load(path: Path) -> torch.nn.Module:

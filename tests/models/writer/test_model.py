@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from contracts.errors import CheckpointError
-from models.writer.model import SamplingSettings, Writer, load_pretrained
-from models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS
+from implementor.contracts.errors import CheckpointError
+from implementor.models.writer.model import SamplingSettings, Writer, load_pretrained
+from implementor.models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS
 
 
 def _copy(src: Path, dst: Path) -> Path:

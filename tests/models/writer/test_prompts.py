@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contracts.records import PairRecord
-from models.writer.prompts import cv_prompt, reply_prompt, training_text
+from implementor.contracts.records import PairRecord
+from implementor.models.writer.prompts import cv_prompt, reply_prompt, training_text
 
 
 def test_prompts_use_the_control_tokens() -> None:
@@ -15,7 +15,7 @@ def test_prompts_use_the_control_tokens() -> None:
 
 
 def test_a_reply_prompt_carries_the_persona_that_answers() -> None:
-    from contracts.persona import Persona
+    from implementor.contracts.persona import Persona
 
     ada = Persona(name="Ada  Lovelace", title="Data Scientist", skills=("manage data", "interpret data", "model", "x"))
     prompt = reply_prompt("Help!", ada)
@@ -27,9 +27,9 @@ def test_a_reply_prompt_carries_the_persona_that_answers() -> None:
 
 
 def test_a_writer_that_reads_personas_gets_one_and_an_older_writer_does_not(tiny_writer_dir) -> None:  # type: ignore[no-untyped-def]
-    from contracts.persona import Persona
-    from models.writer.drafts import reply_prompt_for
-    from models.writer.model import Writer
+    from implementor.contracts.persona import Persona
+    from implementor.models.writer.drafts import reply_prompt_for
+    from implementor.models.writer.model import Writer
 
     ada = Persona(name="Ada Lovelace", title="Data Scientist", skills=("manage data",))
     trained = Writer.load(tiny_writer_dir, "cpu")
@@ -47,9 +47,9 @@ def test_an_older_writer_without_the_persona_token_gets_the_plain_prompt(tiny_wr
     import json
     import shutil
 
-    from contracts.persona import Persona
-    from models.writer.drafts import reply_prompt_for
-    from models.writer.model import Writer
+    from implementor.contracts.persona import Persona
+    from implementor.models.writer.drafts import reply_prompt_for
+    from implementor.models.writer.model import Writer
 
     older_dir = tmp_path / "older"
     shutil.copytree(tiny_writer_dir, older_dir)

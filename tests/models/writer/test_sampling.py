@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import torch
 
-from models.writer.model import SamplingSettings, Writer
-from models.writer.prompts import reply_prompt
-from models.writer.sampling import sample_batched, sample_many
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.prompts import reply_prompt
+from implementor.models.writer.sampling import sample_batched, sample_many
 
 REQUEST = "Hi all, we need someone to plan a marketing strategy for the launch at Fairweather Ltd."
 
@@ -49,7 +49,7 @@ def test_the_prompt_is_prefilled_once(writer: Writer) -> None:
 
 def test_prompts_of_different_lengths_batch_like_they_run_alone(writer: Writer) -> None:
     """Left padding with a mask and position ids: each row continues exactly as it would alone."""
-    from models.writer.sampling import sample_many
+    from implementor.models.writer.sampling import sample_many
 
     short = writer.tokenizer(reply_prompt("Help with an audit?"))["input_ids"]
     long = writer.tokenizer(reply_prompt(REQUEST + " We have four weeks and a tight budget."))["input_ids"]
@@ -106,7 +106,7 @@ def test_repetition_control_reaches_the_torch_sampler(writer: Writer) -> None:
 
 
 def test_the_live_settings_carry_repetition_control_into_the_card(writer: Writer) -> None:
-    from models.writer.model import LiveSampling
+    from implementor.models.writer.model import LiveSampling
 
     live = LiveSampling.from_dict({"cv": {"repetition_penalty": 1.2, "no_repeat_ngram_size": 6}, "reply": {}})
     assert live.to_dict()["cv"]["repetition_penalty"] == 1.2 and live.cv.no_repeat_ngram_size == 6

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from contracts.errors import CheckpointError
-from contracts.records import CVRecord
-from models.common.checkpoint import CARD_FILE, read_json
-from models.corpus.compose import Context, trade_of
-from models.corpus.esco import Occupation, Skill
-from models.corpus.splits import load_split
-from models.corpus.trades import TRADES_FILE, Trade, TradeBook
-from models.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
-from models.writer.model import Writer
-from models.writer.prompts import InstructFormat
+from implementor.contracts.errors import CheckpointError
+from implementor.contracts.records import CVRecord
+from implementor.models.common.checkpoint import CARD_FILE, read_json
+from implementor.models.writer.model import Writer
+from implementor.models.writer.prompts import InstructFormat
+from implementor.models.writer.trades import TRADES_FILE, Trade, TradeBook
+from implementor.training.corpus.compose import Context, trade_of
+from implementor.training.corpus.esco import Occupation, Skill
+from implementor.training.corpus.splits import load_split
+from implementor.training.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
 SCIENTIST = Trade(title="Data Scientist", description="Data scientists find and interpret rich data sources.",
                   skills=("interpret statistical data", "manage data"), fields=("statistics",),

@@ -1,5 +1,0 @@
-"""One cog per feature, one file each: introduce, team, project, feedback.
-
-A cog is given what it uses (the store, the job runner, the result buttons) as keyword arguments by
-`bot.app.wire`; none of them holds the bot.
-"""

@@ -1,0 +1,55 @@
+"""/project: bring the colleague a piece of work; it answers with its experience, an approach and a next step.
+
+The reply is written in the voice of the server's current colleague (their name, title and the first
+skills of their CV travel with the job). `Project.regenerate` is what a result's Regenerate button
+runs: `implementor.bot.app.wire` hands it to the buttons. It asks again without the cooldown, which the request
+being regenerated already paid.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from pydantic import ValidationError
+
+from implementor.bot.runner import JobRunner
+from implementor.contracts.errors import InputError
+from implementor.contracts.jobs import REQUEST_MAX, REQUEST_MIN, ProjectJob
+from implementor.contracts.persona import Persona
+from implementor.store.database import Store
+
+
+def validated(description: str, colleague: Persona | None = None) -> ProjectJob:
+    """The job for a description; Discord's own length check can be bypassed, so check again here."""
+    try:
+        return ProjectJob(request=description, colleague=colleague)
+    except ValidationError as exc:
+        raise InputError(f"Describe the project in {REQUEST_MIN} to {REQUEST_MAX} characters "
+                         f"(after removing invisible characters).") from exc
+
+
+class Project(commands.Cog):
+    def __init__(self, *, store: Store, runner: JobRunner) -> None:
+        self.store, self.runner = store, runner
+
+    @app_commands.command(name="project")
+    @app_commands.describe(description="What you need help with: the work, the context, the deadline.")
+    @app_commands.guild_only()
+    async def project(self, interaction: discord.Interaction,
+                      description: app_commands.Range[str, REQUEST_MIN, REQUEST_MAX]) -> None:
+        """Ask the colleague for help with a project."""
+        await self.ask(interaction, description)
+
+    async def ask(self, interaction: discord.Interaction, request: str, cooldown: bool = True) -> None:
+        """Queue a request, answering the interaction (refusals are private: nothing was said before)."""
+        validated(request)  # a bad description is refused before the limits are touched
+        colleague = await self.store.colleague(interaction.guild_id or 0)
+        persona = Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
+        job = validated(request, persona)
+        await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
+                                 interaction=interaction, colleague_id=colleague.id if colleague else None,
+                                 cooldown=cooldown)
+
+    async def regenerate(self, interaction: discord.Interaction, request: str) -> None:
+        await self.ask(interaction, request, cooldown=False)

@@ -1,0 +1,99 @@
+"""A job's messages on Discord, sent and edited from the book alone: nothing here needs the interaction object.
+
+A job's status message and its result go to the interaction's follow-up webhook while its token
+lives (15 minutes), and to the channel after that, so a restarted bot posts exactly where the member
+asked. `find_posted` answers the one question a crash can leave open ("did my last post go out?") by
+looking for the job's buttons on the channel's recent messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from implementor.bot.metrics import BotMetrics
+from implementor.bot.render import NO_PINGS, Rendered
+from implementor.contracts.jobs import Result
+from implementor.store.jobbook import JobRecord
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[JobRecord, Result], Awaitable[tuple[Rendered, list[discord.File], discord.ui.View | None]]]
+StatusView = Callable[[str], discord.ui.View]  # a job id -> the buttons its status message carries (Cancel)
+HISTORY_LIMIT = 50  # messages read back when checking whether a result went out before a crash
+
+
+class Poster:
+    def __init__(self, client: discord.Client, render: Render, status_view: StatusView,
+                 clock: Callable[[], float] = time.time, metrics: BotMetrics | None = None) -> None:
+        self.client, self.render, self.status_view, self.clock = client, render, status_view, clock
+        self.metrics = metrics or BotMetrics()  # time to answer: from the book's acceptance to this post
+
+    def _webhook(self, record: JobRecord) -> discord.Webhook | None:
+        """The interaction's follow-up webhook, while its token lives."""
+        if not record.token_alive(self.clock()) or self.client.application_id is None:
+            return None
+        return discord.Webhook.partial(self.client.application_id, record.token or "", client=self.client)
+
+    def _channel(self, record: JobRecord) -> discord.PartialMessageable:
+        return self.client.get_partial_messageable(record.channel_id)
+
+    async def send(self, record: JobRecord, content: str | None = None, **kwargs: Any) -> discord.Message:
+        kwargs.setdefault("allowed_mentions", NO_PINGS)
+        webhook = self._webhook(record)
+        if webhook is not None:
+            try:
+                sent: discord.Message = await webhook.send(content or discord.utils.MISSING, wait=True, **kwargs)
+                return sent
+            except discord.NotFound:  # the interaction never got its first answer, or its token died early
+                log.info("the follow-up webhook of job %s is gone; posting in the channel", record.job_id)
+        return await self._channel(record).send(content, **kwargs)
+
+    async def send_status(self, record: JobRecord, text: str) -> int:
+        message = await self.send(record, text, view=self.status_view(record.job_id))
+        return message.id
+
+    async def edit_status(self, record: JobRecord, text: str, final: bool) -> None:
+        """Edit the status message (no Cancel button once it is over); failures are the caller's to retry."""
+        assert record.status_message_id is not None
+        view = None if final else self.status_view(record.job_id)
+        webhook = self._webhook(record)
+        if webhook is not None:
+            try:
+                await webhook.edit_message(record.status_message_id, content=text, view=view,
+                                           allowed_mentions=NO_PINGS)
+                return
+            except discord.NotFound:
+                pass  # as in `send`: edit through the channel instead
+        message = self._channel(record).get_partial_message(record.status_message_id)
+        await message.edit(content=text, view=view, allowed_mentions=NO_PINGS)
+
+    async def post_result(self, record: JobRecord, result: Result) -> tuple[int, list[str]]:
+        """Post a result; returns the message's id and the follow-up texts still to send."""
+        rendered, files, view = await self.render(record, result)
+        message = await self.send(record, embed=rendered.embed, files=files, view=view or discord.utils.MISSING)
+        self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
+        return message.id, rendered.follow_ups
+
+    async def follow_ups(self, record: JobRecord, result: Result) -> list[str]:
+        """The follow-up texts of a result posted already, to send those still missing (rendering has no
+        side effects: an introduction's hire happened when its result arrived)."""
+        rendered, _, _ = await self.render(record, result)
+        return rendered.follow_ups
+
+    async def find_posted(self, record: JobRecord) -> int | None:
+        """The id of a message of ours that already carries this job's result buttons, if there is one."""
+        marker = f":{record.job_id}"
+        me = self.client.user
+        async for message in self._channel(record).history(limit=HISTORY_LIMIT):
+            if me is not None and message.author.id != me.id:
+                continue
+            ids = [getattr(child, "custom_id", "") or "" for row in message.components
+                   for child in getattr(row, "children", [])]
+            if any(marker in i and not i.startswith("implementor:cancel") for i in ids):
+                return message.id
+        return None

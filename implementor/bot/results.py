@@ -1,0 +1,58 @@
+"""What a finished job does on Discord: an introduction hires its colleague, and a result becomes a message.
+
+- `hire`: the colleague a finished introduction made joins its server's roster. The reconciler calls it
+  once per job, when the result arrives and before the book records it (a crash between the two hires
+  again on the next pass, which the roster's unique index on the job turns into the same one hire);
+- `ResultRenderer`: a result as the message that answers it, made from the typed result and the roster
+  alone, so any process can post it, and rendering it again (for the follow-ups still to send) changes
+  nothing. An introduction shows the face and the CV; a project reply is posted in the name, and with
+  the face, of the colleague who answered.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import discord
+
+from implementor.bot.render import Rendered, cv_embed, face_file, reply_embed
+from implementor.bot.views import ResultView
+from implementor.contracts.jobs import IntroduceResult, ProjectResult, Result
+from implementor.store.database import Store
+from implementor.store.jobbook import JobRecord
+
+
+async def hire(store: Store, record: JobRecord, result: IntroduceResult) -> None:
+    """Hire the colleague of a finished introduction into the roster of the server it was asked in."""
+    profile = result.profile
+    assert profile is not None, "an introduction that succeeded carries its profile"
+    await store.hire(record.guild_id or 0, profile.name, profile.title, profile.seed, profile.cv,
+                     base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id)
+
+
+class ResultRenderer:
+    def __init__(self, store: Store, result_view: ResultView) -> None:
+        self.store, self.result_view = store, result_view
+
+    async def __call__(self, record: JobRecord, result: Result
+                       ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
+        if isinstance(result, IntroduceResult):
+            return self._introduction(record, result)
+        return await self._reply(record, result)
+
+    def _introduction(self, record: JobRecord, result: IntroduceResult
+                      ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
+        profile = result.profile
+        assert profile is not None, "an introduction that succeeded carries its profile"
+        rendered = cv_embed(profile.name, profile.title, profile.cv, image_url="attachment://face.png")
+        return rendered, [face_file(profile.png_base64)], self.result_view(record.job_id, "introduce")
+
+    async def _reply(self, record: JobRecord, result: ProjectResult
+                     ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
+        assert result.reply is not None, "a reply that succeeded carries its text"
+        colleague = await self.store.colleague(record.guild_id or 0, record.colleague_id)
+        name, title = (colleague.name, colleague.title) if colleague else ("The Implementor", "Consultant")
+        files = [face_file(png=colleague.png, name="face.png")] if colleague else []
+        rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
+                               result.low_confidence)
+        return rendered, files, self.result_view(record.job_id, "project")

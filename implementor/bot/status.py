@@ -1,0 +1,62 @@
+"""A job's status message while it waits or runs, kept true without flooding Discord.
+
+The reconciler shows each open job's stage on every pass (`show`): the message is sent if it never
+went out (once the front door has had `ACCEPT_GRACE_S` to send the first), and edited only when what
+it says changes, or once every `REFRESH_S` (an estimate says when it was made). `close` says how the
+job ended and takes the Cancel button off. Discord refusing is logged and left to the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from implementor.bot.poster import Poster
+from implementor.bot.render import status_line
+from implementor.contracts.states import Stage
+from implementor.store.jobbook import JobBook, JobRecord
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
+ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
+
+
+class StatusMessages:
+    def __init__(self, book: JobBook, poster: Poster) -> None:
+        self.book, self.poster = book, poster
+        self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
+
+    async def show(self, record: JobRecord, now: float, stage: Stage, position: int | None = None,
+                   eta: float | None = None) -> None:
+        """Bring the status message up to date (and send it, if it never went out)."""
+        if record.status_message_id is None and now - record.created_at < ACCEPT_GRACE_S:
+            return  # the front door is still sending the first one
+        key = (stage, position, eta)
+        shown = self._shown.get(record.job_id)
+        if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
+            return
+        text = (status_line(stage, position, eta, as_of=now) if stage is Stage.QUEUED
+                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None))
+        try:
+            if record.status_message_id is None:
+                await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)
+            else:
+                await self.poster.edit_status(record, text, final=False)
+                await self.book.set_status_message(record.job_id, None, text)
+        except discord.HTTPException as exc:
+            log.info("could not update the status of job %s (%s); will try again", record.job_id, exc)
+            return
+        self._shown[record.job_id] = (key, now)
+
+    async def close(self, record: JobRecord, stage: Stage) -> None:
+        """The job is over: its status says how, without a Cancel button (a job with none sent: nothing)."""
+        self._shown.pop(record.job_id, None)
+        if record.status_message_id is None:
+            return
+        try:
+            await self.poster.edit_status(record, status_line(stage), final=True)
+        except discord.HTTPException as exc:
+            log.info("could not close the status of job %s (%s)", record.job_id, exc)

@@ -1,0 +1,171 @@
+"""Drafts from the writer: prompts fitted to its context, sampled together, cleaned and distinct.
+
+`generate_many` drafts for several prompts at once (one prefill each, see `sampling.py`), which is
+how a worker batches jobs that arrive together. Each draft is then cleaned: cut at the end token,
+trimmed to a sentence boundary if it ran out of tokens, and stripped of anything that could ping
+people on Discord. Duplicates are dropped and more drafts sampled for the prompts that need them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from implementor.contracts.cv import cut_at_stray_heading, drop_repeated_bullets, parse_cv, stray_heading
+from implementor.contracts.errors import InputError
+from implementor.contracts.persona import Persona
+from implementor.contracts.text_safety import neutralise_mentions
+from implementor.models.writer.engine import Engine
+from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.sampling import StopWhen
+from implementor.models.writer.torch_engine import TorchEngine
+
+log = logging.getLogger(__name__)
+
+MAX_PROMPT_CHARS = 20_000  # far beyond any context; refuse before tokenising megabytes
+MAX_CANDIDATES = 64
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def trim_to_sentence(text: str) -> str:
+    """Cut a draft that ran out of tokens after its last full sentence (or complete line)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].rstrip() if ends else text.rstrip()
+
+
+def clean(text: str, finished: bool) -> str:
+    text = drop_repeated_bullets(neutralise_mentions(text))
+    text = text if finished else trim_to_sentence(text)
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
+
+
+def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[int]:
+    """Token ids of the prompt, cut from the left (after its control token) to leave room to write."""
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InputError(f"the prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}")
+    ids = writer.tokenizer(prompt)["input_ids"]
+    budget = writer.context - settings.max_new_tokens
+    if budget < 8:
+        raise InputError(f"max_new_tokens={settings.max_new_tokens} leaves no room for a prompt "
+                         f"in a context of {writer.context} tokens")
+    if len(ids) > budget:
+        log.warning("prompt is %d tokens; keeping its last %d so that %d can be generated",
+                    len(ids), budget, settings.max_new_tokens)
+        head = writer.format.keep_head  # the task's control token, or the instruction's system turn
+        ids = ids[:head] + ids[len(ids) - budget + head :]
+    return ids
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a task's drafts must be: where a draft has gone past its end (`stop`, on its complete lines;
+    the engine stops it there and `cut` trims it back), and what it must be to be a candidate (`accept`)."""
+
+    stop: Callable[[str], bool] | None = None
+    cut: Callable[[str], str] | None = None
+    accept: Callable[[str], bool] | None = None
+
+
+# A CV: stopped and cut at the first heading out of the four sections' order; a candidate if it parses.
+CV_RULES = Rules(stop=lambda text: stray_heading(text) is not None, cut=cut_at_stray_heading,
+                 accept=lambda text: parse_cv(text) is not None)
+
+
+def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
+    text = writer.tokenizer.decode(row, skip_special_tokens=True)
+    if rules.cut is not None:
+        kept = rules.cut(text)
+        text, finished = kept, finished or kept != text  # cut at a section's end: nothing to trim
+    return clean(text, finished)
+
+
+def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
+                  seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
+                  rules: Rules = Rules()) -> list[list[str]]:
+    """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
+
+    All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
+    worker batches jobs that arrive together. Duplicates are dropped and more drafts sampled for the
+    prompts that need them, up to `max_rounds` rounds; a model that keeps repeating itself yields
+    fewer than n, with a warning, rather than looping. The task's `rules` stop and cut drafts that go
+    past their end; drafts that `rules.accept` refuses (a CV's four-section contract) are dropped, and
+    a prompt none of whose drafts it accepts is drafted again; only if every round fails are the
+    refused drafts returned (the reranker then says so).
+    """
+    if not 1 <= n <= MAX_CANDIDATES:
+        raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
+    if not prompts:
+        raise InputError("there are no prompts to draft for")
+    ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
+    engine = engine or TorchEngine(writer)
+    accept, stop = rules.accept, StopWhen(writer, rules.stop) if rules.stop is not None else None
+    drafts: list[list[str]] = [[] for _ in prompts]
+    refused: list[list[str]] = [[] for _ in prompts]
+    seen: list[set[str]] = [set() for _ in prompts]
+    for round_ in range(max_rounds):
+        want = {i: n - len(seen[i]) if len(seen[i]) < n else max(1, n // 2) for i in range(len(prompts))
+                if len(seen[i]) < n or (accept is not None and not drafts[i])}
+        if not want:
+            break
+        round_seed = None if seed is None else seed + round_
+        short = list(want)
+        samples = engine.sample([ids[i] for i in short], max(want.values()), settings, round_seed, stop=stop)
+        for i, (rows, ended) in zip(short, samples, strict=True):
+            for row, finished in zip(rows, ended, strict=True):
+                text = _text(writer, row, finished, rules)
+                key = " ".join(text.lower().split())
+                if not text or key in seen[i] or len(drafts[i]) >= n:
+                    continue
+                seen[i].add(key)
+                (drafts[i] if accept is None or accept(text) else refused[i]).append(text)
+    if accept is not None and any(not d for d in drafts):
+        log.warning("no draft of %d prompt(s) met the format after %d rounds", sum(not d for d in drafts), max_rounds)
+    drafts = [d or r[:n] for d, r in zip(drafts, refused, strict=True)]
+    if accept is None and any(len(d) < n for d in drafts):
+        log.warning("only %s distinct drafts of %d asked for", [len(d) for d in drafts], n)
+    return drafts
+
+
+def generate_candidates(writer: Writer, prompt: str, n: int, settings: SamplingSettings,
+                        seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
+                        rules: Rules = Rules()) -> list[str]:
+    """n distinct, cleaned drafts continuing one prompt (see `generate_many`)."""
+    return generate_many(writer, [prompt], n, settings, seed, max_rounds, engine, rules)[0]
+
+
+def _required(value: str, what: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise InputError(f"{what} is empty")
+    return value
+
+
+def draft_cv(writer: Writer, name: str, title: str, n: int = 1, seed: int | None = None,
+             settings: SamplingSettings | None = None, engine: Engine | None = None) -> list[str]:
+    """CV bodies (Markdown sections) for a named colleague with a job title."""
+    prompt = writer.format.cv(_required(name, "the name"), _required(title, "the title"))
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.cv, seed, engine=engine, rules=CV_RULES)
+
+
+def reply_prompt_for(writer: Writer, request: str, persona: Persona | None = None) -> str:
+    """The reply prompt, with the persona if the writer was trained to read one."""
+    return writer.format.reply(_required(request, "the request"), persona)
+
+
+def draft_replies(writer: Writer, request: str, n: int = 1, seed: int | None = None,
+                  settings: SamplingSettings | None = None, persona: Persona | None = None,
+                  engine: Engine | None = None) -> list[str]:
+    """Replies to a colleague's project request, in the voice of `persona` if given."""
+    prompt = reply_prompt_for(writer, request, persona)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed, engine=engine)
+
+
+def with_overrides(settings: SamplingSettings, **changes: Any) -> SamplingSettings:
+    """Settings with the non-None changes applied (command-line overrides)."""
+    try:
+        return replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    except ValueError as exc:
+        raise InputError(str(exc)) from None

@@ -1,0 +1,214 @@
+"""The bot's durable memory, in SQLite: each server's roster, members' ratings, and the book of jobs.
+
+- roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
+- feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
+  reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
+  table is defined in `implementor/store/bot_tables.py`, beside `jobs`, so that the learner can read a
+  posted reply's ratings; the bot's queries on it are here);
+- learning (`store.learning`, see `implementor/store/consent.py`): where a server lets its colleague
+  learn, and who opted out;
+- jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
+  goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
+  bot restarts;
+- meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
+
+Each table family makes its own tables, and a store made by an older version gains the new columns
+when it is opened: the roster and the notes here, `jobs` and `feedback` in `bot_tables.py`, consent
+in `consent.py` (both in `implementor/store/`). aiosqlite runs SQLite in a thread, so the event loop
+never waits on the disk. The learner writes the same file from its own process; both open it as
+`implementor/store/sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its
+intake lock and reconciler are in its memory): run one bot.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from implementor.contracts.errors import DataError
+from implementor.store import bot_tables, sqlite
+from implementor.store.consent import LearningStore
+from implementor.store.jobbook import JobBook
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS colleagues (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    guild_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    title TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    cv TEXT NOT NULL,
+    png BLOB NOT NULL,
+    hired_by INTEGER NOT NULL,
+    hired_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS colleagues_by_guild ON colleagues (guild_id, id);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+
+ADDED = {"job_id": "TEXT"}  # the roster's columns added since it was first made
+INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS colleagues_by_job ON colleagues (job_id) WHERE job_id IS NOT NULL;"
+
+
+@dataclass(frozen=True)
+class Colleague:
+    guild_id: int
+    name: str
+    title: str
+    seed: int
+    cv: str
+    png: bytes  # the face, kept so that showing a colleague again needs no worker
+    hired_by: int
+    position: int  # 1 for the first hire in the server
+    id: int = 0  # the roster's own id, which a project job records as the colleague who answers
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._jobs: JobBook | None = None
+
+    async def open(self) -> Store:
+        if self.path != ":memory:":
+            path = Path(self.path).expanduser()
+            if path.is_dir():
+                raise DataError(f"cannot open the bot's store {path}: it is a directory, not a SQLite file")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = await sqlite.connect(self.path)
+            await self._db.executescript(SCHEMA)
+            await self._migrate()
+            await self._db.executescript(INDEXES)
+            await bot_tables.ensure(self._db)
+            await LearningStore(self._db).ensure()
+            await self._db.commit()
+        except aiosqlite.Error as exc:
+            raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
+        self._jobs = JobBook(self._db)
+        return self
+
+    async def _migrate(self) -> None:
+        """Add the columns a roster made by an older version lacks."""
+        async with self.db.execute("PRAGMA table_info(colleagues)") as cursor:
+            have = {row[1] for row in await cursor.fetchall()}
+        for name, kind in ADDED.items():
+            if name not in have:
+                await self.db.execute(f"ALTER TABLE colleagues ADD COLUMN {name} {kind}")
+
+    @property
+    def jobs(self) -> JobBook:
+        if self._jobs is None:
+            raise RuntimeError("the store is not open; call `await store.open()` first")
+        return self._jobs
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def learning(self) -> LearningStore:
+        """Consent to learn (channels, opt-outs, harvest cursors): tables in this same file."""
+        return LearningStore(self.db)
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not open; call `await store.open()` first")
+        return self._db
+
+    # --- roster ---------------------------------------------------------------------------------
+
+    async def hire(self, guild_id: int, name: str, title: str, seed: int, cv: str, png: bytes,
+                   hired_by: int, job_id: str | None = None) -> Colleague:
+        """Add a colleague to a server's roster; a job's hire happens once, however often it is posted."""
+        await self.db.execute(
+            "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at, job_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (guild_id, name, title, seed, cv, png, hired_by, time.time(), job_id))
+        await self.db.commit()
+        current = await self.colleague(guild_id)
+        assert current is not None
+        return current
+
+    async def roster(self, guild_id: int) -> list[Colleague]:
+        async with self.db.execute(
+            "SELECT guild_id, name, title, seed, cv, png, hired_by, id FROM colleagues WHERE guild_id = ? ORDER BY id",
+            (guild_id,)) as cursor:
+            rows = await cursor.fetchall()
+        return [Colleague(guild_id=r[0], name=r[1], title=r[2], seed=r[3], cv=r[4], png=r[5], hired_by=r[6],
+                          position=i, id=r[7]) for i, r in enumerate(rows, 1)]
+
+    async def colleague(self, guild_id: int, colleague_id: int | None = None) -> Colleague | None:
+        """The server's newest colleague, who answers its requests (or the one with that roster id)."""
+        team = await self.roster(guild_id)
+        if colleague_id is not None:
+            return next((c for c in team if c.id == colleague_id), team[-1] if team else None)
+        return team[-1] if team else None
+
+    # --- the bot's own notes (the hash of the last synced command tree) ---------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        await self.db.commit()
+
+    # --- feedback -------------------------------------------------------------------------------
+
+    async def rate(self, job_id: str, user_id: int, request: str, reply: str, rating: int, *,
+                   guild_id: int | None) -> None:
+        """Record a member's rating of a result posted in `guild_id` (None: a DM)."""
+        if not 1 <= rating <= 5:
+            raise DataError(f"a rating is 1 to 5, got {rating}")
+        await self.db.execute(
+            "INSERT INTO feedback (job_id, user_id, request, reply, rating, rated_at, guild_id) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT (job_id, user_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
+            (job_id, user_id, request, reply, rating, time.time(), guild_id))
+        await self.db.commit()
+
+    async def feedback(self) -> list[dict[str, Any]]:
+        """Every server's ratings, for training; what a server may see is `server_feedback`."""
+        return await self._feedback("", ())
+
+    async def server_feedback(self, guild_id: int) -> list[dict[str, Any]]:
+        """The ratings given to results posted in one server, and no other's."""
+        return await self._feedback("WHERE guild_id = ?", (guild_id,))
+
+    async def _feedback(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        async with self.db.execute(
+            f"SELECT request, reply, rating, user_id, rated_at, job_id FROM feedback {where} ORDER BY rated_at",
+            args) as cursor:
+            rows = await cursor.fetchall()
+        return [{"request": r[0], "reply": r[1], "rating": r[2], "who": str(r[3]), "when": r[4], "job_id": r[5]}
+                for r in rows]
+
+    async def forget_feedback(self, user_id: int) -> int:
+        """Delete every rating a member gave, and every rating of a reply to a member's request (`/learn optout`)."""
+        given = await self.db.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,))
+        forgotten = given.rowcount
+        for job_id in await self.jobs.asked_by(user_id):  # the job book's to say which jobs were theirs
+            forgotten += (await self.db.execute("DELETE FROM feedback WHERE job_id = ?", (job_id,))).rowcount
+        await self.db.commit()
+        return forgotten
+
+    async def export_feedback(self, path: Path) -> int:
+        """Write the ratings as JSONL for `implementor train quality --feedback`; return how many."""
+        rows = await self.feedback()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        return len(rows)

@@ -1,0 +1,214 @@
+"""The bot's book of jobs, in SQLite: every accepted request, where it must be posted, and how far it got.
+
+This is what makes posting durable: a job is written here before the member is told it is queued,
+with everything needed to post its result later from any process (the channel, the interaction's
+token while it lives, the status message, the job itself for a resubmission). The reconciler
+(`reconciler.py`) drives each open job to exactly one end from this book, not from memory.
+
+A job's state (`implementor.contracts.states.JobState`) changes here and nowhere else: each method below is one
+move of the state machine, guarded by the states it may start from, so that two coroutines (or a
+crash and a restart) cannot both make it:
+
+    accepted -> queued -> done -> posting -> posted -> deleted    (accepted: written, not yet on the broker)
+        \\-------\\--------\\------> failed | cancelled | expired
+
+`posting` is a claim: one coroutine posts a result, and a claim found after a crash is checked
+against the channel before anything is posted again. Once the result is out, its message id is kept
+while its follow-ups (a long CV's overflow) go out, counted in `extras_sent`; then it is `posted`.
+`slot_open` says the member's limits slot has not been given back yet; every end gives it back, and
+the reconciler retries until it is.
+
+A result is typed once, here: `store_result` takes the contract's result, and every record read back
+carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
+
+The `jobs` table is defined in `implementor/store/bot_tables.py`, where the learner can read it too (the
+harvest reads the colleague's posted replies); this module is its only writer, and it keeps every
+query of the bot's on it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from implementor.contracts.jobs import Job, Result
+from implementor.contracts.states import OPEN, WAITING, JobState
+from implementor.store.bot_tables import read_result
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+_FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
+           "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
+           "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
+_JOB: TypeAdapter[Job] = TypeAdapter(Job)
+ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
+
+
+def _among(*states: JobState) -> str:
+    """The guard of a move: `AND status IN (...)`, spelled from the enum (our constants, never input)."""
+    return f"AND status IN ({', '.join(repr(s.value) for s in states)})"
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    kind: str
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    request: str | None
+    status: JobState  # see the module docstring
+    result: Result | None  # typed once, as it was read from the book
+    message_id: int | None  # the posted result
+    created_at: float
+    finished_at: float | None
+    job: str | None = None  # the job as queued (JSON), to submit it again if the broker lost it
+    token: str | None = None  # the interaction's token, for follow-ups while it lives
+    token_expires: float | None = None
+    status_message_id: int | None = None
+    status_text: str | None = None
+    slot_open: int = 0
+    colleague_id: int | None = None
+    extras_sent: int = 0  # follow-up messages of a long result already sent
+    lost_since: float | None = None
+    error: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status.open
+
+    def token_alive(self, now: float, margin_s: float = 30.0) -> bool:
+        return self.token is not None and self.token_expires is not None and now < self.token_expires - margin_s
+
+    def queued_job(self) -> Job | None:
+        return _JOB.validate_json(self.job) if self.job else None
+
+
+class JobBook:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
+                  token_expires: float | None = None, colleague_id: int | None = None) -> int:
+        """Write an accepted job down with all it takes to post it from any process; returns its place in line."""
+        request = getattr(job, "request", None)
+        await self.db.execute(
+            "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
+            "token_expires, slot_open, colleague_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)",
+            (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
+             job.model_dump_json(), token, token_expires, colleague_id))
+        await self.db.commit()
+        return await self.position(job.job_id)
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        rows = await self._select("WHERE job_id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    async def open_jobs(self) -> list[JobRecord]:
+        """Every job not at an end, oldest first."""
+        return await self._select(f"WHERE status IN ({','.join('?' * len(OPEN))}) ORDER BY rowid", OPEN)
+
+    async def slots_to_return(self) -> list[JobRecord]:
+        return await self._select("WHERE slot_open = 1 AND status NOT IN (?,?,?,?)", OPEN)
+
+    async def _select(self, where: str, args: tuple[Any, ...]) -> list[JobRecord]:
+        async with self.db.execute(f"SELECT {', '.join(_FIELDS)} FROM jobs {where}", args) as cursor:
+            rows = await cursor.fetchall()
+        records = []
+        for row in rows:
+            values = dict(zip(_FIELDS, row, strict=True))
+            values["result"] = read_result(values["job_id"], values["kind"], values["result"])
+            values["status"] = JobState(values["status"])
+            records.append(JobRecord(**values))
+        return records
+
+    async def _update(self, job_id: str, where: str = "", **values: Any) -> bool:
+        sets = ", ".join(f"{k} = ?" for k in values)
+        cursor = await self.db.execute(f"UPDATE jobs SET {sets} WHERE job_id = ? {where}", (*values.values(), job_id))
+        await self.db.commit()
+        return cursor.rowcount == 1
+
+    async def mark_submitted(self, job_id: str) -> None:
+        await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
+
+    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> JobRecord | None:
+        """Record what the status message says (and its id, once sent); returns the job as it now stands,
+        which a fast worker may have ended while the message was on its way."""
+        if message_id is None:
+            await self._update(job_id, status_text=text)
+        else:
+            await self._update(job_id, status_message_id=message_id, status_text=text)
+        return await self.get(job_id)
+
+    async def set_lost_since(self, job_id: str, since: float | None) -> None:
+        await self._update(job_id, lost_since=since)
+
+    async def store_result(self, job_id: str, result: Result) -> bool:
+        """A result arrived: the job waits to be posted; False if it was not waiting (posting or over already)."""
+        return await self._update(job_id, _among(*WAITING), status=JobState.DONE, result=result.model_dump_json(),
+                                  finished_at=time.time())
+
+    async def claim_post(self, job_id: str) -> bool:
+        """Take the job for posting; False if another coroutine has it, or it was posted or ended."""
+        return await self._update(job_id, _among(JobState.DONE), status=JobState.POSTING)
+
+    async def record_post(self, job_id: str, message_id: int) -> None:
+        """Where the result went, while its follow-ups still go out (the job stays `posting` until they have)."""
+        await self._update(job_id, _among(JobState.POSTING), message_id=message_id)
+
+    async def mark_posted(self, job_id: str, message_id: int) -> bool:
+        """Record where a result was posted; False if it had been posted already (post it once)."""
+        return await self._update(job_id, f"AND status != '{JobState.POSTED.value}'", status=JobState.POSTED,
+                                  message_id=message_id)
+
+    async def count_extras(self, job_id: str, sent: int) -> None:
+        await self._update(job_id, extras_sent=sent)
+
+    async def end(self, job_id: str, status: JobState, error: str | None = None) -> bool:
+        """End an open job as failed, cancelled or expired; False if it had ended (or was posting) already."""
+        assert status in (JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED), status
+        return await self._update(job_id, _among(*ENDABLE), status=status, error=error, finished_at=time.time())
+
+    async def give_up(self, job_id: str, error: str) -> bool:
+        """End a finished job Discord never let us post (a channel that refuses for good) as failed."""
+        return await self._update(job_id, _among(JobState.DONE, JobState.POSTING), status=JobState.FAILED,
+                                  error=error)
+
+    async def delete(self, job_id: str) -> bool:
+        """A posted result was deleted: so are its drafts and their scores (the candidate log), with the
+        "Why this reply?" they answered; the reply itself stays for the ratings already given to it.
+        False if the job has no result out (or was deleted already). A result whose follow-ups are still
+        going out (`posting`) can be deleted too: its Delete button is on the first message."""
+        record = await self.get(job_id)
+        if record is None:
+            return False
+        kept = record.result.model_copy(update={"candidates": []}).model_dump_json() if record.result else None
+        return await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), status=JobState.DELETED,
+                                  result=kept)
+
+    async def slot_returned(self, job_id: str) -> None:
+        await self._update(job_id, slot_open=0)
+
+    async def position(self, job_id: str) -> int:
+        """1 + the open jobs accepted before this one (its place in line, as far as the bot knows)."""
+        async with self.db.execute(
+            f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(OPEN))}) "
+            "AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) + 1 if row else 1
+
+    async def asked_by(self, user_id: int) -> list[str]:
+        """Every job a member asked for (whose replies' ratings `/learn optout` forgets)."""
+        async with self.db.execute("SELECT job_id FROM jobs WHERE user_id = ?", (user_id,)) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def recent_finishes(self, limit: int = 20) -> list[float]:
+        """When the last jobs finished (newest first), for the queue's measured throughput."""
+        finished = _among(JobState.DONE, JobState.POSTING, JobState.POSTED).removeprefix("AND ")
+        async with self.db.execute(f"SELECT finished_at FROM jobs WHERE finished_at IS NOT NULL AND {finished} "
+                                   "ORDER BY finished_at DESC LIMIT ?", (limit,)) as cur:
+            return [float(row[0]) for row in await cur.fetchall()]
