@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,6 +19,13 @@ from implementor.cli.main import run
 from implementor.cli.text_commands import DeviceOpt, WriterOpt
 from implementor.config import get_settings
 from implementor.contracts.errors import ConfigError, InputError
+
+
+def report(result: dict[str, Any], out: Path) -> None:
+    """The benchmark's figures on stdout, and where its JSON went."""
+    typer.echo(json.dumps(result, indent=2))
+    done("benchmark written", out)
+
 
 app = typer.Typer(name="bench", help="Run a benchmark; prints ratios and writes JSON to bench/results.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False)
@@ -35,8 +42,7 @@ def bench_face(
 
     settings = get_settings()
     result = run_benchmark(model or settings.face_model, device or settings.device, repeats, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_decode(
@@ -51,8 +57,7 @@ def bench_decode(
     if repeats < 1 or steps < 1:
         raise InputError("--repeats and --steps must be positive")
     result = run_benchmark(repeats, out, steps)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_quantisation(
@@ -67,8 +72,7 @@ def bench_quantisation(
     if repeats < 1 or texts < 1:
         raise InputError("--repeats and --texts must be positive")
     result = run_benchmark(repeats, texts, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_e2e(
@@ -81,8 +85,7 @@ def bench_e2e(
     if jobs < 2:
         raise InputError("--jobs must be at least 2")
     result = run_benchmark(jobs, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_text(
@@ -100,8 +103,7 @@ def bench_text(
         raise InputError("--repeats and --new-tokens must be positive")
     settings = get_settings()
     result = run_benchmark(model or settings.writer_model, device or settings.device, repeats, new_tokens, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_rerank(
@@ -117,8 +119,7 @@ def bench_rerank(
     settings = get_settings()
     result = run_benchmark(settings.realism_model, settings.quality_model, settings.encoder,
                            device or settings.device, repeats, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_encoder(
@@ -131,8 +132,7 @@ def bench_encoder(
     if repeats < 1:
         raise InputError("--repeats must be positive")
     result = run_benchmark(repeats, out)
-    typer.echo(json.dumps(result, indent=2))
-    done("benchmark written", out)
+    report(result, out)
 
 
 def bench_queue(

@@ -44,7 +44,7 @@ def train_realism(
 ) -> None:
     """Train the realism discriminator on corpus texts against the writer's drafts (live sampling), calibrated."""
     from implementor.training.corpus.splits import BUNDLED_CORPUS
-    from implementor.training.rerank.train import RealismTrainSpec, run_realism_training
+    from implementor.training.rerank.runs import RealismTrainSpec, run_realism_training
 
     settings = get_settings()
     card = run_realism_training(RealismTrainSpec(
@@ -72,7 +72,7 @@ def train_quality(
 ) -> None:
     """Train the quality model on ratings if given, bootstrapping on matched/mismatched pairs."""
     from implementor.training.corpus.splits import BUNDLED_CORPUS
-    from implementor.training.rerank.train import QualityTrainSpec, run_quality_training
+    from implementor.training.rerank.runs import QualityTrainSpec, run_quality_training
 
     settings = get_settings()
     card = run_quality_training(QualityTrainSpec(

@@ -102,6 +102,9 @@ class ProjectResult(ResultBase):
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]
+# A job's kind -> the class of its result: the one map every reader of a stored or cancelled result uses.
+RESULT_OF_KIND: dict[str, type[IntroduceResult] | type[ProjectResult]] = {"introduce": IntroduceResult,
+                                                                          "project": ProjectResult}
 
 
 class JobView(BaseModel):

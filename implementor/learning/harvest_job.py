@@ -4,7 +4,7 @@
 over REST only (no gateway), so it runs beside the bot without taking its session; it reads consent
 and the colleague's jobs from the bot's SQLite store (`IMPLEMENTOR_BOT_STORE_PATH`), which the learner
 therefore shares with the bot (the `bot-data` volume in docker-compose.yml). It reads the bot's job
-book and ratings through `bot_tables.posted_reply`, never with SQL of its own.
+book and ratings through `jobbook.posted_reply`, never with SQL of its own.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import discord
 from implementor.config.settings import Settings
 from implementor.contracts.errors import ConfigError
 from implementor.learning.harvest import PAGE, ColleagueJob, Harvest
-from implementor.store.bot_tables import posted_reply
 from implementor.store.consent import LearningStore
+from implementor.store.jobbook import posted_reply
 
 log = logging.getLogger(__name__)
 

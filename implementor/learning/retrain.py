@@ -36,12 +36,11 @@ from implementor.models.rerank.head import PairScorer
 from implementor.store import versions
 from implementor.store.datasets import PAIRS, harvest_dir, read_rows
 from implementor.store.live import live_head
-from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
+from implementor.training.corpus.splits import BUNDLED_CORPUS
 from implementor.training.metrics import roc_auc, spearman
 from implementor.training.rerank.examples import PairExamples
-from implementor.training.rerank.quality_data import bootstrap_examples
-from implementor.training.rerank.realism_data import pick_prompts
-from implementor.training.rerank.train import HeadTrainConfig, head_config, train_head
+from implementor.training.rerank.runs import quality_prior
+from implementor.training.rerank.train import HeadTrainConfig, fit_head
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +99,9 @@ def harvested_examples(rows: list[dict[str, Any]]) -> PairExamples:
                         [f"harvest:{r.get('request_id', r['message_id'])}" for r in rows], selection_weights(rows))
 
 
-def prior_examples(spec: LearnSpec, harvested: int) -> PairExamples:
-    records = pick_prompts(load_split(spec.corpus, "train"), spec.prior_pairs // 2, spec.seed)
-    prior = bootstrap_examples(records, spec.seed)
-    weight = spec.prior_pseudo_count / (spec.prior_pseudo_count + harvested)
-    return PairExamples(prior.prompts, prior.texts, prior.targets, prior.groups, [weight] * len(prior))
+def prior_weight(spec: LearnSpec, taught: int) -> float:
+    """What one prior example weighs beside `taught` of the server's own (module docstring)."""
+    return spec.prior_pseudo_count / (spec.prior_pseudo_count + taught)
 
 
 def score(head: PairScorer, held: list[dict[str, Any]]) -> dict[str, Any]:
@@ -134,15 +131,16 @@ def retrain_quality(spec: LearnSpec, opted_out: set[int] | None = None) -> dict[
     if len(rows) - seen < spec.min_pairs:
         return {"retrained": False, "why": f"{len(rows) - seen} new pairs; retraining waits for {spec.min_pairs}"}
     train, held = by_time(rows, spec.held_out_fraction)
-    examples = prior_examples(spec, len(train)) + harvested_examples(train)
+    _, prior = quality_prior(spec.corpus, spec.prior_pairs // 2, spec.seed)
     config = HeadTrainConfig(epochs=spec.epochs, seed=spec.seed, device=spec.device)
-    candidate, report = train_head(encoder, head_config("quality", encoder, False), examples, config, progress=False)
+    candidate, report = fit_head("quality", encoder, prior, config, harvested_examples(train),
+                                 prior_weight(spec, len(train)), progress=False)
     ours, theirs = score(candidate, held), score(live, held)
     better = ours["spearman"] > theirs["spearman"] + spec.margin
     explored = sum(bool(r.get("explored")) for r in train if r.get("source") == "colleague")
     learning = {"harvested_pairs": len(rows), "trained_on": len(train), "held_out": ours, "live_held_out": theirs,
                 "colleague_ratings": sum(r.get("source") == "colleague" for r in train), "explored_ratings": explored,
-                "prior_weight": round(spec.prior_pseudo_count / (spec.prior_pseudo_count + len(train)), 4),
+                "prior_weight": round(prior_weight(spec, len(train)), 4),
                 "promoted": better}
     with tempfile.TemporaryDirectory() as scratch:
         candidate.save(Path(scratch) / "head", {"model": "quality-head", "learning": learning,

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from implementor.learning.retrain import LearnSpec, by_time
+from implementor.learning.retrain import LearnSpec, by_time, prior_weight
 from implementor.models.common.encoder import SentenceEncoder
 from implementor.models.rerank.head import PairScorer
 from implementor.models.writer.drafts import generate_many, reply_prompt_for
@@ -27,11 +27,11 @@ from implementor.models.writer.model import Writer
 from implementor.store import versions
 from implementor.store.datasets import PAIRS, TEXTS, harvest_dir, read_rows
 from implementor.store.live import live_head
-from implementor.training.corpus.splits import load_split
 from implementor.training.metrics import roc_auc
 from implementor.training.rerank.examples import PairExamples, split_by_group
-from implementor.training.rerank.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
-from implementor.training.rerank.train import HeadTrainConfig, calibrate_per_task, head_config, train_head
+from implementor.training.rerank.realism_data import writer_identity
+from implementor.training.rerank.runs import calibrate_per_task, realism_prior
+from implementor.training.rerank.train import HeadTrainConfig, fit_head
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +73,13 @@ def retrain_realism(spec: LearnSpec, opted_out: set[int] | None = None) -> dict[
     writer = Writer.load(spec.writer, spec.device)
     engine = load_engine(writer, spec.engine)
     train, held_rows = by_time(rows, spec.held_out_fraction)
-    records = pick_prompts(load_split(spec.corpus, "train"), spec.prior_pairs // 2, spec.seed)
-    prior = realism_examples(records, generate_fakes(writer, records, 1, spec.seed, progress=False, engine=engine))
+    _, _, prior = realism_prior(writer, engine, spec.corpus, "train", spec.prior_pairs // 2, spec.seed, progress=False)
     prior_fit, prior_held = split_by_group(prior, spec.held_out_fraction, spec.seed)
-    weight = spec.prior_pseudo_count / (spec.prior_pseudo_count + len(train))
-    prior_part = prior.subset(prior_fit)
-    prior_part.weights = [weight] * len(prior_part)
+    weight = prior_weight(spec, len(train))
     held = with_drafts(writer, engine, held_rows, spec.seed + 1)
     config = HeadTrainConfig(epochs=spec.epochs, seed=spec.seed, device=spec.device)
-    candidate, report = train_head(encoder, head_config("realism", encoder, False),
-                                   prior_part + with_drafts(writer, engine, train, spec.seed), config, progress=False)
+    candidate, report = fit_head("realism", encoder, prior.subset(prior_fit), config,
+                                 with_drafts(writer, engine, train, spec.seed), weight, progress=False)
     ours, theirs = auc(candidate, held), auc(live, held)
     better = ours > theirs + spec.margin
     learning = {"real_texts": len(rows), "trained_on": len(train), "prior_weight": round(weight, 4),

@@ -18,35 +18,7 @@ from typing import Any
 import aiosqlite
 
 from implementor.store import sqlite
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS learning_channels (
-    channel_id INTEGER PRIMARY KEY,
-    guild_id INTEGER NOT NULL,
-    enabled INTEGER NOT NULL,
-    changed_by INTEGER NOT NULL,
-    changed_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS learning_log (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    guild_id INTEGER,
-    channel_id INTEGER,
-    user_id INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS learning_optouts (
-    user_id INTEGER PRIMARY KEY,
-    at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS learning_cursors (
-    channel_id INTEGER PRIMARY KEY,
-    guild_id INTEGER NOT NULL,
-    last_message_id INTEGER NOT NULL,
-    harvested_at REAL NOT NULL,
-    counts TEXT NOT NULL
-);
-"""
+from implementor.store.migrations import migrate
 
 
 @dataclass(frozen=True)
@@ -67,16 +39,14 @@ class LearningStore:
 
     @classmethod
     async def open(cls, path: Path | str) -> LearningStore:
+        """The learner's own connection to the shared file, brought to the newest schema first."""
         db = await sqlite.connect(path)
-        await db.executescript(SCHEMA)
-        await db.commit()
+        try:
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
         return cls(db)
-
-    async def ensure(self) -> LearningStore:
-        """Create the tables in a connection opened by someone else (the bot's store)."""
-        await self.db.executescript(SCHEMA)
-        await self.db.commit()
-        return self
 
     async def close(self) -> None:
         await self.db.close()

@@ -3,21 +3,19 @@
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
   reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
-  table is defined in `implementor/store/bot_tables.py`, beside `jobs`, so that the learner can read a
-  posted reply's ratings; the bot's queries on it are here);
-- learning (`store.learning`, see `implementor/store/consent.py`): where a server lets its colleague
-  learn, and who opted out;
+  learner reads a posted reply's ratings through `jobbook.posted_reply`);
+- learning (`store.learning`, see `consent.py`): where a server lets its colleague learn, and who
+  opted out;
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
   goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
   bot restarts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
-Each table family makes its own tables, and a store made by an older version gains the new columns
-when it is opened: the roster and the notes here, `jobs` and `feedback` in `bot_tables.py`, consent
-in `consent.py` (both in `implementor/store/`). aiosqlite runs SQLite in a thread, so the event loop
+Every table is made by `migrations.py`, which opening the store runs first: the migrations this file
+lacks are applied once, in order, and recorded. aiosqlite runs SQLite in a thread, so the event loop
 never waits on the disk. The learner writes the same file from its own process; both open it as
-`implementor/store/sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its
-intake lock and reconciler are in its memory): run one bot.
+`sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its intake lock and
+reconciler are in its memory): run one bot.
 """
 
 from __future__ import annotations
@@ -31,32 +29,10 @@ from typing import Any
 import aiosqlite
 
 from implementor.contracts.errors import DataError
-from implementor.store import bot_tables, sqlite
+from implementor.store import sqlite
 from implementor.store.consent import LearningStore
 from implementor.store.jobbook import JobBook
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS colleagues (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    guild_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    title TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    cv TEXT NOT NULL,
-    png BLOB NOT NULL,
-    hired_by INTEGER NOT NULL,
-    hired_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS colleagues_by_guild ON colleagues (guild_id, id);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-
-ADDED = {"job_id": "TEXT"}  # the roster's columns added since it was first made
-INDEXES = "CREATE UNIQUE INDEX IF NOT EXISTS colleagues_by_job ON colleagues (job_id) WHERE job_id IS NOT NULL;"
+from implementor.store.migrations import migrate
 
 
 @dataclass(frozen=True)
@@ -86,24 +62,11 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = await sqlite.connect(self.path)
-            await self._db.executescript(SCHEMA)
-            await self._migrate()
-            await self._db.executescript(INDEXES)
-            await bot_tables.ensure(self._db)
-            await LearningStore(self._db).ensure()
-            await self._db.commit()
+            await migrate(self._db)
         except aiosqlite.Error as exc:
             raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
         self._jobs = JobBook(self._db)
         return self
-
-    async def _migrate(self) -> None:
-        """Add the columns a roster made by an older version lacks."""
-        async with self.db.execute("PRAGMA table_info(colleagues)") as cursor:
-            have = {row[1] for row in await cursor.fetchall()}
-        for name, kind in ADDED.items():
-            if name not in have:
-                await self.db.execute(f"ALTER TABLE colleagues ADD COLUMN {name} {kind}")
 
     @property
     def jobs(self) -> JobBook:

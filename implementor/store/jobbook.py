@@ -5,7 +5,7 @@ with everything needed to post its result later from any process (the channel, t
 token while it lives, the status message, the job itself for a resubmission). The reconciler
 (`reconciler.py`) drives each open job to exactly one end from this book, not from memory.
 
-A job's state (`implementor.contracts.states.JobState`) changes here and nowhere else: each method below is one
+A job's state (`contracts.states.JobState`) changes here and nowhere else: each method below is one
 move of the state machine, guarded by the states it may start from, so that two coroutines (or a
 crash and a restart) cannot both make it:
 
@@ -21,25 +21,26 @@ the reconciler retries until it is.
 A result is typed once, here: `store_result` takes the contract's result, and every record read back
 carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
 
-The `jobs` table is defined in `implementor/store/bot_tables.py`, where the learner can read it too (the
-harvest reads the colleague's posted replies); this module is its only writer, and it keeps every
-query of the bot's on it.
+The `jobs` table is made by `migrations.py`; this module is its only writer, and it keeps every query
+on it, the learner's too: the harvest asks `posted_reply` for the colleague's reply posted as a given
+message, with members' ratings of it.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
+import aiosqlite
 from pydantic import TypeAdapter
 
-from implementor.contracts.jobs import Job, Result
+from implementor.contracts.jobs import RESULT_OF_KIND, Job, ProjectResult, Result
 from implementor.contracts.states import OPEN, WAITING, JobState
-from implementor.store.bot_tables import read_result
 
-if TYPE_CHECKING:
-    import aiosqlite
+log = logging.getLogger(__name__)
 
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
@@ -212,3 +213,49 @@ class JobBook:
         async with self.db.execute(f"SELECT finished_at FROM jobs WHERE finished_at IS NOT NULL AND {finished} "
                                    "ORDER BY finished_at DESC LIMIT ?", (limit,)) as cur:
             return [float(row[0]) for row in await cur.fetchall()]
+
+
+def read_result(job_id: str, kind: str, stored: str | None) -> Result | None:
+    """A job's result as the book stored it, typed by the job's kind; None where there is none, or it
+    cannot be read (said in the log). One stored before an introduction's `persona` was renamed
+    `profile` reads as the same result under the new name."""
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+        if "persona" in data and "profile" not in data:
+            data["profile"] = data.pop("persona")
+        return RESULT_OF_KIND[kind].model_validate(data)
+    except (ValueError, KeyError) as exc:  # bad JSON, a shape no version wrote, an unknown kind
+        log.error("job %s: its stored result cannot be read (%s)", job_id, exc)
+        return None
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    """A project job whose result the bot posted, as the learner reads it."""
+
+    job_id: str
+    request: str
+    asker: int  # the member who asked
+    result: ProjectResult
+    ratings: dict[int, int] = field(default_factory=dict)  # member -> their rating, 1 to 5 (the buttons)
+
+
+async def posted_reply(db: aiosqlite.Connection, message_id: int) -> PostedReply | None:
+    """The project job whose result is the message `message_id`, with every member's rating of it; None
+    if no project job with a request and a result was posted as that message (or the bot never made its tables)."""
+    try:
+        async with db.execute("SELECT job_id, request, result, user_id FROM jobs WHERE message_id = ? "
+                              "AND kind = 'project'", (message_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None or not row[1]:
+            return None
+        async with db.execute("SELECT user_id, rating FROM feedback WHERE job_id = ?", (row[0],)) as cursor:
+            ratings = {int(user): int(rating) for user, rating in await cursor.fetchall()}
+    except aiosqlite.OperationalError:  # a store the bot never used: no tables yet
+        return None
+    result = read_result(row[0], "project", row[2])
+    if not isinstance(result, ProjectResult):
+        return None
+    return PostedReply(row[0], row[1], int(row[3]), result, ratings)

@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 
 from implementor.config.settings import Settings, redacted_url
 from implementor.contracts.errors import ConfigError, ImplementorError, JobTimeout
-from implementor.contracts.jobs import IntroduceJob, IntroduceResult, JobView, ProjectJob, ProjectResult, Result
+from implementor.contracts.jobs import RESULT_OF_KIND, IntroduceJob, JobView, ProjectJob, Result
 from implementor.workers import liveness
 from implementor.workers.app import create_app
 from implementor.workers.ledger import Ledger, RedisLedger
@@ -36,8 +36,6 @@ from implementor.workers.names import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, TASK
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
 Progress = Callable[[str], None]
 UNACKED = "unacked"  # kombu's Redis transport: delivery tag -> [message, exchange, routing key] of taken jobs
-_RESULTS: dict[str, type[IntroduceResult] | type[ProjectResult]] = {"introduce": IntroduceResult,
-                                                                     "project": ProjectResult}
 
 
 def _task_id(message: bytes | str) -> str | None:
@@ -160,7 +158,7 @@ class JobClient:
 
     def withdraw(self, job_id: str, kind: str) -> bool:
         """Cancel a job for good if no worker has admitted it; False if it is running or done already."""
-        cancelled = _RESULTS[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
+        cancelled = RESULT_OF_KIND[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
         return self.ledger.withdraw(job_id, cancelled.model_dump_json())
 
     def request_harvest(self) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +81,19 @@ def test_the_machine_names_its_cpu_and_the_extensions_the_engines_use(tmp_path: 
     info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_bf16 sse4_2\n")
     assert cpu_model(info) == {"cpu_model": "AMD EPYC 9R14", "cpu_flags": ["avx2", "avx512f", "avx512_bf16"]}
     assert cpu_model(tmp_path / "absent") == {}
+
+
+def test_make_bench_runs_every_benchmark_the_bench_command_has() -> None:
+    from typer.main import get_command
+
+    from bench.__main__ import app
+
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert set(re.findall(r"python -m bench (\w+)", makefile)) == set(get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_a_bad_option_is_one_clear_line() -> None:
+    root = Path(__file__).parents[2]
+    done = subprocess.run([sys.executable, "-m", "bench", "decode", "--repeats", "0"], cwd=root,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip() == "error: --repeats and --steps must be positive"

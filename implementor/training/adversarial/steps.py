@@ -33,7 +33,7 @@ from implementor.training.corpus.splits import write_jsonl
 from implementor.training.metrics import roc_auc
 from implementor.training.rerank.examples import PairExamples, group_of, prompt_for_judge, split_by_group
 from implementor.training.rerank.realism_data import draft_records, realism_examples
-from implementor.training.rerank.train import HeadTrainConfig, head_config, train_head
+from implementor.training.rerank.train import HeadTrainConfig, fit_head
 from implementor.training.writer.character import repeated_bullet_rate
 from implementor.training.writer.eval import distinctness
 
@@ -112,8 +112,7 @@ def fresh_judge(encoder: SentenceEncoder, real: list[Record], drafted: list[Draf
     examples = realism_examples(real, fakes)
     fit, held = split_by_group(examples, 0.3, seed)
     config = HeadTrainConfig(epochs=epochs, seed=seed, device=str(encoder.device))
-    scorer, report = train_head(encoder, head_config("realism", encoder, False), examples.subset(fit), config,
-                                progress=False)
+    scorer, report = fit_head("realism", encoder, examples.subset(fit), config, progress=False)
     held_out = examples.subset(held)
     logits = scorer.logits(held_out.prompts, held_out.texts).tolist()  # one encoder pass for both measures
     return scorer, {"auc": auc_per_task(logits, held_out), "pass_rate": pass_rate_per_task(logits, held_out),

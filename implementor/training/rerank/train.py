@@ -10,26 +10,21 @@ epochs bring nothing better.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import random
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from implementor.contracts.errors import InputError
 from implementor.models.common.encoder import SentenceEncoder
 from implementor.models.rerank.head import HeadConfig, PairHead, PairScorer
-from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
-from implementor.training.metrics import roc_auc, spearman
-from implementor.training.rerank.calibration import calibrate
+from implementor.training.metrics import roc_auc
 from implementor.training.rerank.examples import PairExamples, split_by_group
 
 log = logging.getLogger(__name__)
@@ -162,43 +157,6 @@ def train_head(encoder: SentenceEncoder, head_config: HeadConfig, examples: Pair
     return fit.scorer, report
 
 
-@dataclass(frozen=True)
-class HeadRunSpec:
-    """What both `train realism` and `train quality` ask for: where, on which encoder, how long."""
-
-    out: Path
-    corpus: Path = BUNDLED_CORPUS
-    encoder: str = "all-MiniLM-L6-v2"
-    finetune: bool = False  # train the whole encoder too (wants a GPU)
-    epochs: int = 80
-    seed: int = 0
-    device: str = "auto"
-    command: str = ""
-
-
-@dataclass(frozen=True)
-class RealismTrainSpec(HeadRunSpec):
-    writer: Path | None = None  # whose drafts are the fakes; None: the bundled writer
-    split: str = "train"
-    prompts: int = 400  # per task (CVs, replies)
-    fakes_per_prompt: int = 1
-    engine: str = "auto"  # how the writer drafts them (the live engine, so the fakes are what is posted)
-    threshold: float = 0.9  # the live threshold the calibration is for
-    false_rejection: float = 0.1  # the share of held-out real texts allowed below it
-    # Real texts the threshold is calibrated on: another split's (occupations and tasks the head never saw,
-    # as live ones are), and many of them; the held-out prompts of `split` alone are a few dozen a task.
-    calibration_split: str = "validation"
-    calibration_texts: int = 200  # per task
-
-
-@dataclass(frozen=True)
-class QualityTrainSpec(HeadRunSpec):
-    feedback: Path | None = None  # members' ratings (JSONL from `feedback export`)
-    feedback_weight: float = 5.0  # how much one rating counts against one proxy pair
-    drafts: Path | None = None  # writer drafts (a realism run's fakes.jsonl) as off-topic negatives
-    prompts: int = 1200
-
-
 def head_config(task: str, encoder: SentenceEncoder, finetune: bool) -> HeadConfig:
     """A head reading a third, two thirds and all of the encoder's layers."""
     layers = tuple(sorted({max(1, encoder.layers // 3), max(1, 2 * encoder.layers // 3), encoder.layers}))
@@ -206,84 +164,13 @@ def head_config(task: str, encoder: SentenceEncoder, finetune: bool) -> HeadConf
                       encoder_width=encoder.width, finetuned_encoder=finetune, layers=layers)
 
 
-def run_realism_training(spec: RealismTrainSpec) -> dict[str, Any]:
-    """The realism discriminator: corpus texts against the writer's drafts (live sampling); returns its card."""
-    from implementor.models.writer.engine_choice import load_engine
-    from implementor.models.writer.model import Writer
-    from implementor.training.rerank.realism_data import generate_fakes, pick_prompts, realism_examples, writer_identity
-
-    if spec.prompts < 2 or spec.fakes_per_prompt < 1 or spec.epochs < 1:
-        raise InputError("--prompts must be at least 2, --fakes-per-prompt and --epochs positive")
-    writer = Writer.load(spec.writer, spec.device)
-    records = pick_prompts(load_split(spec.corpus, spec.split), spec.prompts, spec.seed)
-    fakes = generate_fakes(writer, records, spec.fakes_per_prompt, spec.seed, spec.out / "fakes.jsonl",
-                           engine=load_engine(writer, spec.engine))
-    bert = SentenceEncoder.load(spec.encoder, spec.device)
-    examples = realism_examples(records, fakes)
-    config = HeadTrainConfig(epochs=spec.epochs, finetune=spec.finetune, seed=spec.seed, device=spec.device)
-    scorer, report = train_head(bert, head_config("realism", bert, spec.finetune), examples, config)
-    _, held = split_by_group(examples, config.validation_fraction, config.seed)  # the prompts it did not learn
-    unseen = None if spec.calibration_split == spec.split else realism_examples(
-        pick_prompts(load_split(spec.corpus, spec.calibration_split), spec.calibration_texts, spec.seed), [])
-    return scorer.save(spec.out, {
-        "model": "realism-head", "command": spec.command,
-        "writer": {"path": str(writer.path), **writer_identity(writer)}, "sampling": writer.sampling.to_dict(),
-        "data": {"corpus": str(spec.corpus), "split": spec.split, "prompts": len(records), "fakes": len(fakes)},
-        "calibration": calibrate_per_task(scorer, examples.subset(held), spec.threshold, spec.false_rejection,
-                                          unseen),
-        "metrics": {k: v for k, v in report.items() if k != "history"}, "history": report["history"],
-    })
-
-
-def calibrate_per_task(scorer: PairScorer, held: PairExamples, threshold: float, false_rejection: float,
-                       real_texts: PairExamples | None = None) -> dict[str, Any]:
-    """Per task, the shift that lets `false_rejection` of held-out real texts fall below `threshold`.
-
-    The real texts are `real_texts`' where given (each task's, if it has any), else `held`'s; the held-out
-    drafts give the draft pass rate it reports."""
-    def scored(examples: PairExamples) -> list[tuple[float, float, str]]:
-        logits = scorer.logits(examples.prompts, examples.texts).tolist()
-        return list(zip(logits, examples.targets, examples.groups, strict=True))
-
-    def of(rows: list[tuple[float, float, str]], task: str, target: float) -> list[float]:
-        return [v for v, t, g in rows if t == target and g.startswith(f"{task}:")]
-
-    held_rows = scored(held)
-    unseen_rows = scored(real_texts) if real_texts is not None else []
-    out: dict[str, Any] = {}
-    for task in ("cv", "reply"):
-        real = of(unseen_rows, task, 1.0) or of(held_rows, task, 1.0)
-        if real:
-            out[task] = calibrate(real, of(held_rows, task, 0.0), threshold, false_rejection)
-    return out
-
-
-def run_quality_training(spec: QualityTrainSpec) -> dict[str, Any]:
-    """The quality model: ratings if given, bootstrapped on matched/mismatched pairs; returns its card."""
-    from implementor.training.rerank.quality_data import bootstrap_examples, feedback_examples, load_feedback
-    from implementor.training.rerank.realism_data import pick_prompts
-
-    if spec.prompts < 2 or spec.epochs < 1 or spec.feedback_weight <= 0:
-        raise InputError("--prompts must be at least 2, --epochs and --feedback-weight positive")
-    records = pick_prompts(load_split(spec.corpus, "train"), spec.prompts, spec.seed)
-    drafts = [json.loads(line) for line in spec.drafts.read_text().splitlines()[1:]] if spec.drafts else None
-    examples = bootstrap_examples(records, spec.seed, drafts)
-    ratings = load_feedback(spec.feedback) if spec.feedback else []
-    if ratings:
-        examples = examples + feedback_examples(ratings, spec.feedback_weight)
-    bert = SentenceEncoder.load(spec.encoder, spec.device)
-    config = HeadTrainConfig(epochs=spec.epochs, finetune=spec.finetune, seed=spec.seed, device=spec.device)
-    scorer, report = train_head(bert, head_config("quality", bert, spec.finetune), examples, config)
-    metrics: dict[str, Any] = {k: v for k, v in report.items() if k != "history"}
-    if ratings:
-        _, held = split_by_group(examples, config.validation_fraction, config.seed)
-        rated = [i for i in held if examples.groups[i].startswith("feedback:")]
-        if len(rated) >= 3:
-            predicted = scorer.logits([examples.prompts[i] for i in rated], [examples.texts[i] for i in rated])
-            metrics["feedback_spearman"] = round(spearman(predicted, [examples.targets[i] for i in rated]), 4)
-    return scorer.save(spec.out, {
-        "model": "quality-head", "command": spec.command,
-        "data": {"corpus": str(spec.corpus), "prompts": len(records), "ratings": len(ratings),
-                 "feedback": str(spec.feedback) if spec.feedback else None, "examples": len(examples)},
-        "metrics": metrics, "history": report["history"],
-    })
+def fit_head(task: str, encoder: SentenceEncoder, prior: PairExamples, config: HeadTrainConfig,
+             taught: PairExamples | None = None, prior_weight: float = 1.0, progress: bool = True
+             ) -> tuple[PairScorer, dict[str, Any]]:
+    """A head for `task` trained on `prior` (examples made from the corpus), each weighing `prior_weight`, and
+    on `taught` (members' ratings, a server's own texts) at their own weights: what `train realism`,
+    `train quality`, the adversarial rounds and the learner's retraining all fit."""
+    if prior_weight != 1.0:
+        prior = PairExamples(prior.prompts, prior.texts, prior.targets, prior.groups, [prior_weight] * len(prior))
+    examples = prior + taught if taught is not None else prior
+    return train_head(encoder, head_config(task, encoder, config.finetune), examples, config, progress=progress)

@@ -1,4 +1,4 @@
-"""The bot's tables as the learner reads them (implementor/store/bot_tables.py): `posted_reply` finds what the
+"""The bot's tables as the learner reads them (`jobbook.posted_reply`): it finds what the
 harvest's own SQL found before it, over a store the bot wrote through its job book and rating buttons;
 a stored result is typed by its job's kind, an old one too."""
 
@@ -13,9 +13,9 @@ import pytest
 
 from implementor.contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult
 from implementor.contracts.scores import CandidateScore
-from implementor.store.bot_tables import posted_reply, read_result
 from implementor.store.consent import LearningStore
 from implementor.store.database import Store
+from implementor.store.jobbook import posted_reply, read_result
 
 REQUEST = "Could someone help us plan the spring launch at Acme?"
 
