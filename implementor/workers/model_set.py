@@ -21,10 +21,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from implementor.config.settings import Settings
 from implementor.store.live import LiveHeads, live_heads
+
+if TYPE_CHECKING:  # the models load in the worker process, on the first batch, never at import
+    from implementor.models.pipeline import ColleaguePipeline, PipelineSpec
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def thread_budget(settings: Settings) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, processes))
 
 
-def pipeline_spec(settings: Settings, heads: LiveHeads | None = None) -> Any:
+def pipeline_spec(settings: Settings, heads: LiveHeads | None = None) -> PipelineSpec:
     """What the worker's models are, from settings and the live heads (models/ never reads settings itself)."""
     from implementor.models.pipeline import PipelineSpec
 
@@ -54,7 +57,7 @@ class ModelSet:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._pipeline: Any = None
+        self._pipeline: ColleaguePipeline | None = None
         self._owner = 0  # the process that loaded it
         self._heads: dict[str, Path] = {}  # the promoted heads it serves, by kind
         self._heads_checked = 0.0
@@ -65,11 +68,12 @@ class ModelSet:
         return self._pipeline is not None and self._owner == os.getpid()
 
     @property
-    def pipeline(self) -> Any:
+    def pipeline(self) -> ColleaguePipeline:
         if not self.loaded:
             with self._lock:
                 if not self.loaded:
                     self._load()
+        assert self._pipeline is not None
         return self._pipeline
 
     def _load(self) -> None:
@@ -98,7 +102,7 @@ class ModelSet:
         changed = {kind: path for kind, path in live.items() if path != self._heads.get(kind)}
         self._heads = live
         if changed:
-            pipeline = self._pipeline
+            pipeline = self.pipeline
             try:
                 pipeline.reranker = pipeline.reranker.with_heads(changed.get("realism"), changed.get("quality"))
             except Exception:

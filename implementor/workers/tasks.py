@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 from celery_batches import Batches, SimpleRequest
@@ -29,6 +29,9 @@ from implementor.workers.ledger import Ledger, RedisLedger
 from implementor.workers.metrics import WorkerMetrics
 from implementor.workers.model_set import ModelSet
 from implementor.workers.names import INTRODUCE_TASK, PING_TASK, PROJECT_TASK
+
+if TYPE_CHECKING:  # the models load lazily, in the worker process (model_set.py)
+    from implementor.models.pipeline import ColleaguePipeline
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class ModelTask(Batches):
         return models
 
     @property
-    def pipeline(self) -> Any:
+    def pipeline(self) -> ColleaguePipeline:
         return self.models.pipeline
 
     @property
@@ -93,7 +96,7 @@ class ModelTask(Batches):
         )
 
 
-def introduce_results(pipeline: Any, jobs: list[IntroduceJob]) -> list[IntroduceResult]:
+def introduce_results(pipeline: ColleaguePipeline, jobs: list[IntroduceJob]) -> list[IntroduceResult]:
     from implementor.models.pipeline import PersonaRequest
 
     timings: dict[str, float] = {}
@@ -106,7 +109,7 @@ def introduce_results(pipeline: Any, jobs: list[IntroduceJob]) -> list[Introduce
     ) for job, intro in zip(jobs, done, strict=True)]
 
 
-def project_results(pipeline: Any, jobs: list[ProjectJob]) -> list[ProjectResult]:
+def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob]) -> list[ProjectResult]:
     timings: dict[str, float] = {}
     answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings)
     return [ProjectResult(job_id=job.job_id, status="ok", reply=a.reply, timings_ms=timings,
