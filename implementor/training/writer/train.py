@@ -30,16 +30,10 @@ from implementor.models.common.checkpoint import (
     write_json,
 )
 from implementor.models.common.devices import resolve_device
-from implementor.models.writer.model import (
-    SIZES,
-    TITLES_FILE,
-    LiveSampling,
-    load_pretrained,
-    new_model,
-    train_tokenizer,
-)
+from implementor.models.writer.model import TITLES_FILE, LiveSampling
 from implementor.models.writer.prompts import ControlFormat, PromptFormat, format_training_text, training_text
 from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
+from implementor.training.writer.scratch import SIZES, load_pretrained, new_model, train_tokenizer
 from implementor.training.writer.train_state import TrainRun, load_state, save_state
 
 log = logging.getLogger(__name__)

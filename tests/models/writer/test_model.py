@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from implementor.contracts.errors import CheckpointError
-from implementor.models.writer.model import SamplingSettings, Writer, load_pretrained
+from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.prompts import CONTROL_TOKENS, EOS, PERSONA_TOKENS
+from implementor.training.writer.scratch import load_pretrained
 
 
 def _copy(src: Path, dst: Path) -> Path:
