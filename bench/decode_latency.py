@@ -21,7 +21,7 @@ path once, in turn, so that every path sees the same machine; the figures are me
 
 A CPU benchmark: llama.cpp runs on the CPU here, and the floor is the CPU's memory.
 
-    implementor bench decode      (or: python -m bench.decode_latency)
+    python -m bench decode
 """
 
 from __future__ import annotations
@@ -170,7 +170,3 @@ def summary(result: dict[str, Any]) -> str:
              for key, value in result.items() if key.startswith("project_over_")]
     return "\n".join([f"batch-1 decode, {result['model']} writer, {result['context_tokens']}-token context, "
                       f"{result['stream_bandwidth_gb_s']} GB/s:", *rows, *gains])
-
-
-if __name__ == "__main__":
-    run_benchmark(5, Path(__file__).parent / "results" / "decode_latency.json")

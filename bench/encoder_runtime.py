@@ -1,4 +1,4 @@
-"""The reranker's encoder on other runtimes: is one worth adopting? (`implementor bench encoder`)
+"""The reranker's encoder on other runtimes: is one worth adopting? (`python -m bench encoder`)
 
 The heads read the mean of several hidden layers of all-MiniLM-L6-v2 for each (prompt, draft) pair,
 so a runtime must give the intermediate layers, not only the last one. Timed in one run, medians of
@@ -136,7 +136,3 @@ def run_benchmark(repeats: int, out: Path) -> dict[str, Any]:
     }
     print("encoder runtimes: " + ", ".join(f"{k} {v}x (logit change {drift[k]})" for k, v in speedup.items()))
     return write_result(result, out)
-
-
-if __name__ == "__main__":
-    run_benchmark(15, Path(__file__).parent / "results" / "encoder_runtime.json")

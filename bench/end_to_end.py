@@ -8,7 +8,7 @@ the embedded broker, warm (models loaded before timing starts), on two paths in 
 The PyTorch loop is left out: on the 135M writer one `introduce` takes it over half a minute.
 Each job's latency is submit to result; the figures are p50 and p95 per path, and the ratio of p50s.
 
-    implementor bench e2e      (or: python -m bench.end_to_end)
+    python -m bench e2e
 """
 
 from __future__ import annotations
@@ -82,7 +82,3 @@ def run_benchmark(jobs: int, out: Path | None, models: dict[str, Any] | None = N
     print(f"end to end, p50: introduce {auto['introduce']['p50_s']} s, project {auto['project']['p50_s']} s; "
           f"{result['speedup_p50']['introduce']}x / {result['speedup_p50']['project']}x CTranslate2's")
     return write_result(result, out)
-
-
-if __name__ == "__main__":
-    run_benchmark(6, Path(__file__).parent / "results" / "end_to_end.json")

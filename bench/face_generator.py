@@ -4,7 +4,7 @@ The same 64 faces are drawn twice per repetition, one call per face and then one
 alternating so that both see the same machine state; the ratio is the figure to read. Absolute
 images/s depend on the machine and are recorded as context.
 
-    implementor bench face            (or: python -m bench.face_generator)
+    python -m bench face
 """
 
 from __future__ import annotations
@@ -56,7 +56,3 @@ def run_benchmark(model: Path | str | None, device: str, repeats: int, out: Path
     print(f"face generator: batch 64 gives {result['ratio_batch64_over_batch1']}x the images/s of batch 1 "
           f"({single_ips:.0f} -> {batch_ips:.0f} images/s on {generator.device})")
     return write_result(result, out)
-
-
-if __name__ == "__main__":
-    run_benchmark(None, "auto", 20, Path(__file__).parent / "results" / "face_generator.json")

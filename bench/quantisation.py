@@ -12,7 +12,7 @@ embedding; F32 as the reference) and each copy is measured:
 Q4_0 is what llama.cpp repacks for its fast AVX2/AVX-512 matrix kernels (Q4_1 it does not), so it
 is the 4-bit type worth weighing; the float32 copy is measured for quality only.
 
-    implementor bench quantisation      (or: python -m bench.quantisation)
+    python -m bench quantisation
 """
 
 from __future__ import annotations
@@ -143,7 +143,3 @@ def summary(result: dict[str, Any]) -> str:
         rows.append(f"  {q:<9} {result['weights_mb'][q]:6.1f} MB  NLL x{quality['cv']} CV, x{quality['reply']} "
                     f"reply over float32;  speed over Q8_0: {gains}")
     return "\n".join(["GGUF quantisations of the bundled writer:", *rows])
-
-
-if __name__ == "__main__":
-    run_benchmark(3, 30, Path(__file__).parent / "results" / "quantisation.json")

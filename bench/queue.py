@@ -9,7 +9,7 @@ models unless IMPLEMENTOR_* settings say otherwise:
 - a worker's resident memory with every model loaded, and its cold start (process start to first
   `introduce` result, model loading included).
 
-    implementor bench queue      (or: python -m bench.queue)
+    python -m bench queue
 """
 
 from __future__ import annotations
@@ -102,7 +102,3 @@ def run_benchmark(out: Path | None, jobs: int = 16, introductions: int = 20, pin
           f"the throughput; introduce p50 {result['introduce_latency_ms']['p50']} ms, "
           f"p95 {result['introduce_latency_ms']['p95']} ms")
     return write_result(result, out)
-
-
-if __name__ == "__main__":
-    run_benchmark(Path(__file__).parent / "results" / "queue.json")

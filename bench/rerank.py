@@ -4,7 +4,7 @@ The drafts are 8 replies from the bundled corpus's test split, scored for their 
 ways run in one process, interleaved; the ratio is the figure to read, milliseconds per draft are
 context. With both heads on one frozen encoder, a batch costs one encoder pass for both.
 
-    implementor bench rerank        (or: python -m bench.rerank)
+    python -m bench rerank
 """
 
 from __future__ import annotations
@@ -60,7 +60,3 @@ def run_benchmark(realism: Path | None, quality: Path | None, encoder: str, devi
     print(f"rerank: scoring {CANDIDATES} drafts in one batch is {result['speedup_batched_over_one_at_a_time']}x "
           f"one at a time ({ms['batched']:.1f} vs {ms['one_at_a_time']:.1f} ms per draft on {device_name})")
     return write_result(result, out)
-
-
-if __name__ == "__main__":
-    run_benchmark(None, None, "all-MiniLM-L6-v2", "auto", 5, Path(__file__).parent / "results" / "rerank.json")

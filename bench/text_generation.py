@@ -19,7 +19,7 @@ worker's cross-request batch: 16 requests' distinct prompts (8 drafts each) in o
 against 16 calls, one per request (what the plain way does for 16 jobs), on the same engine.
 Ratios are the figures to read; seconds and tokens/s are context.
 
-    implementor bench text         (or: python -m bench.text_generation)
+    python -m bench text
 """
 
 from __future__ import annotations
@@ -196,7 +196,3 @@ def summary(result: dict[str, Any]) -> str:
                       f"  project over: {gains}",
                       f"  16 requests in one call over one call each: "
                       f"{result['cross_request_batched_over_one_at_a_time']}x"])
-
-
-if __name__ == "__main__":
-    run_benchmark(None, "auto", 3, 64, Path(__file__).parent / "results" / "text_generation.json")

@@ -1,7 +1,7 @@
 """Commands for the writer: build the corpus, train, sample CVs and replies, evaluate.
 
 `cv` and `reply` print raw drafts from the writer; with `--explain` they run the worker's own
-`ColleaguePipeline` (the configured engine, the live heads from `learning/live.py`) and print the
+`ColleaguePipeline` (the configured engine, the live heads from `store/live.py`) and print the
 score table (`implementor/contracts/scores.py`) and the chosen draft. Room: `implementor`, which may use every room.
 """
 

@@ -5,7 +5,7 @@ run (one job each), so that both draft and judge one way. A batch of introductio
 in one generator pass, drafts every CV in one batched generation (each prompt prefilled once), and
 scores every draft with one encoder pass; a batch of project requests does the same with replies.
 Jobs that arrive close together therefore cost little more than one. Room: `implementor.models.pipeline`, above
-the face, writer and rerank rooms; which heads to load comes in with the spec (`learning/live.py`
+the face, writer and rerank rooms; which heads to load comes in with the spec (`store/live.py`
 resolves them for the workers and the command line).
 
 A persona is reproducible from its seed: the face comes from the seed alone, and so do the name

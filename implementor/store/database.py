@@ -63,7 +63,10 @@ class Store:
         try:
             self._db = await sqlite.connect(self.path)
             await migrate(self._db)
-        except aiosqlite.Error as exc:
+        except (aiosqlite.Error, DataError) as exc:
+            await self.close()  # a store that cannot be used leaves no connection (and its thread) behind
+            if isinstance(exc, DataError):
+                raise
             raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
         self._jobs = JobBook(self._db)
         return self

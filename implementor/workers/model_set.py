@@ -8,7 +8,7 @@ signal handler, which Celery kills after a few seconds, and never in Celery's pa
 context a forked child could not use). A set loaded by another process (inherited over a fork) is not
 used: the process loads its own.
 
-Which heads are live (and the threshold that goes with them) is `learning/live.py`'s to say; here
+Which heads are live (and the threshold that goes with them) is `store/live.py`'s to say; here
 `pipeline_spec` turns settings and those heads into the pipeline's spec (the CLI's `--explain` uses it
 too). Between batches, `follow_promotions` swaps in the heads promoted since the last look (at most
 every `model_poll_s`), for every task at once: a batch runs start to end on the heads it began with.

@@ -82,8 +82,8 @@ async def test_posted_reply_finds_what_the_harvests_own_sql_found(tmp_path: Path
     assert rated.result.explored and [c.propensity for c in rated.result.candidates if c.chosen] == [0.85]
 
 
-async def test_a_store_the_bot_never_made_its_tables_in_has_no_posted_reply(tmp_path: Path) -> None:
-    learning = await LearningStore.open(tmp_path / "bot.sqlite3")  # consent tables only
+async def test_a_store_the_bot_never_wrote_to_has_no_posted_reply(tmp_path: Path) -> None:
+    learning = await LearningStore.open(tmp_path / "bot.sqlite3")  # the learner first: no job yet
     try:
         assert await posted_reply(learning.db, 111) is None
     finally:

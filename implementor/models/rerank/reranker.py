@@ -7,7 +7,7 @@ held-out real texts (its card's `calibration`, per task) has its logits shifted 
 threshold means what the card says: a known share of real texts falls below it.
 
 Which heads are live (a promoted version, the configured ones or the bundled ones) is not decided
-here: `learning/live.py` resolves them and callers pass the paths in; None means the bundled heads.
+here: `store/live.py` resolves them and callers pass the paths in; None means the bundled heads.
 """
 
 from __future__ import annotations
