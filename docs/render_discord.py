@@ -1,4 +1,4 @@
-"""Draw a message the bot posted, as Discord shows it, for the README.
+"""Draw a message the bot posted, as Discord shows it, for the docs.
 
 The messages come from the end-to-end test: the real bot, a real worker with the bundled models and the
 fake Discord API, which keeps what it receives. This script only lays that JSON and its attachments out

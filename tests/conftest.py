@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from implementor.models.face.dcgan import DCGANConfig
     from implementor.training.face.data import FaceData
 
+# The model tests' fixtures (tests/support/model_fixtures.py), where torch is installed: the bot's
+# torch-free run has none.
+pytest_plugins = ["model_fixtures"] if importlib.util.find_spec("torch") is not None else []
+
 # No test may reach a model hub; read by huggingface_hub when first imported, so set it first.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

@@ -42,7 +42,7 @@ def sync(
 
 def _token(settings: Settings) -> str:
     if settings.discord_token is None:
-        raise ConfigError("set IMPLEMENTOR_DISCORD_TOKEN to the bot's token (see the README's Discord section)")
+        raise ConfigError("set IMPLEMENTOR_DISCORD_TOKEN to the bot's token (docs/bot.md says how to make one)")
     return settings.discord_token.get_secret_value()
 
 

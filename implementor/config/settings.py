@@ -1,7 +1,7 @@
 """Settings for every process, read from the environment (prefix `IMPLEMENTOR_`) or a `.env` file.
 
 Tests build `Settings(...)` directly; entry points call `get_settings()`. The configuration table in
-the README is checked against the fields here by `tests/config/test_settings.py`.
+the docs' configuration page is rendered from the fields here (`docs/hooks/settings_table.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _PLACEHOLDERS = {"changeme", "change-me", "token", "xxx", "your-token-here", "to
 
 
 class Settings(BaseSettings):
-    """Every knob of the Implementor. Field descriptions double as the README's configuration table."""
+    """Every knob of the Implementor. Field descriptions double as the docs' configuration page."""
 
     model_config = SettingsConfigDict(
         env_prefix="IMPLEMENTOR_",
@@ -282,7 +282,7 @@ def env_example() -> str:
 
 
 def settings_table() -> str:
-    """The README's configuration table, rendered from the fields above (a test keeps them equal)."""
+    """The configuration page's table (docs/configuration.md, filled in when the docs are built), from the fields above."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         default = field.default

@@ -1,4 +1,4 @@
-"""The benchmarks run end to end on tiny models and write what the README quotes (not their speed)."""
+"""The benchmarks run end to end on tiny models and write what the docs quote (not their speed)."""
 
 from __future__ import annotations
 

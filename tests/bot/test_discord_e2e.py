@@ -36,7 +36,7 @@ if shutil.which("redis-server") is None and not os.environ.get("CI"):
 
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
 TOKEN = "fake." + "x" * 60
-# For the README's picture (docs/render_discord.py): IMPLEMENTOR_E2E_BUNDLED=1 puts the bundled models
+# For the docs' pictures (docs/render_discord.py): IMPLEMENTOR_E2E_BUNDLED=1 puts the bundled models
 # behind the worker instead of the tiny test twins; IMPLEMENTOR_E2E_CAPTURE=DIR keeps the posted messages.
 BUNDLED = os.environ.get("IMPLEMENTOR_E2E_BUNDLED") == "1"
 CAPTURE = os.environ.get("IMPLEMENTOR_E2E_CAPTURE")

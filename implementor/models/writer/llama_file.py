@@ -31,7 +31,7 @@ GGUF_FILE = "writer.gguf"
 # - Q4_0_FFN: 4-bit for the feed-forward matrices (three quarters of a layer's weights), 8-bit elsewhere.
 # llama.cpp repacks Q4_0 for its fast AVX2 kernels; `bench quantisation` weighs each against Q8_0.
 QUANTISATIONS = ("Q8_0", "Q4_0", "Q4_0_FFN", "Q4_1", "F16", "F32")
-DEFAULT_QUANTISATION = "Q8_0"  # chosen by measurement: bench/results/decode_latency.json, the README
+DEFAULT_QUANTISATION = "Q8_0"  # chosen by measurement: bench/results/decode_latency.json, docs/performance.md
 _LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
           "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
           "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
