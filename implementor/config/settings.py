@@ -282,7 +282,7 @@ def env_example() -> str:
 
 
 def settings_table() -> str:
-    """The configuration page's table (docs/configuration.md, filled in when the docs are built), from the fields above."""
+    """The configuration page's table (docs/configuration.md, filled in when the docs build), from the fields."""
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         default = field.default

@@ -62,7 +62,8 @@ def test_the_retrained_head_learns_the_servers_rule_and_is_promoted(spec: LearnS
     write_history(spec.learning_dir, history(400))
     report = retrain_quality(spec)
     ours, synthetic_only = report["held_out"], report["live_held_out"]
-    print(f"\nheld-out (80 latest pairs): retrained {ours}, synthetic-only {synthetic_only}")  # the docs' figures (docs/learning.md)
+    # The figures docs/learning.md quotes.
+    print(f"\nheld-out (80 latest pairs): retrained {ours}, synthetic-only {synthetic_only}")
     assert ours["spearman"] >= synthetic_only["spearman"] + 0.2
     assert ours["auc_5plus_vs_none"] > synthetic_only["auc_5plus_vs_none"]
     assert report["promoted"] and versions.current(spec.models_dir, "quality") == report["version"] == "v0001"

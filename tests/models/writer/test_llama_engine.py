@@ -182,7 +182,7 @@ def test_more_drafts_than_one_batch_holds_come_back_in_order(writer: Writer) -> 
 @needs_llama_cpp
 def test_auto_falls_back_when_llama_cpp_is_missing_or_cannot_load(writer: Writer, monkeypatch: pytest.MonkeyPatch,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(llama_engine, "llama_cpp_available", lambda: False)
+    monkeypatch.setattr(engines, "llama_cpp_available", lambda: False)  # as the engine choice sees it
     assert load_engine(writer, "auto").name == "ctranslate2"
     with pytest.raises(ConfigError, match="llama-cpp-python is not installed"):
         load_engine(writer, "llama.cpp")
