@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kustomize_lite import build
 from typer.testing import CliRunner
 
 from implementor.cli.main import app
@@ -24,8 +25,8 @@ def compose() -> dict:  # type: ignore[type-arg]
 
 
 def k8s() -> list[dict]:  # type: ignore[type-arg]
-    return [doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
-            for doc in yaml.safe_load_all(path.read_text()) if doc]
+    """Every Kubernetes object we ship, rendered: the base with the KEDA component (tests/test_k8s.py)."""
+    return build(ROOT / "deploy" / "k8s-keda")
 
 
 def dockerfile_commands() -> dict[str, list[str]]:

@@ -1,6 +1,9 @@
-"""The Kubernetes manifests (deploy/k8s/), checked without a cluster: every object validates against the
-Kubernetes JSON schemas (kubernetes-validate, offline, strict: an unknown field fails), the whole stack is
-there, and commands, variables, probes, volumes and scaling agree with the code and its settings."""
+"""The Kubernetes manifests (deploy/k8s/), checked without a cluster, as `kubectl apply -k` sends them:
+rendered from their kustomization (tests/support/kustomize_lite.py stands in for kustomize), the base and
+the base with the KEDA component. Every object validates against the Kubernetes JSON schemas
+(kubernetes-validate, offline, strict: an unknown field fails), the base needs no KEDA, every image is set
+in the kustomization's `images:`, the whole stack is there, and commands, variables, probes, volumes and
+scaling agree with the code and its settings."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from kustomize_lite import build, split_image
 from typer.testing import CliRunner
 
 from implementor.cli.main import app
@@ -20,11 +24,18 @@ from implementor.workers.names import GPU_QUEUE, LEARN_QUEUE
 ROOT = Path(__file__).parents[1]
 K8S_VERSION = "1.30.0"  # the oldest release still in upstream support when these were written
 SETTINGS = {f"IMPLEMENTOR_{name.upper()}" for name in Settings.model_fields}
+BASE = ROOT / "deploy" / "k8s"
+KEDA_COMPONENT = BASE / "components" / "keda"
+KEDA_OVERLAY = ROOT / "deploy" / "k8s-keda"  # a sibling: kustomize refuses a base holding its user
 
 
-def documents() -> list[dict[str, Any]]:
-    return [doc for path in sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
-            for doc in yaml.safe_load_all(path.read_text()) if doc]
+def documents(keda: bool = True) -> list[dict[str, Any]]:
+    """The rendered stack: the base with the KEDA component (every object we ship), or the base alone."""
+    return build(KEDA_OVERLAY if keda else BASE)
+
+
+def kustomization(directory: Path) -> dict[str, Any]:
+    return yaml.safe_load((directory / "kustomization.yaml").read_text())
 
 
 def objects(kind: str) -> dict[str, dict[str, Any]]:
@@ -39,6 +50,11 @@ def containers() -> list[dict[str, Any]]:
     return [c for w in workloads().values() for c in w["spec"]["template"]["spec"]["containers"]]
 
 
+def images(docs: list[dict[str, Any]]) -> set[str]:
+    pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Deployment", "StatefulSet")]
+    return {c["image"] for pod in pods for c in pod.get("initContainers", []) + pod["containers"]}
+
+
 def config() -> dict[str, str]:
     return objects("ConfigMap")["implementor-config"]["data"]
 
@@ -49,10 +65,55 @@ def env_of(container: dict[str, Any]) -> dict[str, str]:
     return {**from_map, **{e["name"]: e.get("value", "") for e in container.get("env", [])}}
 
 
-@pytest.mark.parametrize("doc", [d for d in documents() if not d["apiVersion"].startswith("keda.sh/")],
-                         ids=lambda d: f"{d['kind']}/{d['metadata']['name']}")
-def test_every_object_validates_against_the_kubernetes_schema(doc: dict[str, Any]) -> None:
+@pytest.mark.parametrize("doc", [pytest.param(d, id=f"{render}:{d['kind']}/{d['metadata']['name']}")
+                                 for render, keda in (("base", False), ("keda", True)) for d in documents(keda)
+                                 if not d["apiVersion"].startswith("keda.sh/")])  # KEDA's CRDs: not in the schemas
+def test_every_rendered_object_validates_against_the_kubernetes_schema(doc: dict[str, Any]) -> None:
     kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
+
+
+def test_every_manifest_is_in_the_kustomization_and_keda_only_in_its_component() -> None:
+    """A manifest left out of `resources:` would never be applied; KEDA's kinds in the base would make
+    `kubectl apply -k deploy/k8s` fail wherever KEDA is not installed."""
+    base = kustomization(BASE)
+    assert sorted(base["resources"]) == sorted(p.name for p in BASE.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert "components" not in base
+    component = kustomization(KEDA_COMPONENT)
+    assert component["kind"] == "Component"
+    assert sorted(component["resources"]) == sorted(p.name for p in KEDA_COMPONENT.glob("*.yaml")
+                                                    if p.name != "kustomization.yaml")
+    overlay = kustomization(KEDA_OVERLAY)
+    assert overlay["resources"] == ["../k8s"] and overlay["components"] == ["../k8s/components/keda"]
+
+
+def test_the_base_renders_no_keda_object_and_the_component_adds_only_keda_objects() -> None:
+    base, with_keda = documents(keda=False), documents()
+    assert not [d for d in base if d["kind"] == "ScaledObject" or d["apiVersion"].startswith("keda.sh/")]
+    added = [d for d in with_keda if d not in base]
+    assert {d["kind"] for d in added} == {"ScaledObject", "TriggerAuthentication"}
+    assert all(d["apiVersion"].startswith("keda.sh/") for d in added)
+    assert [d for d in with_keda if d in base] == base  # the component changes none of the base's objects
+
+
+def test_every_image_is_set_in_the_kustomizations_images_section_with_its_build_and_push() -> None:
+    entries = {e["name"]: f"{e['newName']}:{e['newTag']}" for e in kustomization(BASE)["images"]}
+    text = (BASE / "kustomization.yaml").read_text()
+    written = {split_image(c["image"])[0] for path in BASE.glob("*.yaml")
+               for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] in ("Deployment", "StatefulSet")
+               for c in d["spec"]["template"]["spec"]["containers"]}
+    ours = {name for name in written if name.startswith("implementor-")}
+    assert ours == set(entries)  # every image of ours is overridden, and no entry is a typo that matches nothing
+    for keda in (False, True):
+        rendered = images(documents(keda))
+        assert not [i for i in rendered if i.startswith("implementor-")], rendered  # no bare local name left
+        assert {i for i in rendered if "implementor-" in i} == set(entries.values())
+        assert not [i for i in rendered if split_image(i)[1] in ("", ":latest")], rendered  # every image pinned
+    for name, reference in entries.items():
+        registry = reference.split("/")[0]
+        assert "." in registry or ":" in registry, f"{name}: {reference} names no registry (Docker Hub would be asked)"
+        dockerfile = f"docker/{name.removeprefix('implementor-')}.Dockerfile"
+        assert (ROOT / dockerfile).is_file(), dockerfile
+        assert f"docker build -f {dockerfile} -t {reference} ." in text and f"docker push {reference}" in text
 
 
 def test_the_validator_would_catch_a_mistake() -> None:
@@ -63,8 +124,8 @@ def test_the_validator_would_catch_a_mistake() -> None:
 
 
 def test_the_whole_stack_is_there() -> None:
-    assert {"implementor-bot", "implementor-redis", "implementor-worker-gpu", "implementor-learner",
-            "implementor-beat"} <= set(workloads())
+    assert {"implementor-bot", "implementor-redis", "implementor-worker-gpu", "implementor-worker-cpu",
+            "implementor-learner", "implementor-beat"} <= set(workloads())
     assert "implementor-redis" in objects("Service")
 
 
@@ -155,3 +216,20 @@ def test_redis_persists_its_append_only_file() -> None:
     [claim] = redis["spec"]["volumeClaimTemplates"]
     assert {"name": claim["metadata"]["name"], "mountPath": "/data"} in container["volumeMounts"]
     assert "redis-cli" in " ".join(container["livenessProbe"]["exec"]["command"])
+
+
+def test_the_cpu_worker_consumes_the_gpu_queue_on_the_cpu_as_compose_does() -> None:
+    worker = workloads()["implementor-worker-cpu"]
+    spec = worker["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    command = container["command"]
+    assert command[command.index("--queues") + 1] == GPU_QUEUE
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker-cpu"]
+    assert command == compose["command"]  # one process on the CPU, as compose's worker-cpu
+    assert env_of(container)["IMPLEMENTOR_DEVICE"] == compose["environment"]["IMPLEMENTOR_DEVICE"] == "cpu"
+    assert "nvidia.com/gpu" not in {**container["resources"].get("limits", {}), **container["resources"]["requests"]}
+    gpu = workloads()["implementor-worker-gpu"]["spec"]["template"]["spec"]
+    assert container["image"] == gpu["containers"][0]["image"]  # the one worker image, llama.cpp built in
+    assert mounts("implementor-worker-cpu")["implementor-models"] == (config()["IMPLEMENTOR_MODELS_DIR"], True)
+    assert spec["terminationGracePeriodSeconds"] >= int(config()["IMPLEMENTOR_TASK_TIME_LIMIT_S"])
+    assert [s["spec"]["scaleTargetRef"]["name"] for s in objects("ScaledObject").values()] == ["implementor-worker-gpu"]
