@@ -63,7 +63,7 @@ $(BIN)/.docs-installed: $(BIN)/.installed requirements/docs.txt
 	touch $@
 
 docs: $(BIN)/.docs-installed  ## the docs site, built strictly into site/
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # The bot's image has no torch: its tests and the contracts' run in a venv from the bot's lock alone.
 BOT_VENV ?= .venv-bot
