@@ -72,10 +72,26 @@ class Poster:
         message = self._channel(record).get_partial_message(record.status_message_id)
         await message.edit(content=text, view=view, allowed_mentions=NO_PINGS)
 
+    async def delete_status(self, record: JobRecord) -> None:
+        """Take the status message away once the result is out (gone already counts as done)."""
+        assert record.status_message_id is not None
+        webhook = self._webhook(record)
+        try:
+            if webhook is not None:
+                try:
+                    await webhook.delete_message(record.status_message_id)
+                    return
+                except discord.NotFound:
+                    pass  # its token died early, or the message is gone: the channel says which
+            await self._channel(record).get_partial_message(record.status_message_id).delete()
+        except discord.NotFound:
+            log.info("the status message of job %s was gone already", record.job_id)
+
     async def post_result(self, record: JobRecord, result: Result) -> tuple[int, list[str]]:
         """Post a result; returns the message's id and the follow-up texts still to send."""
         rendered, files, view = await self.render(record, result)
-        message = await self.send(record, embed=rendered.embed, files=files, view=view or discord.utils.MISSING)
+        message = await self.send(record, rendered.text, embeds=rendered.embeds, files=files,
+                                  view=view or discord.utils.MISSING, allowed_mentions=rendered.mentions)
         self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
         return message.id, rendered.follow_ups
 

@@ -250,8 +250,10 @@ class Reconciler:
         for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
             await self.poster.send(record, text)
             await self.book.count_extras(record.job_id, i + 1)
+        # The status goes before the job leaves the open ones: a crash in between deletes it again (gone is done).
+        await self.status.remove(await self.book.get(record.job_id) or record)
         await self.book.mark_posted(record.job_id, message_id)
-        await self.close(record, Stage.DONE)
+        await self._give_back(record)
 
     async def _already_posted(self, record: JobRecord) -> int | None:
         try:

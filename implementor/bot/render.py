@@ -3,8 +3,14 @@
 Everything the bot sends goes out with `NO_PINGS`, and every generated text passes `safe()` first.
 
 Limits (Discord's): an embed description holds 4,096 characters, a field 1,024 and 25 fields, a
-whole embed 6,000, and a message 2,000. A CV's Profile goes in the description, its other sections
-in fields (split at line breaks when long), and whatever an embed cannot hold follows as messages.
+message's embeds 6,000 together (at most 10), and a message's text 2,000. A CV's Profile goes in the
+description, its other sections in fields (split at line breaks when long); what the first embed
+cannot hold goes in more embeds of the same message, so a request is answered by one message; only
+text past the 6,000 a message holds follows as further messages.
+
+A result names who asked and quotes what they asked (an embed's mention shows the member and pings
+nobody); the message's text mentions the member who asked, the one ping the bot ever sends
+(`ping_only`), so they learn the answer is ready.
 """
 
 from __future__ import annotations
@@ -29,7 +35,28 @@ FIELDS_LIMIT = 25
 EMBED_LIMIT = 6000
 MESSAGE_LIMIT = 2000
 COLOUR = discord.Colour.from_rgb(76, 110, 245)
-NO_PINGS = discord.AllowedMentions.none()  # sent with every message, edit and reply
+NO_PINGS = discord.AllowedMentions.none()  # sent with every message, edit and reply but a result's
+EMBEDS_LIMIT = 10
+QUOTE_LIMIT = 300  # the request, quoted above its answer
+
+
+def ping_only(user_id: int) -> discord.AllowedMentions:
+    """A result's one ping: the member who asked, nobody else (no roles, no everyone, no replied user)."""
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False, users=[discord.Object(user_id)])
+
+
+def ready_text(user_id: int, kind: str, name: str) -> str:
+    """The text of a result's message: the member who asked, told it is ready."""
+    who = safe(name)[:80]
+    return f"<@{user_id}>, meet {who}, your new colleague." if kind == "introduce" else \
+        f"<@{user_id}>, {who} answered your request."
+
+
+def quoted(request: str, user_id: int) -> str:
+    """The request as its answer shows it: quoted, trimmed, and who asked (an embed mention pings nobody)."""
+    text = " ".join(safe(request).split())
+    text = text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+    return f"> {text}\n> — <@{user_id}>"
 
 
 def safe(text: str) -> str:
@@ -66,23 +93,49 @@ def sections(cv: str) -> list[tuple[str, str]]:
 
 @dataclass
 class Rendered:
-    embed: discord.Embed
-    follow_ups: list[str] = field(default_factory=list)  # messages to send after the embed
+    embeds: list[discord.Embed]  # one message's: the first, then what it could not hold
+    follow_ups: list[str] = field(default_factory=list)  # messages to send after it (past 6,000 characters)
+    text: str | None = None  # the message's own text (a result's: the member who asked, told it is ready)
+    ping: int | None = None  # the member that text mentions, the one ping allowed
+
+    @property
+    def mentions(self) -> discord.AllowedMentions:
+        return ping_only(self.ping) if self.ping is not None else NO_PINGS
+
+    @property
+    def embed(self) -> discord.Embed:
+        return self.embeds[0]
 
 
 def _embed_size(embed: discord.Embed) -> int:
     return len(embed)
 
 
-def cv_embed(name: str, title: str, cv: str, image_url: str | None = None) -> Rendered:
-    """An introduction: the face, the name and title, and the CV split to fit."""
+def _packed(first: discord.Embed, overflow: list[str]) -> Rendered:
+    """The first embed and the overflow in more embeds of the same message while they fit; the rest after it."""
+    embeds, follow_ups = [first], list[str]()
+    total = _embed_size(first)
+    for text in overflow:
+        for chunk in split_text(text, DESCRIPTION_LIMIT):
+            if not follow_ups and len(embeds) < EMBEDS_LIMIT and total + len(chunk) <= EMBED_LIMIT:
+                embeds.append(discord.Embed(description=chunk, colour=first.colour))
+                total += len(chunk)
+            else:
+                follow_ups.extend(split_text(chunk, MESSAGE_LIMIT))
+    return Rendered(embeds, follow_ups)
+
+
+def cv_embed(name: str, title: str, cv: str, image_url: str | None = None, thumbnail: bool = False) -> Rendered:
+    """An introduction: the face (as a thumbnail for a face too small to show large), the name and title,
+    and the CV split to fit."""
     name, title = safe(name)[:256], safe(title)[:256]
     parts = sections(safe(cv))
     embed = discord.Embed(title=name, description="", colour=COLOUR)
     embed.set_author(name=title)
-    if image_url:
+    if image_url and thumbnail:
+        embed.set_thumbnail(url=image_url)
+    elif image_url:
         embed.set_image(url=image_url)
-    follow_ups: list[str] = []
     first_heading, first_body = parts[0]
     description = split_text(first_body, DESCRIPTION_LIMIT - len(first_heading) - 8)
     embed.description = f"**{first_heading}**\n{description[0]}" if description else ""
@@ -94,22 +147,21 @@ def cv_embed(name: str, title: str, cv: str, image_url: str | None = None) -> Re
                 embed.add_field(name=label, value=chunk, inline=False)
             else:
                 overflow.append(f"**{label}**\n{chunk}")
-    for text in overflow:
-        follow_ups.extend(split_text(text, MESSAGE_LIMIT))
-    return Rendered(embed, follow_ups)
+    return _packed(embed, overflow)
 
 
 def reply_embed(colleague: str, title: str, reply: str, thumbnail_url: str | None = None,
-                low_confidence: bool = False) -> Rendered:
-    """A colleague's answer to a project request, in their name."""
-    chunks = split_text(safe(reply), DESCRIPTION_LIMIT)
-    embed = discord.Embed(description=chunks[0] if chunks else "", colour=COLOUR)
+                low_confidence: bool = False, request: str | None = None, asker_id: int | None = None) -> Rendered:
+    """A colleague's answer to a project request, in their name, under the request it answers."""
+    head = f"{quoted(request, asker_id)}\n\n" if request and asker_id is not None else ""
+    chunks = split_text(safe(reply), DESCRIPTION_LIMIT - len(head))
+    embed = discord.Embed(description=head + (chunks[0] if chunks else ""), colour=COLOUR)
     embed.set_author(name=f"{safe(colleague)[:200]} · {safe(title)[:50]}")
     if thumbnail_url:
         embed.set_thumbnail(url=thumbnail_url)
     if low_confidence:
         embed.set_footer(text="None of my drafts convinced me fully; this is the best of them.")
-    return Rendered(embed, [c for text in chunks[1:] for c in split_text(text, MESSAGE_LIMIT)])
+    return _packed(embed, chunks[1:])
 
 
 def status_line(stage: Stage, position: int | None = None, eta_s: float | None = None, as_of: float | None = None,

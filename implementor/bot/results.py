@@ -15,7 +15,7 @@ import base64
 
 import discord
 
-from implementor.bot.render import Rendered, cv_embed, face_file, reply_embed
+from implementor.bot.render import Rendered, cv_embed, face_file, ready_text, reply_embed
 from implementor.bot.views import ResultView
 from implementor.contracts.jobs import IntroduceResult, ProjectResult, Result
 from implementor.store.database import Store
@@ -44,7 +44,9 @@ class ResultRenderer:
                       ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
         profile = result.profile
         assert profile is not None, "an introduction that succeeded carries its profile"
-        rendered = cv_embed(profile.name, profile.title, profile.cv, image_url="attachment://face.png")
+        rendered = cv_embed(profile.name, profile.title, profile.cv, image_url="attachment://face.png",
+                            thumbnail=profile.shown_small)
+        rendered.text, rendered.ping = ready_text(record.user_id, "introduce", profile.name), record.user_id
         return rendered, [face_file(profile.png_base64)], self.result_view(record.job_id, "introduce")
 
     async def _reply(self, record: JobRecord, result: ProjectResult
@@ -54,5 +56,6 @@ class ResultRenderer:
         name, title = (colleague.name, colleague.title) if colleague else ("The Implementor", "Consultant")
         files = [face_file(png=colleague.png, name="face.png")] if colleague else []
         rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
-                               result.low_confidence)
+                               result.low_confidence, record.request, record.user_id)
+        rendered.text, rendered.ping = ready_text(record.user_id, "project", name), record.user_id
         return rendered, files, self.result_view(record.job_id, "project")

@@ -2,8 +2,11 @@
 
 The reconciler shows each open job's stage on every pass (`show`): the message is sent if it never
 went out (once the front door has had `ACCEPT_GRACE_S` to send the first), and edited only when what
-it says changes, or once every `REFRESH_S` (an estimate says when it was made). `close` says how the
-job ended and takes the Cancel button off. Discord refusing is logged and left to the next pass.
+it says changes, or once every `REFRESH_S` (an estimate says when it was made). `close` says how a
+job that did not answer ended, and takes the Cancel button off; a job that answered loses its status
+message instead (`remove`): the result, posted as its own message so that the member who asked is
+pinged once, is then the one message the request leaves. Discord refusing is logged and left to the
+next pass.
 """
 
 from __future__ import annotations
@@ -51,12 +54,22 @@ class StatusMessages:
             return
         self._shown[record.job_id] = (key, now)
 
+    async def remove(self, record: JobRecord) -> None:
+        """The job answered: its status message goes (Discord refusing raises, for the caller to retry)."""
+        self._shown.pop(record.job_id, None)
+        if record.status_message_id is not None:
+            await self.poster.delete_status(record)
+
     async def close(self, record: JobRecord, stage: Stage) -> None:
-        """The job is over: its status says how, without a Cancel button (a job with none sent: nothing)."""
+        """The job is over: its status says how, without a Cancel button (a job with none sent: nothing);
+        one that answered loses its status message (`remove`)."""
         self._shown.pop(record.job_id, None)
         if record.status_message_id is None:
             return
         try:
+            if stage is Stage.DONE:
+                await self.poster.delete_status(record)
+                return
             await self.poster.edit_status(record, status_line(stage), final=True)
         except discord.HTTPException as exc:
             log.info("could not close the status of job %s (%s)", record.job_id, exc)

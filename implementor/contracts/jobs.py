@@ -76,6 +76,12 @@ class Profile(_Message):
     seed: int
     cv: str  # Markdown: the four sections; the name and title are rendered around it
     png_base64: str  # the face, as a PNG
+    face_px: int | None = None  # the face model's own size (the PNG is upscaled): under 64 px it is shown small
+
+    @property
+    def shown_small(self) -> bool:
+        """Whether the face is shown as a thumbnail: a model this small makes a blur at full size."""
+        return self.face_px is not None and self.face_px < 64
 
 
 class ResultBase(_Message):
@@ -112,7 +118,7 @@ class JobView(BaseModel):
 
     - queued: waiting in the queue; `position` 1 is the next to start;
     - reserved: taken by a worker, waiting for its batch to start;
-    - running: a worker is on it (`stage` says what it is doing);
+    - running: a worker is on it (`stage` says what it is doing, `progress` how far through that stage);
     - done: it has a result (ok, error or cancelled);
     - orphaned: taken or started by a worker that stopped beating (`worker` names it): it will not
       finish there, and should be submitted again;
@@ -124,5 +130,6 @@ class JobView(BaseModel):
     state: Literal["queued", "reserved", "running", "done", "orphaned", "unknown"]
     position: int | None = None
     stage: str | None = None
+    progress: float | None = Field(None, ge=0.0, le=1.0)  # share of the current stage done; None: unknown
     worker: str | None = None  # the dead holder of an orphaned job
     result: IntroduceResult | ProjectResult | None = Field(None, discriminator="kind")

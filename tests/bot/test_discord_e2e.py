@@ -127,9 +127,11 @@ async def test_introduce_is_answered_at_once_then_with_the_face_and_cv(discord_s
     assert name == "face.png" and png[:8] == b"\x89PNG\r\n\x1a\n"
     for request in [callback, *followups(fake, token)]:
         data = request.json.get("data", request.json)  # type: ignore[union-attr]
-        assert data["allowed_mentions"] == {"parse": []}
-    status = fake.find(fake.interactions[token]["original"]["id"])
-    await wait_for(lambda: status["content"].startswith("✅"), 30, "the status to say done")  # type: ignore[index]
+        # the one ping: the result's text mentions the member who asked, and only they may be pinged
+        assert data["allowed_mentions"] == ({"parse": [], "users": [42]} if request is post else {"parse": []})
+    assert post.json["content"] == f"<@42>, meet {embed['title']}, your new colleague."  # type: ignore[index]
+    status_id = fake.interactions[token]["original"]["id"]
+    await wait_for(lambda: fake.find(status_id) is None, 30, "the status to go")  # one message per request
     capture("introduce", post)
 
 
@@ -138,7 +140,8 @@ async def test_project_is_answered_in_an_embed(discord_stack) -> None:  # type: 
     token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}])
     [post] = await wait_for(lambda: result_post(fake, token), 120, "the reply")
     embed = post.json["embeds"][0]  # type: ignore[index]
-    assert embed["description"] and post.json["allowed_mentions"] == {"parse": []}  # type: ignore[index]
+    assert post.json["allowed_mentions"] == {"parse": [], "users": [42]}  # type: ignore[index]
+    assert embed["description"].startswith(f"> {REQUEST}\n> — <@42>\n\n")  # the question above its answer
     buttons = [c["custom_id"] for row in post.json["components"] for c in row["components"]]  # type: ignore[index]
     assert any(b.startswith("implementor:why:") for b in buttons)
     capture("project", post)

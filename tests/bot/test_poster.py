@@ -35,9 +35,12 @@ async def test_without_an_application_id_messages_go_to_the_channel_without_ping
     assert record is not None
     await poster.edit_status(record, "✍️ Writing", final=False)
     assert status.content == "✍️ Writing" and status.custom_ids  # the Cancel button stays while it runs
-    await poster.edit_status(record, "✅ Done.", final=True)
-    assert status.content == "✅ Done." and status.view is None
+    await poster.edit_status(record, "✖️ Cancelled.", final=True)
+    assert status.content == "✖️ Cancelled." and status.view is None
     assert all(edit["allowed_mentions"].to_dict() == {"parse": []} for edit in status.edits)
+    await poster.delete_status(record)  # a job that answered: its status goes
+    await poster.delete_status(record)  # and again after a crash: gone is done
+    assert status.deleted
 
 
 async def test_find_posted_finds_only_this_jobs_result_sent_by_the_bot(wiring: Wiring, store: Store,

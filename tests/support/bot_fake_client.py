@@ -66,8 +66,13 @@ class FakeMessage:
     deleted: bool = False
 
     @property
+    def embeds(self) -> list[discord.Embed]:
+        single = self.kwargs.get("embed")
+        return [single] if single is not None else list(self.kwargs.get("embeds") or [])
+
+    @property
     def embed(self) -> discord.Embed | None:
-        return self.kwargs.get("embed")
+        return next(iter(self.embeds), None)
 
     @property
     def view(self) -> discord.ui.View | None:
@@ -134,8 +139,13 @@ class FakeChannel:
 
     @property
     def statuses(self) -> list[FakeMessage]:
-        """The status messages: the bot's messages without an embed."""
+        """The status messages: the bot's messages without an embed (deleted ones too: see `left`)."""
         return [m for m in self.messages if m.embed is None and m.author is BOT_USER]
+
+    @property
+    def left(self) -> list[FakeMessage]:
+        """What members still see of the bot's: its messages that were not deleted."""
+        return [m for m in self.messages if not m.deleted and m.author is BOT_USER]
 
 
 class Channels:
@@ -261,7 +271,6 @@ def texts(channel: FakeChannel) -> list[str]:
     out: list[Any] = []
     for message in channel.messages:
         out += [message.content, *(edit.get("content") for edit in message.edits)]
-        if message.embed is not None:
-            out += [message.embed.title, message.embed.description, message.embed.author.name,
-                    *(f.value for f in message.embed.fields)]
+        for embed in message.embeds:
+            out += [embed.title, embed.description, embed.author.name, *(f.value for f in embed.fields)]
     return [t for t in out if t]

@@ -357,6 +357,8 @@ class FakeDiscord:
         return self._delete(message_id or "")
 
     def _delete(self, message_id: str) -> web.Response:
+        if self.find(message_id) is None:
+            return json_response({"message": "Unknown Message", "code": 10008}, status=404)
         for messages in self.channels.values():
             messages[:] = [m for m in messages if m["id"] != message_id]
         return web.Response(status=204)

@@ -45,7 +45,7 @@ class Introduce(commands.Cog):
         current = await self.store.colleague(interaction.guild_id)
         if current is not None and not new:
             rendered = introduction(current)
-            await interaction.response.send_message(embed=rendered.embed, file=face_file(png=current.png),
+            await interaction.response.send_message(embeds=rendered.embeds, file=face_file(png=current.png),
                                                     allowed_mentions=NO_PINGS)
             for extra in rendered.follow_ups:
                 await interaction.followup.send(extra, allowed_mentions=NO_PINGS)
@@ -65,7 +65,7 @@ class Introduce(commands.Cog):
         try:
             if current is not None:
                 rendered = introduction(current)
-                await message.channel.send(embed=rendered.embed, file=face_file(png=current.png),
+                await message.channel.send(embeds=rendered.embeds, file=face_file(png=current.png),
                                            allowed_mentions=NO_PINGS)
                 for extra in rendered.follow_ups:
                     await message.channel.send(extra, allowed_mentions=NO_PINGS)

@@ -25,15 +25,18 @@ async def test_introduce_hires_once_then_shows_the_same_colleague(
     [post] = channel.posts
     assert post.embed is not None and post.embed.title == "Ada Lovelace"
     assert post.kwargs["files"][0].filename == "face.png"
-    assert post.kwargs["allowed_mentions"].to_dict() == {"parse": []}  # nobody may be pinged
-    assert channel.statuses[0].content == "✅ Done."
+    # nobody may be pinged but the member who asked, once, by the result's text
+    assert post.kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": [42]}
+    assert post.content == "<@42>, meet Ada Lovelace, your new colleague."
+    assert [m for m in channel.left] == [post]  # one message per request: the status went
+    assert channel.statuses[0].deleted
     assert [c.name for c in await store.roster(7)] == ["Ada Lovelace"]
 
     again = make_interaction(user_id=43)
     await introduce(again)
     assert len(jobs.submitted) == 1  # shown from the store: no new job
     [(_, shown)] = again.response.public
-    assert shown["embed"].title == "Ada Lovelace" and shown["file"].filename == "face.png"
+    assert shown["embeds"][0].title == "Ada Lovelace" and shown["file"].filename == "face.png"
 
     await introduce(make_interaction(user_id=44), new=True)
     await settle()
@@ -59,7 +62,7 @@ async def test_the_text_trigger_introduces(wiring: Wiring, jobs: FakeJobs, chann
     [reply] = message.replies
     assert (reply.content or "").startswith("⏳ Queued") and reply.custom_ids  # the status, with Cancel
     await settle()
-    assert len(jobs.submitted) == 1 and len(channel.posts) == 1 and reply.content == "✅ Done."
+    assert len(jobs.submitted) == 1 and len(channel.posts) == 1 and reply.deleted
 
     shown = FakeMemberMessage(channel, "<@900> introduce yourself", [BOT_USER], user_id=43)
     await cog.on_message(shown)  # type: ignore[arg-type]

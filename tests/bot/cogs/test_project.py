@@ -26,7 +26,11 @@ async def test_project_replies_with_buttons_and_neutralised_text(
     assert set(post.custom_ids) >= {f"implementor:why:{job_id}", f"implementor:delete:{job_id}",
                                     f"implementor:rate:{job_id}:5", f"implementor:regen:{job_id}"}
     assert all("@here" not in text and "@everyone" not in text for text in texts(channel))
-    assert all(m.kwargs["allowed_mentions"].to_dict() == {"parse": []} for m in channel.messages)
+    # The one ping: the result's text names the member who asked, and mentions allow that member only.
+    assert post.content == "<@42>, The Implementor answered your request."
+    assert post.kwargs["allowed_mentions"].to_dict() == {"parse": [], "users": [42]}
+    assert all(m.kwargs["allowed_mentions"].to_dict() == {"parse": []} for m in channel.messages if m is not post)
+    assert (post.embed.description or "").startswith("> ")  # the request, quoted above its answer
     assert all(e["allowed_mentions"].to_dict() == {"parse": []} for m in channel.messages for e in m.edits)
 
 
