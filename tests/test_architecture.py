@@ -191,6 +191,7 @@ MIGRATIONS = "implementor/store/migrations.py"
 TABLES = {  # table -> every module that may name it in SQL besides the migrations, which make them all
     "colleagues": {"implementor/store/database.py"},
     "meta": {"implementor/store/database.py"},
+    "servers": {"implementor/store/servers.py"},
     "jobs": {"implementor/store/jobbook.py"},
     "feedback": {"implementor/store/database.py", "implementor/store/jobbook.py"},
     "schema_version": set(),

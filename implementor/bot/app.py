@@ -8,7 +8,7 @@ the one place that decides which part gets what.
                                                           introduction hires when it finishes); runs
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
-      Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)
+      Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)  Settings(store)
       Learn(store, learning, learning_dir, models_dir, channel, harvest_soon)   /learn: consent, opt-outs, status
       Help(settings, cogs)                     /help: what it does, keeps and runs (the cogs' commands, the cards)
 
@@ -43,6 +43,7 @@ from implementor.bot.cogs.help import Help
 from implementor.bot.cogs.introduce import Introduce
 from implementor.bot.cogs.learn import Learn
 from implementor.bot.cogs.project import Project
+from implementor.bot.cogs.settings import Settings as ServerSettingsCog
 from implementor.bot.cogs.team import Team
 from implementor.bot.errors import ImplementorTree
 from implementor.bot.limits import Limits
@@ -85,10 +86,11 @@ class Wiring:
     feedback: Feedback
     learn: Learn
     help: Help
+    settings: ServerSettingsCog
 
     @property
     def cogs(self) -> tuple[commands.Cog, ...]:
-        return self.introduce, self.team, self.project, self.feedback, self.learn, self.help
+        return self.introduce, self.team, self.project, self.feedback, self.learn, self.settings, self.help
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
@@ -117,7 +119,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                             hire=functools.partial(hire, store), interval_s=settings.reconcile_interval_s,
                             expire_after_s=settings.result_ttl_s, on_pass=passed)
     runner = JobRunner(jobs=jobs, book=store.jobs, limits=limits, poster=poster, reconciler=reconciler,
-                       status_view=buttons.status_view, metrics=metrics)
+                       status_view=buttons.status_view, metrics=metrics, servers=store.servers)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
 
@@ -128,7 +130,8 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                   models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
     wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
-                    Help(settings=settings, cogs=lambda: wiring.cogs))
+                    Help(settings=settings, cogs=lambda: wiring.cogs),
+                    ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s))
     return wiring
 
 

@@ -61,16 +61,17 @@ class Limits:
     def _keys(self, user_id: int) -> list[str]:
         return [f"{self.prefix}:cooldown:{user_id}", f"{self.prefix}:inflight:{user_id}", f"{self.prefix}:inflight"]
 
-    async def take(self, user_id: int, job_id: str, cooldown: bool = True) -> None:
+    async def take(self, user_id: int, job_id: str, cooldown: bool = True, cooldown_s: int | None = None) -> None:
         """Take a slot for a job, or raise RateLimited with a friendly message and a retry time.
 
-        `cooldown=False` (Regenerate on a result just delivered) skips the cooldown and starts none;
-        the member's in-flight cap and the global queue cap still apply.
+        `cooldown=False` skips the cooldown and starts none; the member's in-flight cap and the global
+        queue cap still apply. `cooldown_s`: the server's own cooldown (`/settings`), else the bot's.
         """
         now_ms = int((await self.redis.time())[0] * 1000)
         c = self.config
+        wait_s = c.cooldown_s if cooldown_s is None else cooldown_s
         verdict, value = await self._take(keys=self._keys(user_id), args=[
-            job_id, c.cooldown_s * 1000, c.max_in_flight, c.queue_cap, now_ms, c.slot_lifetime_s * 1000,
+            job_id, wait_s * 1000, c.max_in_flight, c.queue_cap, now_ms, c.slot_lifetime_s * 1000,
             "1" if cooldown else "0"])
         verdict = verdict.decode() if isinstance(verdict, bytes) else verdict
         if verdict == "ok":

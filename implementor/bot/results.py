@@ -27,7 +27,8 @@ async def hire(store: Store, record: JobRecord, result: IntroduceResult) -> None
     profile = result.profile
     assert profile is not None, "an introduction that succeeded carries its profile"
     await store.hire(record.guild_id or 0, profile.name, profile.title, profile.seed, profile.cv,
-                     base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id)
+                     base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id,
+                     face_px=profile.face_px)
 
 
 class ResultRenderer:

@@ -31,10 +31,11 @@ from implementor.bot.poster import Poster, StatusView
 from implementor.bot.reconciler import Jobs, Reconciler
 from implementor.bot.render import NO_PINGS, status_line
 from implementor.config.log_setup import job_context
-from implementor.contracts.errors import RateLimited
+from implementor.contracts.errors import InputError, RateLimited
 from implementor.contracts.jobs import Job
 from implementor.contracts.states import WAITING, JobState, Stage
 from implementor.store.jobbook import JobBook
+from implementor.store.servers import Servers
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ TOKEN_LIFETIME_S = 15 * 60  # an interaction's token lives 15 minutes
 class JobRunner:
     def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, reconciler: Reconciler,
                  status_view: StatusView, clock: Callable[[], float] = time.time,
-                 metrics: BotMetrics | None = None) -> None:
-        self.jobs, self.book, self.limits, self.poster = jobs, book, limits, poster
+                 metrics: BotMetrics | None = None, servers: Servers | None = None) -> None:
+        self.jobs, self.book, self.limits, self.poster, self.servers = jobs, book, limits, poster, servers
         self.metrics = metrics or BotMetrics()
         self.reconciler, self.status_view, self.clock = reconciler, status_view, clock
         # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
@@ -61,12 +62,14 @@ class JobRunner:
 
     async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                      interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
-                     colleague_id: int | None = None, cooldown: bool = True) -> None:
-        """Take the request (see the module docstring); raises RateLimited, having said nothing yet."""
+                     colleague_id: int | None = None, cooldown: bool = True, one_hire: bool = False) -> None:
+        """Take the request (see the module docstring); raises RateLimited, having said nothing yet.
+        `one_hire`: refuse it while an introduction is under way in the server (checked in line, so two
+        members asking at once hire one colleague)."""
         with job_context(job.job_id):
             try:
                 await self._accept(job, user_id, guild_id, channel_id, interaction=interaction, reply_to=reply_to,
-                                   colleague_id=colleague_id, cooldown=cooldown)
+                                   colleague_id=colleague_id, cooldown=cooldown, one_hire=one_hire)
             except RateLimited as refused:
                 self.metrics.refusals.labels(refused.reason).inc()
                 raise
@@ -74,12 +77,16 @@ class JobRunner:
 
     async def _accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                       interaction: discord.Interaction | None, reply_to: discord.Message | None,
-                      colleague_id: int | None, cooldown: bool) -> None:
+                      colleague_id: int | None, cooldown: bool, one_hire: bool) -> None:
         if self.closing:
             raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60,
                               "restarting")
         async with self._intake:
-            await self._take_slot(user_id, job.job_id, cooldown)
+            if one_hire and guild_id is not None and await self.book.hiring(guild_id):
+                raise InputError("A colleague is being hired here already: they will introduce themselves in a "
+                                 "moment.")
+            own = (await self.servers.get(guild_id)).cooldown_s if self.servers and guild_id else None
+            await self._take_slot(user_id, job.job_id, cooldown, own)
             token = interaction.token if interaction is not None else None
             position = await self.book.add(job, guild_id, channel_id, user_id, token,
                                            self.clock() + TOKEN_LIFETIME_S, colleague_id)
@@ -96,9 +103,9 @@ class JobRunner:
                 await self.reconciler.close(record, stage)
         self.reconciler.wake.set()
 
-    async def _take_slot(self, user_id: int, job_id: str, cooldown: bool) -> None:
+    async def _take_slot(self, user_id: int, job_id: str, cooldown: bool, cooldown_s: int | None) -> None:
         try:
-            await self.limits.take(user_id, job_id, cooldown=cooldown)
+            await self.limits.take(user_id, job_id, cooldown=cooldown, cooldown_s=cooldown_s)
         except RateLimited:
             raise
         except Exception as exc:  # noqa: BLE001 - the limits live in Redis: no Redis, no new work, said kindly

@@ -29,7 +29,7 @@ from implementor.bot.errors import friendly
 from implementor.bot.render import NO_PINGS, why_message
 from implementor.contracts.errors import InputError
 from implementor.contracts.jobs import ProjectResult, Result
-from implementor.store.database import Store
+from implementor.store.database import Colleague, Store
 from implementor.store.jobbook import JobRecord
 
 JOB = r"(?P<job>[A-Za-z0-9_-]{8,64})"
@@ -89,15 +89,55 @@ async def _delete(actions: ButtonActions, interaction: discord.Interaction, job_
     record = await actions.store.jobs.get(job_id)
     if not may_delete(interaction, record.user_id if record else None):
         raise InputError("Only the member who asked, or someone who can manage messages, can delete this.")
+    hired = await actions.store.hired_by(job_id) if record is not None and record.kind == "introduce" else None
+    if hired is not None and not hired.retired and interaction.message is not None:
+        question = f"Retire {discord.utils.escape_markdown(hired.name)} too, or only delete the introduction?"
+        await interaction.response.send_message(question, view=DeleteIntroduction(actions, interaction.message,
+                                                                                  job_id, hired),
+                                                ephemeral=True, allowed_mentions=NO_PINGS)
+        return
     await interaction.response.defer(ephemeral=True)
-    if interaction.message is not None:
-        await interaction.message.delete()
+    await _delete_result(actions, interaction.message, job_id)
+
+
+async def _delete_result(actions: ButtonActions, message: discord.Message | None, job_id: str) -> None:
+    if message is not None:
+        await message.delete()
     await actions.store.jobs.delete(job_id)  # the book's move to `deleted` (its drafts go with it)
+
+
+class DeleteIntroduction(discord.ui.View):
+    """The question a Delete on an introduction asks its member (privately): retire the colleague too?"""
+
+    def __init__(self, actions: ButtonActions, message: discord.Message, job_id: str, hired: Colleague) -> None:
+        super().__init__(timeout=300)
+        self.actions, self.message, self.job_id, self.hired = actions, message, job_id, hired
+
+    async def _done(self, interaction: discord.Interaction, retire: bool) -> None:
+        await _delete_result(self.actions, self.message, self.job_id)
+        text = "Deleted."
+        if retire:
+            now = await self.actions.store.retire(self.hired.guild_id, self.hired.id, interaction.user.id)
+            text = f"Deleted, and {discord.utils.escape_markdown(self.hired.name)} has retired" + (
+                f"; {discord.utils.escape_markdown(now.name)} answers requests now." if now else
+                ". Nobody is on the team now: /introduce hires a colleague.")
+        self.stop()
+        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_PINGS)
+
+    @discord.ui.button(label="Delete and retire", style=discord.ButtonStyle.danger)
+    async def and_retire(self, interaction: discord.Interaction, _: discord.ui.Button[DeleteIntroduction]) -> None:
+        await self._done(interaction, retire=True)
+
+    @discord.ui.button(label="Only delete", style=discord.ButtonStyle.secondary)
+    async def only_delete(self, interaction: discord.Interaction, _: discord.ui.Button[DeleteIntroduction]) -> None:
+        await self._done(interaction, retire=False)
 
 
 async def _regenerate(actions: ButtonActions, interaction: discord.Interaction, job_id: str,
                       score: int | None) -> None:
     record, _ = await _job(actions.store, job_id)
+    if not may_delete(interaction, record.user_id):
+        raise InputError("Only the member who asked, or someone who can manage messages, can regenerate this.")
     if record.kind != "project" or not record.request:
         raise InputError("Only project replies can be regenerated.")
     await actions.regenerate(interaction, record.request)  # answers, or refuses privately

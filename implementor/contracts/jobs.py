@@ -38,6 +38,10 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_PLAIN = re.compile(r"^[\w .,'&/()+-]+$")  # a name or title a member may choose: no mention, markup or line break
+PLAIN_CHARACTERS = "letters, digits, spaces and . , ' & / ( ) + -"
+
+
 class IntroduceJob(_Message):
     """Make a colleague: a face from `seed` and a CV for `name` and `title` (chosen if left out)."""
 
@@ -46,6 +50,13 @@ class IntroduceJob(_Message):
     name: Name | None = None
     title: Name | None = None
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
+
+    @field_validator("name", "title")
+    @classmethod
+    def _plain(cls, value: str | None) -> str | None:
+        if value is not None and not _PLAIN.fullmatch(value):
+            raise ValueError(f"use {PLAIN_CHARACTERS} only")
+        return value
 
 
 class ProjectJob(_Message):

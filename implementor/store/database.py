@@ -33,6 +33,7 @@ from implementor.store import sqlite
 from implementor.store.consent import LearningStore
 from implementor.store.jobbook import JobBook
 from implementor.store.migrations import migrate
+from implementor.store.servers import Servers
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Colleague:
     hired_by: int
     position: int  # 1 for the first hire in the server
     id: int = 0  # the roster's own id, which a project job records as the colleague who answers
+    retired: bool = False  # off the team: answers no request, still listed by /team
+    face_px: int | None = None  # the face model's own size: under 64 px the face is shown as a thumbnail
 
 
 class Store:
@@ -83,6 +86,11 @@ class Store:
             self._db = None
 
     @property
+    def servers(self) -> Servers:
+        """Each server's own settings and current colleague: a table in this same file."""
+        return Servers(self.db)
+
+    @property
     def learning(self) -> LearningStore:
         """Consent to learn (channels, opt-outs, harvest cursors): tables in this same file."""
         return LearningStore(self.db)
@@ -96,31 +104,62 @@ class Store:
     # --- roster ---------------------------------------------------------------------------------
 
     async def hire(self, guild_id: int, name: str, title: str, seed: int, cv: str, png: bytes,
-                   hired_by: int, job_id: str | None = None) -> Colleague:
-        """Add a colleague to a server's roster; a job's hire happens once, however often it is posted."""
-        await self.db.execute(
-            "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at, job_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            (guild_id, name, title, seed, cv, png, hired_by, time.time(), job_id))
+                   hired_by: int, job_id: str | None = None, face_px: int | None = None) -> Colleague:
+        """Add a colleague to a server's roster, who then answers its requests (the server switches to the new
+        hire); a job's hire happens once, however often it is posted."""
+        cursor = await self.db.execute(
+            "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at, job_id, face_px) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            (guild_id, name, title, seed, cv, png, hired_by, time.time(), job_id, face_px))
+        if cursor.rowcount:
+            await self.servers.change(guild_id, hired_by, colleague_id=cursor.lastrowid)
         await self.db.commit()
         current = await self.colleague(guild_id)
         assert current is not None
         return current
 
     async def roster(self, guild_id: int) -> list[Colleague]:
+        """Everyone the server has hired, first hire first, the retired ones too."""
         async with self.db.execute(
-            "SELECT guild_id, name, title, seed, cv, png, hired_by, id FROM colleagues WHERE guild_id = ? ORDER BY id",
-            (guild_id,)) as cursor:
+            "SELECT guild_id, name, title, seed, cv, png, hired_by, id, retired_at, face_px FROM colleagues "
+            "WHERE guild_id = ? ORDER BY id", (guild_id,)) as cursor:
             rows = await cursor.fetchall()
         return [Colleague(guild_id=r[0], name=r[1], title=r[2], seed=r[3], cv=r[4], png=r[5], hired_by=r[6],
-                          position=i, id=r[7]) for i, r in enumerate(rows, 1)]
+                          position=i, id=r[7], retired=r[8] is not None, face_px=r[9]) for i, r in enumerate(rows, 1)]
 
     async def colleague(self, guild_id: int, colleague_id: int | None = None) -> Colleague | None:
-        """The server's newest colleague, who answers its requests (or the one with that roster id)."""
+        """The colleague who answers the server's requests: the one it switched to, else its newest still on the
+        team; or the one with that roster id (a job records who answered it)."""
         team = await self.roster(guild_id)
         if colleague_id is not None:
-            return next((c for c in team if c.id == colleague_id), team[-1] if team else None)
-        return team[-1] if team else None
+            return next((c for c in team if c.id == colleague_id), None)
+        chosen = (await self.servers.get(guild_id)).colleague_id
+        active = [c for c in team if not c.retired]
+        return next((c for c in active if c.id == chosen), active[-1] if active else None)
+
+    async def hired_by(self, job_id: str) -> Colleague | None:
+        """The colleague an introduction hired, if it did."""
+        async with self.db.execute("SELECT guild_id, id FROM colleagues WHERE job_id = ?", (job_id,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else await self.colleague(int(row[0]), int(row[1]))
+
+    async def retire(self, guild_id: int, colleague_id: int, by: int) -> Colleague | None:
+        """Take a colleague off the team (they stay on the roster); returns who answers now, if anyone."""
+        await self.db.execute("UPDATE colleagues SET retired_at = ? WHERE guild_id = ? AND id = ? "
+                              "AND retired_at IS NULL", (time.time(), guild_id, colleague_id))
+        if (await self.servers.get(guild_id)).colleague_id == colleague_id:
+            await self.servers.change(guild_id, by, colleague_id=None)
+        await self.db.commit()
+        return await self.colleague(guild_id)
+
+    async def switch(self, guild_id: int, colleague_id: int, by: int) -> Colleague:
+        """Make a colleague on the team the one who answers (one who retired comes back)."""
+        await self.db.execute("UPDATE colleagues SET retired_at = NULL WHERE guild_id = ? AND id = ?",
+                              (guild_id, colleague_id))
+        await self.servers.change(guild_id, by, colleague_id=colleague_id)
+        current = await self.colleague(guild_id)
+        assert current is not None and current.id == colleague_id
+        return current
 
     # --- the bot's own notes (the hash of the last synced command tree) ---------------------------
 

@@ -202,6 +202,12 @@ class JobBook:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
 
+    async def hiring(self, guild_id: int) -> bool:
+        """Whether an introduction is under way in this server (a hire that has not ended yet)."""
+        async with self.db.execute(f"SELECT 1 FROM jobs WHERE kind = 'introduce' AND guild_id = ? "
+                                   f"{_among(*OPEN)} LIMIT 1", (guild_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
     async def asked_by(self, user_id: int) -> list[str]:
         """Every job a member asked for (whose replies' ratings `/learn optout` forgets)."""
         async with self.db.execute("SELECT job_id FROM jobs WHERE user_id = ?", (user_id,)) as cursor:

@@ -1,8 +1,9 @@
 """The shared database's schema, as numbered migrations, each applied once and recorded.
 
 Every table of the store is made here and nowhere else: the roster (`colleagues`) and the bot's notes
-(`meta`), the book of jobs (`jobs`), members' ratings (`feedback`) and consent (`learning_*`). The
-modules that query them (`database.py`, `jobbook.py`, `consent.py`) never create or alter a table.
+(`meta`), each server's settings (`servers`), the book of jobs (`jobs`), members' ratings (`feedback`)
+and consent (`learning_*`). The modules that query them (`database.py`, `servers.py`, `jobbook.py`,
+`consent.py`) never create or alter a table.
 
 `migrate(db)` brings a database to the newest version: it reads `schema_version` (one row per
 migration applied: its number, what it did, when), and applies the missing ones in order, all inside
@@ -128,6 +129,25 @@ async def _baseline(db: aiosqlite.Connection) -> None:
     await db.execute(BACKFILL)
 
 
+SERVERS = """
+CREATE TABLE IF NOT EXISTS servers (
+    guild_id INTEGER PRIMARY KEY,
+    colleague_id INTEGER,
+    cooldown_s INTEGER,
+    hire TEXT,
+    changed_by INTEGER,
+    changed_at REAL
+)
+"""
+
+
+async def _members_in_control(db: aiosqlite.Connection) -> None:
+    """Each server's own settings and current colleague; a colleague can retire; a face keeps its model's size."""
+    await db.execute(SERVERS)
+    await db.execute("ALTER TABLE colleagues ADD COLUMN retired_at REAL")
+    await db.execute("ALTER TABLE colleagues ADD COLUMN face_px INTEGER")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -137,6 +157,8 @@ class Migration:
 
 MIGRATIONS = (
     Migration(1, "the baseline: every table, adopting a store made before migrations were numbered", _baseline),
+    Migration(2, "servers' own settings and current colleague; retired colleagues; a face's model size",
+              _members_in_control),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -136,8 +136,10 @@ def settle(wiring: Wiring, store: Store) -> Settle:
 
 @pytest.fixture
 def make_interaction(channel: FakeChannel) -> MakeInteraction:
-    def make(user_id: int = 42, guild_id: int | None = 7, manage_messages: bool = False) -> FakeInteraction:
-        return FakeInteraction(channel, user_id=user_id, guild_id=guild_id, manage_messages=manage_messages)
+    def make(user_id: int = 42, guild_id: int | None = 7, manage_messages: bool = False,
+             manage_guild: bool = False) -> FakeInteraction:
+        return FakeInteraction(channel, user_id=user_id, guild_id=guild_id, manage_messages=manage_messages,
+                               manage_guild=manage_guild)
 
     return make
 
@@ -157,8 +159,8 @@ def ask(wiring: Wiring) -> Ask:
 def introduce(wiring: Wiring) -> Ask:
     """/introduce, as a member sends it: `await introduce(interaction)` or `introduce(interaction, new=True)`."""
 
-    async def introduce(interaction: FakeInteraction, new: bool = False) -> None:
+    async def introduce(interaction: FakeInteraction, new: bool = False, **options: object) -> None:
         cog = wiring.introduce
-        await cog.introduce.callback(cog, interaction, new=new)  # type: ignore[arg-type, misc]
+        await cog.introduce.callback(cog, interaction, new=new, **options)  # type: ignore[arg-type, misc]
 
     return introduce

@@ -29,7 +29,7 @@ def test_the_bot_asks_for_no_privileged_intents() -> None:
 
 
 async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: ImplementorBot) -> None:
-    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn", "Help"}
+    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn", "Settings", "Help"}
     assert len(bot.dynamic_items) == 1  # one class, carrying every action
     assert set(ACTIONS) == {"cancel", "why", "rate", "delete", "regen"}
     assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items

@@ -74,7 +74,7 @@ async def test_a_refused_mention_is_told_to_the_member_by_dm(fake: FakeDiscord) 
     await wait_for(lambda: bot_messages(fake), 10, "the first request's status")  # accepted: ⏳ Queued, in public
     await fake.mention("42", "introduce yourself")
     [dm] = await wait_for(lambda: fake.dms("42"), 10, "the refusal by DM")
-    assert "again in" in dm["content"]
+    assert "being hired here already" in dm["content"]  # the first hire is under way
     await asyncio.sleep(0.5)
     assert len(bot_messages(fake)) == 1  # nothing more in the channel
 
@@ -85,9 +85,9 @@ async def test_with_dms_closed_the_refusal_is_a_reply_that_deletes_itself(fake: 
     await fake.mention("43", "introduce yourself")
     await wait_for(lambda: bot_messages(fake), 10, "the first request's status")
     await fake.mention("43", "introduce yourself")
-    refusals = await wait_for(lambda: [m for m in bot_messages(fake) if "again in" in m["content"]], 10,
+    refusals = await wait_for(lambda: [m for m in bot_messages(fake) if "being hired" in m["content"]], 10,
                               "the refusal in the channel")
     assert refusals[0]["content"].endswith(f"this note disappears in {PUBLIC_REFUSAL_S:.0f} s.)")
     assert fake.dms("43") == []  # the DM was refused by Discord (50007)
-    await wait_for(lambda: not [m for m in bot_messages(fake) if "again in" in m["content"]],
+    await wait_for(lambda: not [m for m in bot_messages(fake) if "being hired" in m["content"]],
                    PUBLIC_REFUSAL_S + 5, "the refusal to delete itself")

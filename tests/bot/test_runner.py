@@ -17,6 +17,7 @@ from implementor.bot.app import Wiring
 from implementor.bot.errors import reply_privately
 from implementor.bot.limits import Limits
 from implementor.contracts.errors import RateLimited
+from implementor.contracts.jobs import ProjectJob
 from implementor.store.database import Store
 
 
@@ -60,8 +61,10 @@ async def test_the_job_is_written_down_and_queued_before_the_member_is_told(
 
 
 async def fill_the_member_cap(wiring: Wiring, interaction: FakeInteraction) -> None:
-    for _ in range(2):  # without the cooldown (as Regenerate asks), two jobs: the member's cap
-        await wiring.project.ask(interaction, REQUEST, cooldown=False)  # type: ignore[arg-type]
+    for _ in range(2):  # without the cooldown, two jobs: the member's cap
+        await wiring.runner.accept(ProjectJob(request=REQUEST), interaction.user.id, interaction.guild_id,
+                                   interaction.channel_id, interaction=interaction,  # type: ignore[arg-type]
+                                   cooldown=False)
 
 
 async def fill_the_global_cap(ask: Ask, make_interaction: MakeInteraction) -> None:

@@ -1,5 +1,6 @@
 """The Cancel button on a status message (a queued job is withdrawn for good; a running one is too late)
-and the Regenerate button under a reply (asked again without the cooldown, but within the in-flight cap)."""
+and the Regenerate button under a reply (for the member who asked or a moderator, and a request like any other:
+the cooldown and the in-flight cap apply)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from bot_fake_queue import REQUEST, FakeJobs
 
 from implementor.bot.app import Wiring
 from implementor.bot.limits import Limits
-from implementor.contracts.errors import RateLimited
 from implementor.contracts.jobs import IntroduceJob
 from implementor.store.database import Store
 
@@ -78,7 +78,10 @@ async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
     await ask(make_interaction(user_id=42))
     await settle()
     job_id = jobs.submitted[0].job_id
-    clicker = make_interaction(user_id=60)
+    stranger = make_interaction(user_id=61)
+    await wiring.buttons.regenerate(job_id).callback(stranger)  # type: ignore[arg-type]
+    assert "Only the member who asked" in (stranger.response.private[0] or "") and stranger.response.public == []
+    clicker = make_interaction(user_id=60, manage_messages=True)  # a moderator may
     await wiring.buttons.regenerate(job_id).callback(clicker)  # type: ignore[arg-type]
     [(text, _)] = clicker.response.public
     assert text is not None and text.startswith("⏳ Queued")
@@ -89,22 +92,30 @@ async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
     introduction = IntroduceJob(job_id="job-intro-1")
     await store.jobs.add(introduction, 7, 500, 42)
     await store.jobs.store_result("job-intro-1", jobs.result_for(introduction))
-    refused = make_interaction(user_id=61)
+    refused = make_interaction(user_id=42)
     await wiring.buttons.regenerate("job-intro-1").callback(refused)  # type: ignore[arg-type]
     assert "Only project replies" in (refused.response.private[0] or "") and len(jobs.submitted) == 2
 
 
-async def test_regenerate_right_after_a_result_skips_the_cooldown_but_not_the_in_flight_cap(
+async def test_regenerate_counts_against_the_cooldown(wiring: Wiring, jobs: FakeJobs, ask: Ask,
+                                                      make_interaction: MakeInteraction, settle: Settle) -> None:
+    await ask(make_interaction(user_id=42))
+    await settle()
+    again = make_interaction(user_id=42)
+    await wiring.buttons.regenerate(jobs.submitted[0].job_id).callback(again)  # type: ignore[arg-type]
+    assert "again in" in (again.response.private[0] or "") and again.response.public == []
+    assert len(jobs.submitted) == 1
+
+
+@pytest.mark.parametrize("settings", [{"user_cooldown_s": 0}], indirect=True)
+async def test_regenerate_keeps_to_the_in_flight_cap(
         wiring: Wiring, jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
         channel: FakeChannel) -> None:
     await ask(make_interaction(user_id=42))
     await settle()
     job_id = jobs.submitted[0].job_id
-    with pytest.raises(RateLimited, match="again in"):
-        await ask(make_interaction(user_id=42))  # the member's cooldown is running
-
     jobs.hold = True
-    for _ in range(2):  # the cooldown does not refuse Regenerate; the member's cap of 2 in flight allows two
+    for _ in range(2):  # with no cooldown, the member's cap of 2 in flight allows two
         again = make_interaction(user_id=42)
         await wiring.buttons.regenerate(job_id).callback(again)  # type: ignore[arg-type]
         assert len(again.response.public) == 1 and again.response.private == []

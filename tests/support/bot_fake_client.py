@@ -235,7 +235,7 @@ class FakeInteraction:
     """A member's slash command or click. No `client`: nothing the bot runs may reach for the bot through it."""
 
     def __init__(self, channel: FakeChannel, user_id: int = 42, guild_id: int | None = 7,
-                 manage_messages: bool = False) -> None:
+                 manage_messages: bool = False, manage_guild: bool = False) -> None:
         self.user = FakeUser(user_id)
         self.guild_id = guild_id
         self.channel_id = channel.id
@@ -243,7 +243,7 @@ class FakeInteraction:
         self.token = f"token-{next(_tokens)}"
         self.response = FakeResponse(channel)
         self.followup = FakeFollowup(channel)
-        self.permissions = FakePermissions(manage_messages)
+        self.permissions = FakePermissions(manage_messages, manage_guild)
         self.message: FakeMessage | None = None  # the message whose button was clicked
 
     async def original_response(self) -> FakeMessage:

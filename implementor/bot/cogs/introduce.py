@@ -2,7 +2,11 @@
 
 The first call hires a colleague (a job for the workers: a face and a CV; the roster gains them
 when the result is posted) and later calls show the same colleague from the store, with no job at
-all. `new: True` hires another one.
+all. Any member may ask on a server with nobody on the team (that is how a server first meets its
+colleague). `new: True` hires another one, who then answers everyone's requests: that takes Manage
+Server, unless the server lets everyone hire (`/settings`). `name`, `title` and `seed` choose the new
+hire (checked: plain text only). While a hire is under way, another is refused with the reason: two
+members asking at once on a fresh server hire one colleague.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 import discord
 from discord import app_commands
 from discord.ext import commands
+from pydantic import ValidationError
 
 from implementor.bot.errors import refuse_message
 from implementor.bot.render import NO_PINGS, Rendered, cv_embed, face_file
@@ -27,7 +32,26 @@ TRIGGER = re.compile(r"\bintroduce\s+yourself\b", re.IGNORECASE)
 
 
 def introduction(colleague: Colleague) -> Rendered:
-    return cv_embed(colleague.name, colleague.title, colleague.cv, image_url="attachment://face.png")
+    small = colleague.face_px is not None and colleague.face_px < 64
+    return cv_embed(colleague.name, colleague.title, colleague.cv, image_url="attachment://face.png", thumbnail=small)
+
+
+def hire_job(name: str | None, title: str | None, seed: int | None) -> IntroduceJob:
+    """The job for a new hire; Discord's own checks can be bypassed, so check again here."""
+    try:
+        return IntroduceJob(name=name, title=title, seed=seed)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(p) for p in problem["loc"]) or "value"
+        raise InputError(f"{field}: {problem['msg'].removeprefix('Value error, ')}") from None
+
+
+async def may_hire(store: Store, guild_id: int, permissions: discord.Permissions) -> None:
+    """Hiring a colleague to replace the current one takes Manage Server, unless the server lets everyone hire."""
+    if permissions.manage_guild or (await store.servers.get(guild_id)).who_may_hire == "everyone":
+        return
+    raise InputError("Hiring a new colleague takes the Manage Server permission here (an admin can let everyone "
+                     "hire with /settings).")
 
 
 class Introduce(commands.Cog):
@@ -36,22 +60,32 @@ class Introduce(commands.Cog):
         self.me = me  # the bot's own user, None until it has logged in: a message must mention it
 
     @app_commands.command(name="introduce")
-    @app_commands.describe(new="Hire another colleague instead of meeting the current one.")
+    @app_commands.describe(new="Hire another colleague instead of meeting the current one.",
+                           name="A new hire's name (default: one is chosen).",
+                           title="A new hire's job title (default: one is chosen).",
+                           seed="A new hire's face and CV seed, for the same colleague again (default: random).")
     @app_commands.guild_only()
-    async def introduce(self, interaction: discord.Interaction, new: bool = False) -> None:
+    async def introduce(self, interaction: discord.Interaction, new: bool = False,
+                        name: app_commands.Range[str, 1, 80] | None = None,
+                        title: app_commands.Range[str, 1, 80] | None = None,
+                        seed: app_commands.Range[int, 0, 2**31 - 1] | None = None) -> None:
         """The server's colleague introduces itself: a face and a CV."""
         if interaction.guild_id is None:
             raise InputError("I introduce myself in servers, not in direct messages.")
         current = await self.store.colleague(interaction.guild_id)
-        if current is not None and not new:
+        choosing = name is not None or title is not None or seed is not None
+        if current is not None and not new and not choosing:
             rendered = introduction(current)
             await interaction.response.send_message(embeds=rendered.embeds, file=face_file(png=current.png),
                                                     allowed_mentions=NO_PINGS)
             for extra in rendered.follow_ups:
                 await interaction.followup.send(extra, allowed_mentions=NO_PINGS)
             return
-        await self.runner.accept(IntroduceJob(), interaction.user.id, interaction.guild_id,
-                                 interaction.channel_id or 0, interaction=interaction)
+        job = hire_job(name, title, seed)
+        if current is not None:  # replacing the colleague who answers everyone
+            await may_hire(self.store, interaction.guild_id, interaction.permissions)
+        await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
+                                 interaction=interaction, one_hire=True)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -71,6 +105,6 @@ class Introduce(commands.Cog):
                     await message.channel.send(extra, allowed_mentions=NO_PINGS)
                 return
             await self.runner.accept(IntroduceJob(), message.author.id, message.guild.id, message.channel.id,
-                                     reply_to=message)
+                                     reply_to=message, one_hire=True)
         except (RateLimited, InputError) as exc:
             await refuse_message(message, str(exc))  # privately, as a slash command's refusal is

@@ -2,8 +2,8 @@
 
 The reply is written in the voice of the server's current colleague (their name, title and the first
 skills of their CV travel with the job). `Project.regenerate` is what a result's Regenerate button
-runs: `implementor.bot.app.wire` hands it to the buttons. It asks again without the cooldown, which the request
-being regenerated already paid.
+runs: `implementor.bot.app.wire` hands it to the buttons. It is a request like any other, the cooldown
+included (else a member could draft without end by clicking).
 """
 
 from __future__ import annotations
@@ -41,15 +41,14 @@ class Project(commands.Cog):
         """Ask the colleague for help with a project."""
         await self.ask(interaction, description)
 
-    async def ask(self, interaction: discord.Interaction, request: str, cooldown: bool = True) -> None:
+    async def ask(self, interaction: discord.Interaction, request: str) -> None:
         """Queue a request, answering the interaction (refusals are private: nothing was said before)."""
         validated(request)  # a bad description is refused before the limits are touched
         colleague = await self.store.colleague(interaction.guild_id or 0)
         persona = Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
         job = validated(request, persona)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
-                                 interaction=interaction, colleague_id=colleague.id if colleague else None,
-                                 cooldown=cooldown)
+                                 interaction=interaction, colleague_id=colleague.id if colleague else None)
 
     async def regenerate(self, interaction: discord.Interaction, request: str) -> None:
-        await self.ask(interaction, request, cooldown=False)
+        await self.ask(interaction, request)

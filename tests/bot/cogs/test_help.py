@@ -27,8 +27,8 @@ async def test_help_is_private_and_names_every_command(wiring: Wiring, make_inte
     assert options["ephemeral"] and options["allowed_mentions"].to_dict() == {"parse": []}
     embed = options["embed"]
     text = text_of(embed)
-    names = ["introduce", "team", "project", "ratings", "learn enable", "learn disable", "learn optout",
-             "learn optin", "learn status", "help"]
+    names = ["introduce", "team show", "team switch", "team retire", "project", "ratings", "learn enable",
+             "learn disable", "learn optout", "learn optin", "learn status", "settings", "help"]
     assert all(f"`/{name}`" in text for name in names), text
     assert "@Implementor introduce yourself" in text
     assert "/learn optout" in text and "deletes at once" in text  # consent and opt-out

@@ -53,7 +53,8 @@ def test_the_command_declares_its_limits_to_discord(bot: ImplementorBot) -> None
     command = bot.tree.get_command("project")
     option = command.parameters[0]  # type: ignore[union-attr]
     assert (option.min_value, option.max_value) == (10, 1500)  # sent to Discord as min_length, max_length
-    assert {c.name for c in bot.tree.get_commands()} == {"introduce", "team", "project", "ratings", "learn", "help"}
+    assert {c.name for c in bot.tree.get_commands()} == {"introduce", "team", "project", "ratings", "learn", "settings",
+                                                             "help"}
 
 
 async def test_limits_refuse_privately_with_a_retry_time(ask: Ask, make_interaction: MakeInteraction,
