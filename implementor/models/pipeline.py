@@ -11,6 +11,11 @@ resolves them for the workers and the command line).
 A persona is reproducible from its seed: the face comes from the seed alone, and so do the name
 and title when the job leaves them out. A reply is written in the voice of the colleague the job
 names (if the writer was trained to read a persona).
+
+A caller that wants to follow a batch passes `progress`: it hears the stage (`DRAFTING`, then
+`JUDGING`, from `implementor.contracts.states`) and how far through it the batch is, 0..1 (None when
+the engine cannot tell). While drafting that is called after every decoding step, so it must be
+cheap (the worker's reporter throttles what it writes: `implementor/workers/progress.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,7 @@ from pathlib import Path
 from faker import Faker
 
 from implementor.contracts.persona import Persona
+from implementor.contracts.states import DRAFTING, JUDGING
 from implementor.models.face.generator import FaceGenerator, png_bytes, to_uint8
 from implementor.models.rerank.policy import Ranked, RerankPolicy
 from implementor.models.rerank.reranker import Reranker
@@ -38,6 +44,7 @@ from implementor.models.writer.prompts import judge_prompt_cv
 from implementor.models.writer.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str, float | None], None]  # (stage, share of it done or None): how far a batch is
 NAME_LOCALES = ("en_GB", "en_US", "en_IE", "de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT")
 
 
@@ -79,6 +86,10 @@ class Introduction:
 class Answer:
     reply: str
     ranked: Ranked
+
+
+def _quiet(_stage: str, _done: float | None) -> None:
+    """The progress of a batch nobody follows."""
 
 
 @contextmanager
@@ -126,38 +137,49 @@ class ColleaguePipeline:
         title = request.title or rng.choice(self.writer.titles)
         return " ".join(name.split()), " ".join(title.split()), seed
 
-    def introduce(self, requests: list[PersonaRequest], timings: dict[str, float]) -> list[Introduction]:
+    def introduce(self, requests: list[PersonaRequest], timings: dict[str, float],
+                  progress: Progress | None = None) -> list[Introduction]:
         personas = [self.persona(r) for r in requests]
+        (progress or _quiet)(DRAFTING, None)  # the face first: a moment, next to the drafting
         with timed(timings, "face_ms"):
             faces = to_uint8(self.face.faces([seed for _, _, seed in personas]))
             pngs = [png_bytes(face, self.png_size) for face in faces]
         # Drafts are reproducible when every job named its seed (`introduce --seed 7`); a bot's jobs do not.
         seeded = all(r.seed is not None for r in requests)
-        ranked = self.write_cvs([(n, t) for n, t, _ in personas], timings, personas[0][2] if seeded else None)
+        ranked = self.write_cvs([(n, t) for n, t, _ in personas], timings, personas[0][2] if seeded else None,
+                                progress=progress)
         return [Introduction(n, t, s, r.text, png, r)
                 for (n, t, s), png, r in zip(personas, pngs, ranked, strict=True)]
 
     def write_cvs(self, people: list[tuple[str, str]], timings: dict[str, float], seed: int | None = None,
-                  sampling: SamplingSettings | None = None) -> list[Ranked]:
+                  sampling: SamplingSettings | None = None, progress: Progress | None = None) -> list[Ranked]:
         """The ranked CV drafts of (name, title) pairs; `sampling` overrides the writer's (`cv --explain`)."""
+        report = progress or _quiet
         with timed(timings, "draft_ms"):
             cv = sampling or self.writer.sampling.cv
+            report(DRAFTING, None)
             # A CV is stopped at a heading out of order, and one that breaks the contract is drafted again.
             drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t in people],
-                                   self.candidates or cv.candidates, cv, seed, engine=self.engine, rules=CV_RULES)
+                                   self.candidates or cv.candidates, cv, seed, engine=self.engine, rules=CV_RULES,
+                                   progress=lambda done: report(DRAFTING, done))
+        report(JUDGING, None)
         with timed(timings, "rerank_ms"):
             return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
                                               zip(people, drafts, strict=True)], "cv")
 
     def answer(self, requests: list[tuple[str, Persona | None]], timings: dict[str, float],
-               seed: int | None = None, sampling: SamplingSettings | None = None) -> list[Answer]:
+               seed: int | None = None, sampling: SamplingSettings | None = None,
+               progress: Progress | None = None) -> list[Answer]:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone.
         `sampling` overrides the writer's reply sampling (`reply --explain --temperature`)."""
+        report = progress or _quiet
         with timed(timings, "draft_ms"):
+            report(DRAFTING, None)
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
             reply = sampling or self.writer.sampling.reply
             drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
-                                   engine=self.engine)
+                                   engine=self.engine, progress=lambda done: report(DRAFTING, done))
+        report(JUDGING, None)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],
                                                "reply")

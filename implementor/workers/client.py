@@ -5,10 +5,15 @@ resubmission of the same job is recognised by the workers' ledger.
 - The command line blocks on `result`.
 - The bot's reconciler asks for a `snapshot` of every open job at once: its place in the queue (read
   from the broker's own list, oldest first), whether a worker holds or runs it, and its result.
+- a running job's `stage` and `progress` are what its worker last reported (`implementor/workers/progress.py`).
 - a job taken or started by a worker that no longer beats (`implementor/workers/liveness.py`) is `orphaned`;
   `resubmit` queues it again at once instead of after the visibility timeout.
-- `withdraw` cancels a job for good if no worker has admitted it yet, in the ledger the client was
-  built with: the workers' (`implementor/workers/ledger.py`; Redis on the stack, the embedded worker's in memory).
+- `withdraw` cancels a job for good if no worker has admitted it yet (its drafting has not started:
+  it waits in the queue, in a worker's batch, or behind the models loading), in the ledger the client
+  was built with: the workers' (`implementor/workers/ledger.py`; Redis on the stack, the embedded
+  worker's in memory).
+- for an honest estimate of a wait, `live_workers` counts the worker processes serving the `gpu`
+  queue (from their heartbeats), and `job_seconds` is the median time a recent job of a kind took.
 - what the result backend says of a job is decoded in one place (`_decode`), for `stage`, `result`
   and `snapshot` alike.
 - `check_broker` turns an unreachable broker into one clear line before anything is queued.
@@ -17,6 +22,7 @@ resubmission of the same job is recognised by the workers' ledger.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +61,7 @@ class _Backend:
     crash: str | None = None  # the task itself crashed (our tasks record errors as results instead)
     started: bool = False  # a worker has started it (and not finished)
     stage: str = "generating"  # what the worker running it says it is doing
+    progress: float | None = None  # how far through that stage, 0..1 (None: it did not say)
 
     @property
     def finished(self) -> bool:
@@ -69,9 +76,16 @@ def _decode(meta: dict[str, Any]) -> _Backend:
     if status == "FAILURE":
         return _Backend(crash=f"failed in the worker: {value!r}"[:300])
     if status in ("PROGRESS", "STARTED"):  # STARTED's meta is Celery's (pid, hostname); PROGRESS's ours
-        stage = value.get("stage", "generating") if isinstance(value, dict) else "generating"
-        return _Backend(started=True, stage=str(stage))
+        meta = value if isinstance(value, dict) else {}
+        return _Backend(started=True, stage=str(meta.get("stage", "generating")), progress=_share(meta.get("progress")))
     return _Backend()
+
+
+def _share(value: Any) -> float | None:
+    """A reported progress as a share 0..1; anything else (nothing, or a worker's nonsense) is unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # (NaN)
+        return None
+    return min(max(float(value), 0.0), 1.0)
 
 
 class JobClient:
@@ -134,7 +148,7 @@ class JobClient:
             # in the queue, restored by a worker shutting down, is simply queued.)
             return JobView(job_id=job_id, state="orphaned", worker=holder)
         if backend.started and job_id not in waiting:  # (in the queue too: a copy submitted again waits for a worker)
-            return JobView(job_id=job_id, state="running", stage=backend.stage)
+            return JobView(job_id=job_id, state="running", stage=backend.stage, progress=backend.progress)
         if job_id in taken:
             return JobView(job_id=job_id, state="reserved", position=1)
         if job_id in waiting:
@@ -160,6 +174,26 @@ class JobClient:
         """Cancel a job for good if no worker has admitted it; False if it is running or done already."""
         cancelled = RESULT_OF_KIND[kind](job_id=job_id, status="cancelled", error="cancelled by the member who asked")
         return self.ledger.withdraw(job_id, cancelled.model_dump_json())
+
+    def live_workers(self) -> int:
+        """Worker processes alive and serving the `gpu` queue, each running one batch at a time: the pool
+        processes of every worker whose heartbeat is alive (`liveness.live_workers`; two Redis round
+        trips). 0 when none is: no job will start until one does.
+
+        Without a broker (the embedded default) the one worker is the thread `embedded_worker` runs
+        beside this client: 1. Raises the broker's connection errors (the caller retries later)."""
+        if self.app.conf.implementor_settings.broker_url is None:
+            return 1
+        with self.app.connection_for_read() as connection:
+            return liveness.live_workers(connection.default_channel.client, GPU_QUEUE)
+
+    def job_seconds(self, kind: str) -> float | None:
+        """The median of the seconds the latest jobs of `kind` ("introduce" or "project") took from
+        admission to result (the last 20 "ok" ones the workers recorded in the ledger; jobs drafted in
+        one batch each count the batch's time); None before any finished. Embedded: the embedded
+        worker's, in its memory ledger."""
+        durations = self.ledger.durations(kind)
+        return statistics.median(durations) if durations else None
 
     def request_harvest(self) -> None:
         """Ask the learner for a harvest now (after `/learn enable`), instead of at the next scheduled run."""

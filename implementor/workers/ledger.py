@@ -1,14 +1,20 @@
-"""The job ledger: how many times a job was started, and the one result it produced.
+"""The job ledger: how many times a job was started, the one result it produced, and how long jobs take.
 
 Celery with `acks_late` delivers a job at least once; the ledger turns that into "a result is
-recorded once". Before running a job a worker admits it: in one atomic step, a job that already has
-a result is not run again, and any other counts one more attempt. After running it, the worker
-records the result only if none is recorded yet (first writer wins) and reports whichever is
-recorded. A job that keeps killing its worker stops after `max_attempts` with an error result.
+recorded once". Just before the models start on a job (its batch's models loaded, its drafting
+next: `admission.py`) a worker admits it: in one atomic step, a job that already has a result is
+not run again, and any other counts one more attempt. After running it, the worker records the
+result only if none is recorded yet (first writer wins) and reports whichever is recorded. A job
+that keeps killing its worker stops after `max_attempts` with an error result.
 
 Withdrawing a job (the member pressed Cancel) records a "cancelled" result, atomically and only if
 no worker has admitted the job yet: the withdrawal and the admission cannot both win, so a
-cancelled job is never run, and a job already running is reported as too late to cancel.
+cancelled job is never run, and a job whose drafting started is reported as too late to cancel.
+A job waiting in the queue, in a worker's prefetched batch or behind its models loading has not
+been admitted, so it can still be withdrawn.
+
+The ledger also keeps the latest `DURATIONS_KEPT` durations of each kind of job, from admission to
+result (the workers add a finished batch's at once), for the bot's estimate of a wait.
 
 Redis holds the ledger in the stack (shared by all workers and the bot, surviving restarts); the
 embedded default keeps it in memory.
@@ -17,10 +23,14 @@ embedded default keeps it in memory.
 from __future__ import annotations
 
 import threading
+from collections import deque
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 _ATTEMPTS = "implementor:attempts:{}"
 _RESULT = "implementor:result:{}"
+_DURATIONS = "implementor:durations:{}"  # a kind's latest job durations in seconds, newest first
+DURATIONS_KEPT = 20  # enough for a steady median, few enough to follow a change of models or hardware
 # KEYS: attempts, result; ARGV: ttl. A recorded result wins; else one more attempt. -> {result or false, attempts}
 _ADMIT = """
 local recorded = redis.call('GET', KEYS[2])
@@ -56,6 +66,14 @@ class Ledger(Protocol):
 
     def withdraw(self, job_id: str, result_json: str) -> bool:
         """Record `result_json` (a cancellation) if no worker has admitted the job; True if it was withdrawn."""
+        ...
+
+    def add_durations(self, kind: str, seconds: Sequence[float]) -> None:
+        """Add a batch's job durations (admission to result) to the latest of `kind`; the oldest drop out."""
+        ...
+
+    def durations(self, kind: str) -> list[float]:
+        """The latest durations of `kind` in seconds, newest first (at most `DURATIONS_KEPT`)."""
         ...
 
 
@@ -98,6 +116,19 @@ class RedisLedger:
         keys = [_ATTEMPTS.format(job_id), _RESULT.format(job_id)]
         return bool(self._withdraw(keys=keys, args=[result_json, self.ttl_s]))
 
+    def add_durations(self, kind: str, seconds: Sequence[float]) -> None:
+        if not seconds:
+            return
+        key = _DURATIONS.format(kind)
+        pipe = self.client.pipeline()  # one round trip per batch
+        pipe.lpush(key, *(f"{s:.3f}" for s in seconds))
+        pipe.ltrim(key, 0, DURATIONS_KEPT - 1)
+        pipe.expire(key, self.ttl_s)  # a stack idle that long has other models or hardware by then
+        pipe.execute()
+
+    def durations(self, kind: str) -> list[float]:
+        return [float(v) for v in self.client.lrange(_DURATIONS.format(kind), 0, DURATIONS_KEPT - 1)]
+
 
 class MemoryLedger:
     """The same contract in one process, for the embedded default and unit tests."""
@@ -105,6 +136,7 @@ class MemoryLedger:
     def __init__(self) -> None:
         self._attempts: dict[str, int] = {}
         self._results: dict[str, str] = {}
+        self._durations: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def begin(self, job_id: str) -> int:
@@ -132,3 +164,11 @@ class MemoryLedger:
                 return False
             self._results[job_id] = result_json
             return True
+
+    def add_durations(self, kind: str, seconds: Sequence[float]) -> None:
+        with self._lock:
+            self._durations.setdefault(kind, deque(maxlen=DURATIONS_KEPT)).extendleft(seconds)
+
+    def durations(self, kind: str) -> list[float]:
+        with self._lock:
+            return list(self._durations.get(kind, ()))

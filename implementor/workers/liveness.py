@@ -4,8 +4,11 @@ A worker SIGKILLed (or a machine gone) leaves its jobs unacknowledged in Redis u
 timeout (660 s by default) hands them out again. To answer those jobs within about a minute, each
 worker says two things in Redis, and the bot's reconciler reads them in its snapshot:
 
-    implementor:worker:<name>   set every HEARTBEAT_S seconds, expiring after TTL_S: "I am alive"
+    implementor:worker:<name>   "<time> <processes>", set every HEARTBEAT_S seconds, expiring after
+                                TTL_S: "I am alive, with this many pool processes running jobs"
     implementor:holder:<job>    <name>, written by the worker's main process as it receives the job
+    implementor:queue:<queue>   a sorted set of the workers consuming <queue> (score: their last beat),
+                                so that `live_workers` counts the processes of those still beating
 
 A job that a worker has taken (or started) whose holder no longer beats is orphaned: the reconciler
 submits it again under its id (the ledger keeps one answer, and the original message, redelivered
@@ -34,7 +37,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from celery import Celery, signals
@@ -43,8 +46,10 @@ log = logging.getLogger(__name__)
 
 WORKER_KEY = "implementor:worker:{}"
 HOLDER_KEY = "implementor:holder:{}"
+QUEUE_KEY = "implementor:queue:{}"
 HEARTBEAT_S = 5.0
 TTL_S = 15  # three missed beats: a worker this quiet is gone
+FORGET_S = 3600  # a name that has not beaten for this long leaves its queues' sets (a restarted worker is new)
 # KEYS: holder; ARGV: the dead worker's name. Only that worker's claim is removed: a new holder stays.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -62,15 +67,32 @@ def worker_name(hostname: str) -> str:
 
 
 class Heartbeat:
-    """One worker's beat: a daemon thread that keeps `implementor:worker:<name>` alive."""
+    """One worker's beat: a daemon thread that keeps `implementor:worker:<name>` alive, and the worker
+    named in the sets of the queues it consumes."""
 
-    def __init__(self, client: Any, name: str, interval_s: float = HEARTBEAT_S, ttl_s: int = TTL_S) -> None:
+    def __init__(self, client: Any, name: str, interval_s: float = HEARTBEAT_S, ttl_s: int = TTL_S,
+                 queues: Sequence[str] = (), processes: Callable[[], int] = lambda: 1) -> None:
         self.client, self.name, self.interval_s, self.ttl_s = client, name, interval_s, ttl_s
+        self.queues, self.processes = list(queues), processes
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _processes(self) -> int:
+        try:
+            return max(1, int(self.processes()))  # an autoscaled pool grows and shrinks
+        except Exception:  # noqa: BLE001 - a pool not started yet (or gone): it is one worker still
+            return 1
+
     def beat(self) -> None:
-        self.client.set(WORKER_KEY.format(self.name), f"{time.time():.3f}", ex=self.ttl_s)
+        now = time.time()
+        pipe = self.client.pipeline(transaction=False)  # one round trip a beat
+        pipe.set(WORKER_KEY.format(self.name), f"{now:.3f} {self._processes()}", ex=self.ttl_s)
+        for queue in self.queues:
+            key = QUEUE_KEY.format(queue)
+            pipe.zadd(key, {self.name: now})
+            pipe.zremrangebyscore(key, "-inf", now - FORGET_S)
+            pipe.expire(key, FORGET_S)
+        pipe.execute()
 
     def start(self) -> None:
         if self._thread is not None:
@@ -107,8 +129,9 @@ def watch(app: Celery, client: Any, holder_ttl_s: int) -> None:
         if getattr(consumer, "app", None) is not app:
             return None
         name = worker_name(consumer.hostname)
-        if name not in beats:
-            beats[name] = Heartbeat(client, name)
+        if name not in beats:  # the queues it consumes (`-Q`), selected before the consumer starts
+            beats[name] = Heartbeat(client, name, queues=sorted(consumer.app.amqp.queues.consume_from),
+                                    processes=lambda: consumer.pool.num_processes)
             beats[name].start()
         return beats[name]
 
@@ -143,6 +166,20 @@ def holders(client: Any, job_ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
     alive = dict(zip(workers, (bool(v) for v in client.mget([WORKER_KEY.format(w) for w in workers])), strict=True)) \
         if workers else {}
     return {job_id: (name, alive[name]) for job_id, name in zip(job_ids, names, strict=True) if name}
+
+
+def live_workers(client: Any, queue: str) -> int:
+    """How many worker processes that still beat serve `queue`: each live worker's pool processes, which
+    run a batch each at once (two round trips: the queue's set of workers, then their beats)."""
+    names = [n for n in map(_text, client.zrange(QUEUE_KEY.format(queue), 0, -1)) if n]
+    beats = [_text(v) for v in client.mget([WORKER_KEY.format(n) for n in names])] if names else []
+    return sum(_processes_in(beat) for beat in beats if beat)
+
+
+def _processes_in(beat: str) -> int:
+    """The pool processes a beat names ("<time> <processes>"); a beat that names none is one worker's."""
+    parts = beat.split()
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 1
 
 
 def release(client: Any, job_id: str, worker: str) -> bool:

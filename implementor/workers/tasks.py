@@ -2,8 +2,11 @@
 
 `implementor.introduce` and `implementor.project` are celery-batches tasks: a worker buffers the jobs
 that arrive within `batch_window_s` (up to `batch_max_size`) and runs them as one batch. Each task
-decodes its jobs and admits them (`admission.py`: the ledger makes a job that runs twice answer
-once), calls the model pipeline (`implementor/models/pipeline.py`) for the admitted ones, and encodes results.
+decodes its jobs, readies the models, admits the jobs just before the models start on them
+(`admission.py`: the ledger makes a job that runs twice answer once, and a job withdrawn until then
+never run), calls the model pipeline (`implementor/models/pipeline.py`) for the admitted ones, and
+encodes results. While it runs, the batch's progress goes to the result backend (`progress.py`);
+when it is done, its jobs' durations go to the ledger (for the bot's estimate of a wait).
 
 The models are the process's one `ModelSet` (`model_set.py`), shared by both tasks and loaded on the
 first batch; promoted heads are swapped in between batches. The ledger is the one `create_app` was
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -24,14 +28,19 @@ from celery_batches.trace import apply_batches_task
 from implementor.config.log_setup import job_context
 from implementor.config.settings import Settings
 from implementor.contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, ResultBase
-from implementor.workers.admission import JobSchema, Run, admit, run_admitted
+from implementor.contracts.states import Stage
+from implementor.workers.admission import JobSchema, run_admitted, screen
 from implementor.workers.ledger import Ledger, RedisLedger
 from implementor.workers.metrics import WorkerMetrics
 from implementor.workers.model_set import ModelSet
 from implementor.workers.names import INTRODUCE_TASK, PING_TASK, PROJECT_TASK
+from implementor.workers.progress import BatchProgress
 
 if TYPE_CHECKING:  # the models load lazily, in the worker process (model_set.py)
-    from implementor.models.pipeline import ColleaguePipeline
+    from implementor.models.pipeline import ColleaguePipeline, Progress
+
+# Runs a batch's admitted jobs through the models, telling `Progress` how far it is; a result per job.
+RunModels = Callable[[list[Any], "Progress"], list[Any]]
 
 log = logging.getLogger(__name__)
 
@@ -96,22 +105,25 @@ class ModelTask(Batches):
         )
 
 
-def introduce_results(pipeline: ColleaguePipeline, jobs: list[IntroduceJob]) -> list[IntroduceResult]:
+def introduce_results(pipeline: ColleaguePipeline, jobs: list[IntroduceJob],
+                      progress: Progress | None = None) -> list[IntroduceResult]:
     from implementor.models.pipeline import PersonaRequest
 
     timings: dict[str, float] = {}
-    done = pipeline.introduce([PersonaRequest(j.name, j.title, j.seed) for j in jobs], timings)
+    done = pipeline.introduce([PersonaRequest(j.name, j.title, j.seed) for j in jobs], timings, progress)
     return [IntroduceResult(
         job_id=job.job_id, status="ok", timings_ms=timings, low_confidence=intro.ranked.low_confidence,
         profile=Profile(name=intro.name, title=intro.title, seed=intro.seed, cv=intro.cv,
-                        png_base64=base64.b64encode(intro.png).decode("ascii")),
+                        png_base64=base64.b64encode(intro.png).decode("ascii"),
+                        face_px=pipeline.face.config.image_size),
         candidates=list(intro.ranked.candidates),
     ) for job, intro in zip(jobs, done, strict=True)]
 
 
-def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob]) -> list[ProjectResult]:
+def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob],
+                    progress: Progress | None = None) -> list[ProjectResult]:
     timings: dict[str, float] = {}
-    answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings)
+    answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings, progress=progress)
     return [ProjectResult(job_id=job.job_id, status="ok", reply=a.reply, timings_ms=timings,
                           low_confidence=a.ranked.low_confidence, candidates=list(a.ranked.candidates),
                           explored=a.ranked.explored)
@@ -119,23 +131,35 @@ def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob]) -> list
 
 
 def run_batch(task: ModelTask, requests: list[SimpleRequest], schema: JobSchema, result_cls: type[ResultBase],
-              run: Run) -> None:
-    """Admit, run and record one batch of requests, then store every job's result for its caller."""
+              run: RunModels) -> None:
+    """Sort out, admit, run and record one batch of requests, then store every job's result for its caller.
+
+    The jobs are admitted once the models are loaded, just before drafting starts (`admission.py`):
+    until then a member can withdraw any of them."""
     task.models.follow_promotions()
-    admission = admit(requests, schema, result_cls, task.ledger, task.settings.max_attempts)
-    stage = "generating" if task.models.loaded else "loading models"
-    for request, _, _ in admission.admitted:
-        task.backend.store_result(request.id, {"stage": stage}, "PROGRESS")
+    admission = screen(requests, schema, result_cls, task.ledger)
+    kind = task.name.removeprefix("implementor.")
+    progress = BatchProgress(task.backend)
+    progress.follow([delivery.id for delivery, _ in admission.waiting])
+    if admission.waiting and not task.models.loaded:
+        progress(Stage.LOADING)
+    task_of = {job.job_id: delivery.id for delivery, job in admission.waiting}
 
     def measured(jobs: list[Any]) -> list[Any]:
-        results = run(jobs)
-        task.metrics.batch(task.name.removeprefix("implementor."), results, task.settings.realism_threshold)
+        progress.follow([task_of[job.job_id] for job in jobs])  # the admitted ones
+        results = run(jobs, progress)
+        task.metrics.batch(kind, results, task.settings.realism_threshold)
         return results
 
-    with job_context(request.id for request, _, _ in admission.admitted):
-        run_admitted(admission, result_cls, measured, task.ledger)
+    with job_context(delivery.id for delivery, _ in admission.waiting):
+        run_admitted(admission, result_cls, measured, task.ledger, task.settings.max_attempts,
+                     ready=lambda: task.pipeline)
     for request in requests:
         task.backend.mark_as_done(request.id, admission.finished[request.id], request=request)
+    try:
+        task.ledger.add_durations(kind, admission.durations())
+    except Exception as exc:  # noqa: BLE001 - the results are out; the bot's estimate can miss one batch
+        log.warning("could not record the batch's job durations (%s)", exc)
 
 
 def register_tasks(app: Celery, settings: Settings) -> dict[str, Any]:
@@ -145,11 +169,13 @@ def register_tasks(app: Celery, settings: Settings) -> dict[str, Any]:
 
     @app.task(name=INTRODUCE_TASK, bind=True, **options)
     def introduce(self: ModelTask, requests: list[SimpleRequest]) -> None:
-        run_batch(self, requests, IntroduceJob, IntroduceResult, lambda jobs: introduce_results(self.pipeline, jobs))
+        run_batch(self, requests, IntroduceJob, IntroduceResult,
+                  lambda jobs, progress: introduce_results(self.pipeline, jobs, progress))
 
     @app.task(name=PROJECT_TASK, bind=True, **options)
     def project(self: ModelTask, requests: list[SimpleRequest]) -> None:
-        run_batch(self, requests, ProjectJob, ProjectResult, lambda jobs: project_results(self.pipeline, jobs))
+        run_batch(self, requests, ProjectJob, ProjectResult,
+                  lambda jobs, progress: project_results(self.pipeline, jobs, progress))
 
     @app.task(name=PING_TASK)
     def ping() -> str:

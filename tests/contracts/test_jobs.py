@@ -61,3 +61,14 @@ def test_a_persona_comes_from_a_cv() -> None:
     persona = Persona.from_cv("Ada", "Planner", cv)
     assert persona.skills == ("plan campaigns", "write copy", "sell")
     assert persona.line() == "Ada, Planner; plan campaigns; write copy; sell"
+
+
+def test_a_job_view_carries_the_share_of_its_stage_done_or_none() -> None:
+    from implementor.contracts.jobs import JobView
+
+    assert JobView(job_id="job-0001", state="running", stage="loading models").progress is None
+    view = JobView(job_id="job-0001", state="running", stage="writing drafts", progress=0.5)
+    assert JobView.model_validate_json(view.model_dump_json()) == view
+    for outside in (-0.01, 1.01):
+        with pytest.raises(ValidationError):
+            JobView(job_id="job-0001", state="running", progress=outside)

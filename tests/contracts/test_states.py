@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from implementor.contracts.states import ENDS, OPEN, WAITING, JobState, Stage
+from implementor.contracts.states import DRAFTING, ENDS, JUDGING, OPEN, WAITING, JobState, Stage
 
 
 def test_every_state_is_either_open_or_an_end() -> None:
@@ -16,8 +16,8 @@ def test_every_state_is_either_open_or_an_end() -> None:
 
 @pytest.mark.parametrize(("reported", "stage"), [
     (None, Stage.GENERATING), ("generating", Stage.GENERATING), ("loading models", Stage.LOADING),
-    ("compiling kernels", Stage.WORKING), ("done", Stage.WORKING), ("failed", Stage.WORKING),
-    ("queued", Stage.WORKING), ("", Stage.WORKING)])
+    ("writing drafts", Stage.GENERATING), ("judging drafts", Stage.GENERATING), ("compiling kernels", Stage.WORKING),
+    ("done", Stage.WORKING), ("failed", Stage.WORKING), ("queued", Stage.WORKING), ("", Stage.WORKING)])
 def test_a_running_job_is_at_a_running_stage_whatever_its_worker_says(reported: str | None, stage: Stage) -> None:
     assert Stage.running(reported) is stage
 
@@ -32,3 +32,8 @@ def test_an_ended_job_closes_its_status_with_how_it_ended() -> None:
     assert closing == {JobState.POSTED: Stage.DONE, JobState.FAILED: Stage.FAILED,
                        JobState.CANCELLED: Stage.CANCELLED, JobState.EXPIRED: Stage.EXPIRED,
                        **{state: None for state in (*OPEN, JobState.DELETED)}}
+
+
+def test_the_stages_a_worker_reports_while_it_runs_are_no_end() -> None:
+    assert (DRAFTING, JUDGING) == ("writing drafts", "judging drafts")
+    assert Stage.named(DRAFTING) is Stage.WORKING and Stage.named(JUDGING) is Stage.WORKING  # never an end

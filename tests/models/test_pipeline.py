@@ -57,3 +57,20 @@ def test_a_batch_of_replies_answers_each_request_in_turn(pipeline: ColleaguePipe
         assert answer.reply in [c.text for c in answer.ranked.candidates]
     assert set(timings) == {"draft_ms", "rerank_ms"}
     assert [a.reply for a in pipeline.answer(requests, {}, seed=5)] == [a.reply for a in answers]  # seeded
+
+
+def test_a_batch_tells_its_follower_each_stage_and_how_far_it_is(pipeline: ColleaguePipeline) -> None:
+    """Drafting, with its share done growing to at most 1, then judging; and the same answers as unfollowed."""
+    heard: list[tuple[str, float | None]] = []
+    requests: list[tuple[str, Persona | None]] = [(REQUEST, None), ("Who can review the budget for next quarter?",
+                                                                     None)]
+    answers = pipeline.answer(requests, {}, seed=5, progress=lambda stage, done: heard.append((stage, done)))
+    assert [a.reply for a in answers] == [a.reply for a in pipeline.answer(requests, {}, seed=5)]
+    stages = [stage for stage, _ in heard]
+    assert stages[0] == "writing drafts" and stages[-1] == "judging drafts"
+    assert stages == sorted(stages, key=["writing drafts", "judging drafts"].index)  # in that order, once each
+    shares = [done for stage, done in heard if stage == "writing drafts" and done is not None]
+    assert shares and shares == sorted(shares) and shares[-1] <= 1  # the torch engine decodes step by step
+    heard.clear()
+    pipeline.introduce([PersonaRequest(seed=3)], {}, progress=lambda stage, done: heard.append((stage, done)))
+    assert heard[0] == ("writing drafts", None) and heard[-1] == ("judging drafts", None)

@@ -35,6 +35,7 @@ def test_introduce_returns_a_persona_with_a_face_and_a_cv(client) -> None:  # ty
     assert isinstance(result, IntroduceResult) and result.status == "ok"
     assert result.profile is not None and result.profile.seed == 7 and result.profile.name == "Ada Lovelace"
     assert base64.b64decode(result.profile.png_base64)[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.profile.face_px == 32 and result.profile.shown_small  # the tiny face is shown as a thumbnail
     assert result.profile.cv and len(result.candidates) >= 1
     assert sum(c.chosen for c in result.candidates) == 1
     assert {"face_ms", "draft_ms", "rerank_ms"} <= result.timings_ms.keys()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from implementor.workers.ledger import Ledger, MemoryLedger, RedisLedger
+from implementor.workers.ledger import DURATIONS_KEPT, Ledger, MemoryLedger, RedisLedger
 
 
 @pytest.fixture(params=["redis", "memory"])
@@ -58,3 +58,14 @@ def test_a_withdrawal_wins_only_before_admission(ledger: Ledger) -> None:
     assert ledger.result("job-b") is None
     ledger.record("job-c", '{"n": 1}')
     assert not ledger.withdraw("job-c", '{"status": "cancelled"}')  # already done
+
+
+def test_the_latest_durations_are_kept_newest_first(ledger: Ledger) -> None:
+    assert ledger.durations("project") == []
+    ledger.add_durations("project", [1.0, 2.0])
+    ledger.add_durations("project", [])  # a batch with nothing "ok": nothing to add
+    ledger.add_durations("introduce", [9.0])
+    assert ledger.durations("project") == [2.0, 1.0] and ledger.durations("introduce") == [9.0]
+    ledger.add_durations("project", [float(s) for s in range(3, 3 + DURATIONS_KEPT)])
+    kept = ledger.durations("project")
+    assert len(kept) == DURATIONS_KEPT and kept[0] == 2.0 + DURATIONS_KEPT and 1.0 not in kept

@@ -90,3 +90,36 @@ def test_the_client_calls_a_job_orphaned_only_when_its_holder_is_dead(server: Re
     # back in the queue (a worker shutting down restores what it held): simply queued
     assert jobs._view("job-taken", ["job-taken"], set(), {"job-taken": ("gpu1@host/41", False)}).state == "queued"
     jobs.close()
+
+
+def test_live_workers_counts_the_pool_processes_of_the_beating_workers_of_one_queue(
+        client: redis.Redis, server: RedisServer) -> None:
+    one = liveness.Heartbeat(client, "gpu1@host/41", interval_s=0.2, ttl_s=1, queues=["gpu"])
+    pool = [2]  # an autoscaled pool: two processes, each running a batch at once
+    two = liveness.Heartbeat(client, "gpu2@host/42", interval_s=0.2, ttl_s=1, queues=["gpu"],
+                             processes=lambda: pool[0])
+    learner = liveness.Heartbeat(client, "learn@host/50", interval_s=0.2, ttl_s=1, queues=["learn"])
+    for beat in (one, two, learner):
+        beat.start()
+    assert liveness.live_workers(client, "gpu") == 3 and liveness.live_workers(client, "learn") == 1
+    pool[0] = 1  # the autoscaler shrank it
+    one.stop()
+    time.sleep(1.5)  # one's key lapses; its name stays in the queue's set, and no longer counts
+    assert liveness.live_workers(client, "gpu") == 1 and liveness.live_workers(client, "cpu") == 0
+    jobs = stack_client(Settings(broker_url=SecretStr(server.url)))
+    assert jobs.live_workers() == 1  # the client asks the broker's Redis
+    jobs.close()
+    for beat in (two, learner):
+        beat.stop()
+    client.set(liveness.WORKER_KEY.format("gpu1@host/41"), "1712345678.000")  # a beat that names no pool size
+    assert liveness.live_workers(client, "gpu") == 2
+
+
+def test_a_worker_started_for_the_gpu_queue_names_itself_there(client: redis.Redis, server: RedisServer) -> None:
+    app = create_app(Settings(broker_url=SecretStr(server.url)))
+    app.amqp.queues.select(["gpu"])  # what `-Q gpu` does before the consumer starts
+    liveness.watch(app, client, holder_ttl_s=60)
+    signals.worker_ready.send(sender=Consumer(app, "gpu1@host"))
+    assert liveness.live_workers(client, "gpu") == 1
+    assert client.zrange(liveness.QUEUE_KEY.format("gpu"), 0, -1) == [liveness.worker_name("gpu1@host")]
+    signals.worker_shutdown.send(sender=None)

@@ -20,7 +20,7 @@ from implementor.models.common.checkpoint import sha256_file
 from implementor.models.writer.ct2_file import CT2_DIR
 from implementor.models.writer.engine import Samples
 from implementor.models.writer.model import SamplingSettings, Writer
-from implementor.models.writer.sampling import StopWhen
+from implementor.models.writer.sampling import Progress, StopWhen
 
 
 def compute_type(device: torch.device) -> str:
@@ -59,8 +59,11 @@ class CTranslate2Engine:
         return tokens
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples:
-        """`stop` is not CTranslate2's to apply: its drafts run to the end token, and are cut as they are cleaned."""
+               min_new_tokens: int = 0, stop: StopWhen | None = None, progress: Progress | None = None
+               ) -> Samples:
+        """`stop` is not CTranslate2's to apply: its drafts run to the end token, and are cut as they are cleaned.
+        Nor is `progress`: `generate_batch` is one call (its per-token callback would cost a Python call per
+        draft per token), so a caller following it hears nothing until it returns."""
         eos = self.writer.eos_id
         width = max(map(len, prompts))
         padded = [self._tokens([eos] * (width - len(p)) + p) for p in prompts]

@@ -84,7 +84,7 @@ def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
 
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
                   seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
-                  rules: Rules = Rules()) -> list[list[str]]:
+                  rules: Rules = Rules(), progress: Callable[[float], None] | None = None) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
     All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
@@ -93,7 +93,8 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     fewer than n, with a warning, rather than looping. The task's `rules` stop and cut drafts that go
     past their end; drafts that `rules.accept` refuses (a CV's four-section contract) are dropped, and
     a prompt none of whose drafts it accepts is drafted again; only if every round fails are the
-    refused drafts returned (the reranker then says so).
+    refused drafts returned (the reranker then says so). `progress` hears how far the first round
+    is, 0..1, as the engine decodes (the later rounds, a few drafts again, are not followed).
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
@@ -112,7 +113,8 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
             break
         round_seed = None if seed is None else seed + round_
         short = list(want)
-        samples = engine.sample([ids[i] for i in short], max(want.values()), settings, round_seed, stop=stop)
+        samples = engine.sample([ids[i] for i in short], max(want.values()), settings, round_seed, stop=stop,
+                                progress=progress if round_ == 0 else None)
         for i, (rows, ended) in zip(short, samples, strict=True):
             for row, finished in zip(rows, ended, strict=True):
                 text = _text(writer, row, finished, rules)

@@ -5,6 +5,10 @@ whether each ended with the end token, with the live sampling settings (temperat
 repetition control) and one prefill per prompt however many drafts it gets. The same seed gives the
 same drafts; no seed (a bot's job) gives fresh ones. `stop` ends a row early where the engine can
 check it as it goes (the drafting rules' stop-and-cut), else its drafts are cut as they are cleaned.
+`progress`, where the engine decodes step by step (PyTorch, llama.cpp), hears after each step the
+share of the call's token budget spent, 0..1: a finished draft counts as all of its budget, so the
+share only grows and reaches 1 when the last draft ends. It costs a float per step (no extra device
+sync); CTranslate2 decodes in one opaque call and reports nothing.
 
 The engines, each in its own module:
 - `torch_engine.TorchEngine`: the PyTorch loop (`sampling.py`), the reference that training,
@@ -20,7 +24,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from implementor.models.writer.model import SamplingSettings
-from implementor.models.writer.sampling import StopWhen
+from implementor.models.writer.sampling import Progress, StopWhen
 
 Samples = list[tuple[list[list[int]], list[bool]]]  # per prompt: n drafts' token ids, and whether each ended
 
@@ -29,4 +33,5 @@ class Engine(Protocol):
     name: str
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples: ...
+               min_new_tokens: int = 0, stop: StopWhen | None = None, progress: Progress | None = None
+               ) -> Samples: ...

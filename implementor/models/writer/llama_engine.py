@@ -32,7 +32,7 @@ from implementor.models.writer.engine import Samples
 from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.repetition import Repetition
-from implementor.models.writer.sampling import StopWhen, pick
+from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ class LlamaCppEngine:
         return torch.cat(last).repeat_interleave(n, dim=0)
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0, stop: StopWhen | None = None) -> Samples:
+               min_new_tokens: int = 0, stop: StopWhen | None = None, progress: Progress | None = None
+               ) -> Samples:
         if seed is None:
             seed = int(torch.randint(0, 2**62, (1,)).item())
         generator = torch.Generator().manual_seed(seed)
@@ -152,11 +153,13 @@ class LlamaCppEngine:
         out: Samples = []
         with self.lock:
             for start in range(0, len(prompts), per_call):
-                out += self._sample(prompts[start : start + per_call], n, settings, generator, min_new_tokens, stop)
+                chunk = prompts[start : start + per_call]
+                share = _share(progress, start / len(prompts), len(chunk) / len(prompts))
+                out += self._sample(chunk, n, settings, generator, min_new_tokens, stop, share)
         return out
 
     def _sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, generator: torch.Generator,
-                min_new_tokens: int, stop: StopWhen | None) -> Samples:
+                min_new_tokens: int, stop: StopWhen | None, progress: Progress | None) -> Samples:
         eos, rows = self.writer.eos_id, len(prompts) * n
         self._context(max(map(len, prompts)) + settings.max_new_tokens + 1, rows)
         memory = self.lib.llama_get_memory(self.ctx)
@@ -182,6 +185,8 @@ class LlamaCppEngine:
                         keep.append(index)
                 if not keep or step == settings.max_new_tokens - 1:
                     break
+                if progress is not None:
+                    progress(budget_spent(rows, len(keep), step + 1, settings.max_new_tokens))
                 if len(keep) < len(active):
                     repetition.keep(torch.tensor(keep))
                     active, tokens = [active[i] for i in keep], [tokens[i] for i in keep]
@@ -205,6 +210,14 @@ class LlamaCppEngine:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown may have unloaded the library
             pass
+
+
+def _share(progress: Progress | None, offset: float, width: float) -> Progress | None:
+    """A call's progress as the part [offset, offset + width] of the whole (drafts decoded in several calls)."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done: report(offset + width * done)
 
 
 def has_gguf_copy(writer: Writer) -> bool:

@@ -18,6 +18,13 @@ from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.repetition import Repetition
 
 PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
+Progress = Callable[[float], None]  # the share of a call's token budget spent, after each decoding step
+
+
+def budget_spent(rows: int, unfinished: int, written: int, max_new_tokens: int) -> float:
+    """The share of `rows` drafts' token budget spent after `written` steps with `unfinished` rows still
+    writing: a finished draft counts as spent in full, so the share only grows, and is 1 at the end."""
+    return 1.0 - unfinished * (max_new_tokens - written) / (rows * max_new_tokens)
 
 
 def _top_p(sorted_logits: torch.Tensor, top_p: float) -> torch.Tensor:
@@ -89,15 +96,15 @@ def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, tor
 
 @torch.inference_mode()
 def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: SamplingSettings,
-                generator: torch.Generator, min_new_tokens: int = 0, stop: StopWhen | None = None
-                ) -> list[tuple[list[list[int]], list[bool]]]:
+                generator: torch.Generator, min_new_tokens: int = 0, stop: StopWhen | None = None,
+                progress: Progress | None = None) -> list[tuple[list[list[int]], list[bool]]]:
     """n continuations of each prompt: one batched prefill, then one batched step per new token.
 
     Prompts of different lengths are padded on the left, with an attention mask and position ids
     that make each row see exactly its own prompt. Returns, per prompt, the token ids of its n
     continuations and whether each ended with the end token. `min_new_tokens` forbids the end
     token until that many tokens exist (benchmarks use it to make every path write the same length).
-    A row that `stop` ends counts as ended.
+    A row that `stop` ends counts as ended. `progress` hears the share of the budget spent after each step.
     """
     model, eos, device = writer.model, writer.eos_id, writer.device
     cache, logits, mask, position = _prefill(writer, prompts, n)
@@ -122,7 +129,10 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
         if bool(finished.all()) or step == settings.max_new_tokens - 1:
             written = written[:, : step + 1]
             break  # no forward pass for logits nobody will sample from
-        if int(finished.sum()) * PRUNE_SHARE >= len(active):
+        done = int(finished.sum())  # (the one sync the pruning needs anyway)
+        if progress is not None:
+            progress(budget_spent(rows, len(active) - done, step + 1, settings.max_new_tokens))
+        if done * PRUNE_SHARE >= len(active):
             # Drop the finished rows from the batch (and their KV cache), so that a batch of many
             # requests costs what its drafts' own lengths cost, not the longest draft's times their number.
             keep = (~finished).nonzero().squeeze(1)
@@ -134,10 +144,15 @@ def sample_many(writer: Writer, prompts: list[list[int]], n: int, settings: Samp
         out = model(input_ids=token[:, None], attention_mask=mask, position_ids=position[:, None],
                     past_key_values=cache, use_cache=True)
         cache, logits, position = out.past_key_values, out.logits[:, -1, :].float(), position + 1
-    tokens = written.tolist()  # (P*n, steps)
+    return _per_prompt(written.tolist(), stopped, eos, n, len(prompts))
+
+
+def _per_prompt(tokens: list[list[int]], stopped: set[int], eos: int, n: int, prompts: int
+                ) -> list[tuple[list[list[int]], list[bool]]]:
+    """(P*n, steps) written token ids as each prompt's n drafts, cut at the end token, and whether each ended."""
     cut = [row[: row.index(eos)] if eos in row else row for row in tokens]
     ended = [eos in row or i in stopped for i, row in enumerate(tokens)]
-    return [(cut[i * n : (i + 1) * n], ended[i * n : (i + 1) * n]) for i in range(len(prompts))]
+    return [(cut[i * n : (i + 1) * n], ended[i * n : (i + 1) * n]) for i in range(prompts)]
 
 
 def sample_batched(writer: Writer, prompt_ids: list[int], n: int, settings: SamplingSettings,

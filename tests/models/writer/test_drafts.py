@@ -109,7 +109,8 @@ class _Scripted:
         self.writer, self.texts, self.calls = writer, list(texts), 0
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
-               min_new_tokens: int = 0, stop: object = None) -> list[tuple[list[list[int]], list[bool]]]:
+               min_new_tokens: int = 0, stop: object = None, progress: object = None
+               ) -> list[tuple[list[list[int]], list[bool]]]:
         self.calls += 1
         rows = [[self.writer.tokenizer(self.texts.pop(0))["input_ids"] for _ in range(n)] for _ in prompts]
         return [(r, [True] * n) for r in rows]

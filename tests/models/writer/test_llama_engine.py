@@ -180,6 +180,17 @@ def test_more_drafts_than_one_batch_holds_come_back_in_order(writer: Writer) -> 
 
 
 @needs_llama_cpp
+def test_following_the_drafting_changes_no_draft_and_spans_every_batch_in_order(writer: Writer) -> None:
+    """Progress over several llama.cpp batches (max_rows 4: one prompt's 3 drafts each) only grows, to at most 1."""
+    engine, batch, settings = llama_engine.LlamaCppEngine(writer, max_rows=4), prompts(writer), \
+        SamplingSettings(max_new_tokens=24)
+    shares: list[float] = []
+    assert engine.sample(batch, 3, settings, 5, progress=shares.append) == engine.sample(batch, 3, settings, 5)
+    assert shares == sorted(shares) and 0 < shares[0] and shares[-1] <= 1
+    assert any(s > 1 / len(batch) for s in shares)  # the later batches carry on from where the first ended
+
+
+@needs_llama_cpp
 def test_auto_falls_back_when_llama_cpp_is_missing_or_cannot_load(writer: Writer, monkeypatch: pytest.MonkeyPatch,
                                                                  caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(engines, "llama_cpp_available", lambda: False)  # as the engine choice sees it

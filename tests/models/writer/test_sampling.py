@@ -112,3 +112,19 @@ def test_the_live_settings_carry_repetition_control_into_the_card(writer: Writer
     assert live.to_dict()["cv"]["repetition_penalty"] == 1.2 and live.cv.no_repeat_ngram_size == 6
     assert LiveSampling.from_dict({"cv": {"temperature": 0.7}}).cv.repetition_penalty == 1.0  # an older card
     assert {"repetition_penalty", "no_repeat_ngram_size"} <= set(writer.card["sampling"]["reply"])
+
+
+def test_following_the_drafting_changes_no_draft_and_its_share_only_grows(writer: Writer) -> None:
+    """The progress callback sees each step's share of the token budget (finished drafts count in full)."""
+    from implementor.models.writer.sampling import budget_spent
+
+    ids = writer.tokenizer(reply_prompt(REQUEST))["input_ids"]
+    settings = SamplingSettings(max_new_tokens=40)
+    plain = sample_many(writer, [ids, ids[:20]], 4, settings, torch.Generator().manual_seed(3))
+    shares: list[float] = []
+    followed = sample_many(writer, [ids, ids[:20]], 4, settings, torch.Generator().manual_seed(3),
+                           progress=shares.append)
+    assert followed == plain  # same seed, same drafts: the callback only listens
+    assert shares and shares == sorted(shares) and 0 < shares[0] and shares[-1] <= 1
+    assert len(shares) <= settings.max_new_tokens - 1  # at most one a step (none after the last)
+    assert budget_spent(8, 8, 0, 40) == 0 and budget_spent(8, 0, 3, 40) == 1 and budget_spent(8, 4, 20, 40) == 0.75
