@@ -38,6 +38,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from implementor.bot import command_sync
+from implementor.bot.capacity import Jobs
 from implementor.bot.cogs.feedback import Feedback
 from implementor.bot.cogs.help import Help
 from implementor.bot.cogs.introduce import Introduce
@@ -49,7 +50,7 @@ from implementor.bot.errors import ImplementorTree
 from implementor.bot.limits import Limits
 from implementor.bot.metrics import BotMetrics
 from implementor.bot.poster import Poster
-from implementor.bot.reconciler import Jobs, PassReport, Reconciler
+from implementor.bot.reconciler import PassReport, Reconciler
 from implementor.bot.render import NO_PINGS
 from implementor.bot.results import ResultRenderer, hire
 from implementor.bot.runner import JobRunner
@@ -111,15 +112,17 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics)
 
     def passed(report: PassReport) -> None:
-        metrics.passed(report.open_jobs, report.finished_at)
+        metrics.passed(report.open_jobs, report.finished_at, report.workers)
         if on_pass is not None:
             on_pass(report)
 
     reconciler = Reconciler(jobs=jobs, book=store.jobs, limits=limits, poster=poster,
                             hire=functools.partial(hire, store), interval_s=settings.reconcile_interval_s,
-                            expire_after_s=settings.result_ttl_s, on_pass=passed)
+                            expire_after_s=settings.result_ttl_s, on_pass=passed,
+                            batch_size=settings.batch_max_size)
     runner = JobRunner(jobs=jobs, book=store.jobs, limits=limits, poster=poster, reconciler=reconciler,
-                       status_view=buttons.status_view, metrics=metrics, servers=store.servers)
+                       status_view=buttons.status_view, metrics=metrics, servers=store.servers,
+                       refuse_after_s=settings.no_worker_refuse_s)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
 
@@ -176,7 +179,8 @@ class ImplementorBot(commands.Bot):
     def report_health(self, report: PassReport) -> None:
         """The healthcheck's view: the gateway, and when the reconciler last went round."""
         health = {"time": report.finished_at, "gateway_ready": self.is_ready() and not self.is_closed(),
-                  "open_jobs": report.open_jobs, "broker_ok": report.broker_ok}
+                  "open_jobs": report.open_jobs, "broker_ok": report.broker_ok, "workers": report.workers,
+                  "no_worker_since": report.no_worker_since}
         path = self.settings.bot_health_path
         try:
             tmp = path.with_name(path.name + ".tmp")

@@ -31,6 +31,9 @@ class BotMetrics:
                                 registry=self.registry)
         self.refusals = Counter("implementor_bot_refusals", "Requests refused privately, by reason.", ["reason"],
                                 registry=self.registry)
+        self.workers = Gauge("implementor_bot_live_workers", "Worker processes serving the queue at the last pass "
+                             "(0: requests wait, and are refused after IMPLEMENTOR_NO_WORKER_REFUSE_S).",
+                             registry=self.registry)
         self.jobs_open = Gauge("implementor_bot_jobs_open", "Jobs open in the book when the last pass began.",
                                registry=self.registry)
         self.last_pass = clock()  # lag counts from start-up until the first pass
@@ -41,9 +44,11 @@ class BotMetrics:
                                         "From a request accepted to its result posted.", ["kind"],
                                         buckets=ANSWER_BUCKETS, registry=self.registry)
 
-    def passed(self, open_jobs: int, finished_at: float) -> None:
+    def passed(self, open_jobs: int, finished_at: float, workers: int | None = None) -> None:
         self.jobs_open.set(open_jobs)
         self.last_pass = finished_at
+        if workers is not None:
+            self.workers.set(workers)
 
     def serve(self, port: int, addr: str = "0.0.0.0") -> Any:
         """Serve `/metrics` on the port, in a thread of this process; returns the server (to shut down)."""

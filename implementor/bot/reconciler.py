@@ -10,8 +10,11 @@ snapshot), and moves each one on:
   per job, see `results.hire`), and posted, once: claimed in the book, sent, recorded (a claim left by a
   crash is checked against the channel before anything is sent again); a failed or withdrawn one ends
   with an honest status;
-- a waiting or running job's status message shows its real place in the queue and an estimate from
-  the measured throughput (`status.py`: edited only when that changes, or once a minute);
+- a waiting or running job's status message shows its real place in the queue, how many workers serve
+  it, and an estimate from measured job times (`estimate`); a running one shows its stage and a
+  progress bar (`status.py`: edited only when that changes, the bar at most every few seconds); with
+  no worker alive the status says so instead of guessing, and `no_worker_since` tells the front door,
+  the healthcheck and the metrics;
 - a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
   one whose worker stopped beating (`orphaned`, `implementor/workers/liveness.py`; not after the visibility
   timeout), is submitted again under its id, which the workers' ledger turns into one answer;
@@ -28,12 +31,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import discord
 
+from implementor.bot.capacity import Capacity, Jobs
 from implementor.bot.limits import Limits
 from implementor.bot.poster import Poster
 from implementor.bot.status import ACCEPT_GRACE_S, StatusMessages
@@ -44,18 +47,7 @@ from implementor.store.jobbook import JobBook, JobRecord
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JOB_S = 15.0  # the estimate per job before any has finished
 MAX_BACKOFF_S = 30.0
-
-
-class Jobs(Protocol):
-    """What the bot needs from the queue (implementor.workers.client.JobClient, or a test double)."""
-
-    def submit(self, job: Job) -> str: ...
-    def resubmit(self, job: Job, dead_worker: str) -> str: ...
-    def snapshot(self, job_ids: Sequence[str]) -> dict[str, JobView]: ...
-    def withdraw(self, job_id: str, kind: str) -> bool: ...
-    def request_harvest(self) -> None: ...
 
 
 Hire = Callable[[JobRecord, IntroduceResult], Awaitable[None]]  # a finished introduction's colleague joins the roster
@@ -66,17 +58,21 @@ class PassReport:
     finished_at: float
     open_jobs: int
     broker_ok: bool
+    workers: int | None = None  # worker processes serving the queue; None: not known (the broker is away)
+    no_worker_since: float | None = None
 
 
 class Reconciler:
     def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, hire: Hire,
                  interval_s: float = 1.0, expire_after_s: float = 86400.0, lost_after_s: float = 30.0,
-                 clock: Callable[[], float] = time.time, on_pass: Callable[[PassReport], None] | None = None) -> None:
+                 clock: Callable[[], float] = time.time, on_pass: Callable[[PassReport], None] | None = None,
+                 batch_size: int = 1) -> None:
         self.jobs, self.book, self.limits, self.poster, self.hire = jobs, book, limits, poster, hire
         self.interval_s, self.expire_after_s, self.lost_after_s = interval_s, expire_after_s, lost_after_s
         self.clock, self.on_pass, self.wake = clock, on_pass, asyncio.Event()
         self.broker_ok, self.stopping = True, False
         self.status = StatusMessages(book, poster)
+        self.capacity = Capacity(jobs, book, clock, batch_size)
 
     def stop(self) -> None:
         """Finish the pass under way (or none), then return from `run`: how the bot drains on SIGTERM."""
@@ -106,6 +102,7 @@ class Reconciler:
         for record in [r for r in records if r.status is JobState.ACCEPTED and now - r.created_at > ACCEPT_GRACE_S]:
             await self._submit(record)
         views = await self._snapshot([r.job_id for r in records if r.status in WAITING])
+        await self.capacity.count()
         for record in records:
             try:
                 with job_context(record.job_id):  # every line logged about it names it
@@ -115,7 +112,8 @@ class Reconciler:
                 # the jobs after it in this pass must not wait for that (nor for ever, if a channel keeps refusing).
                 log.warning("could not post job %s yet (%s); will try again", record.job_id, exc)
         if self.on_pass is not None:
-            self.on_pass(PassReport(self.clock(), len(records), self.broker_ok))
+            self.on_pass(PassReport(self.clock(), len(records), self.broker_ok, self.capacity.workers,
+                                    self.capacity.no_worker_since))
 
     async def _snapshot(self, job_ids: list[str]) -> dict[str, JobView] | None:
         """Where the jobs stand, or None while the broker cannot be reached (the statuses say so)."""
@@ -160,12 +158,12 @@ class Reconciler:
                 await self.book.set_lost_since(record.job_id, None)
             now = self.clock()
             if view.state == "running":  # the worker's stage, as free text: one this side knows, or "working"
-                await self.status.show(record, now, Stage.running(view.stage))
+                await self.status.show(record, now, Stage.running(view.stage), progress=view.progress)
             elif view.state == "reserved":
                 await self.status.show(record, now, Stage.RESERVED)
             else:
-                await self.status.show(record, now, Stage.QUEUED, view.position,
-                                       await self.estimate(view.position or 1))
+                eta = await self.estimate(view.position or 1, record.kind)
+                await self.status.show(record, now, Stage.QUEUED, view.position, eta, workers=self.capacity.workers)
 
     async def _finished(self, record: JobRecord, view: JobView) -> None:
         result = view.result
@@ -214,13 +212,9 @@ class Reconciler:
             return
         await self.book.mark_submitted(job.job_id)
 
-    async def estimate(self, position: int) -> float:
-        """Seconds until a job at `position` is done, from how fast recent jobs finished."""
-        finishes = await self.book.recent_finishes()
-        per_job = DEFAULT_JOB_S
-        if len(finishes) >= 3 and finishes[0] > finishes[-1]:
-            per_job = (finishes[0] - finishes[-1]) / (len(finishes) - 1)
-        return position * per_job
+    async def estimate(self, position: int, kind: str = "project") -> float:
+        """Seconds until a job at `position` is done (`capacity.py`)."""
+        return await self.capacity.estimate(position, kind)
 
     # --- the member's messages ---------------------------------------------------------------------
 

@@ -164,27 +164,52 @@ def reply_embed(colleague: str, title: str, reply: str, thumbnail_url: str | Non
     return _packed(embed, chunks[1:])
 
 
+BAR_CELLS = 10
+
+
+def progress_bar(done: float) -> str:
+    """`▰▰▰▱▱▱▱▱▱▱ 30%`: how far through its stage a job is."""
+    done = min(max(done, 0.0), 1.0)
+    filled = int(done * BAR_CELLS + 1e-9)
+    return f"{'▰' * filled}{'▱' * (BAR_CELLS - filled)} {round(done * 100)}%"
+
+
+def serving(workers: int | None) -> str:
+    """How many workers serve the queue, as the status says it."""
+    if workers is None:
+        return ""
+    return f" · {workers} worker{'s' if workers != 1 else ''} serving"
+
+
 def status_line(stage: Stage, position: int | None = None, eta_s: float | None = None, as_of: float | None = None,
-                reason: str | None = None) -> str:
+                reason: str | None = None, progress: float | None = None, workers: int | None = None) -> str:
     """The one status message a job keeps while it waits and runs, and closes with when it is over.
 
     An estimate says when it was made (`as_of`, shown in each reader's own time zone), so a message
-    that could not be updated for a while never passes an old estimate off as current. Every stage has
-    its own line; text that is no stage (a worker's stage this side does not know) reads as working.
+    that could not be updated for a while never passes an old estimate off as current. With no worker
+    alive (`workers` 0) there is no estimate, and the line says so. Every stage has its own line;
+    text that is no stage (a worker's stage this side does not know) reads as working.
     """
     when = f" (as of <t:{int(as_of)}:T>)" if as_of is not None else ""
     known = Stage.named(stage)
     match known:
         case Stage.QUEUED:
             where = f"number {position} in the queue" if position else "in the queue"
+            if workers == 0:
+                return (f"⏳ Queued: {where}. No worker is running right now, so I cannot say when; your request "
+                        f"waits in line{when}.")
             eta = f", about {max(1, round(eta_s))} s" if eta_s else ""
-            return f"⏳ Queued: {where}{eta}{when}."
+            return f"⏳ Queued: {where}{eta}{serving(workers)}{when}."
         case Stage.RESERVED:
             return f"⏳ Next up: a worker has taken it{when}."
         case Stage.UNREACHABLE:
             return f"⏳ Queued; the queue cannot be reached right now, so there is no estimate{when}."
         case Stage.LOADING:
             return "⚙️ Waking up (loading the models)..."
+        case Stage.DRAFTING:
+            return f"✍️ Writing drafts {progress_bar(progress)}" if progress is not None else "✍️ Writing drafts..."
+        case Stage.JUDGING:
+            return "⚖️ Judging the drafts and picking the best..."
         case Stage.GENERATING:
             return "✍️ Writing drafts and picking the best..."
         case Stage.WORKING:

@@ -25,10 +25,11 @@ from collections.abc import Callable
 
 import discord
 
+from implementor.bot.capacity import Jobs
 from implementor.bot.limits import Limits
 from implementor.bot.metrics import BotMetrics
 from implementor.bot.poster import Poster, StatusView
-from implementor.bot.reconciler import Jobs, Reconciler
+from implementor.bot.reconciler import Reconciler
 from implementor.bot.render import NO_PINGS, status_line
 from implementor.config.log_setup import job_context
 from implementor.contracts.errors import InputError, RateLimited
@@ -45,8 +46,9 @@ TOKEN_LIFETIME_S = 15 * 60  # an interaction's token lives 15 minutes
 class JobRunner:
     def __init__(self, *, jobs: Jobs, book: JobBook, limits: Limits, poster: Poster, reconciler: Reconciler,
                  status_view: StatusView, clock: Callable[[], float] = time.time,
-                 metrics: BotMetrics | None = None, servers: Servers | None = None) -> None:
+                 metrics: BotMetrics | None = None, servers: Servers | None = None, refuse_after_s: int = 0) -> None:
         self.jobs, self.book, self.limits, self.poster, self.servers = jobs, book, limits, poster, servers
+        self.refuse_after_s = refuse_after_s  # no worker this long: new requests are refused (0: never)
         self.metrics = metrics or BotMetrics()
         self.reconciler, self.status_view, self.clock = reconciler, status_view, clock
         # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
@@ -81,6 +83,7 @@ class JobRunner:
         if self.closing:
             raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60,
                               "restarting")
+        self._refuse_without_workers()
         async with self._intake:
             if one_hire and guild_id is not None and await self.book.hiring(guild_id):
                 raise InputError("A colleague is being hired here already: they will introduce themselves in a "
@@ -102,6 +105,13 @@ class JobRunner:
             if record is not None and stage is not None:  # it ended while this status was on its way
                 await self.reconciler.close(record, stage)
         self.reconciler.wake.set()
+
+    def _refuse_without_workers(self) -> None:
+        idle = self.reconciler.capacity.without_workers_for()
+        if self.refuse_after_s and idle > self.refuse_after_s:
+            raise RateLimited(f"No worker has been running for {idle / 60:.0f} minutes, so I cannot do this now; "
+                              "the operators know (it is in my health check). Please try again later.", 300,
+                              "no_worker")
 
     async def _take_slot(self, user_id: int, job_id: str, cooldown: bool, cooldown_s: int | None) -> None:
         try:

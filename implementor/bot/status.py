@@ -24,6 +24,7 @@ from implementor.store.jobbook import JobBook, JobRecord
 log = logging.getLogger(__name__)
 
 REFRESH_S = 60.0  # a status message whose estimate has not changed is still refreshed this often
+PROGRESS_EDIT_S = 3.0  # a progress bar moves at most this often (Discord allows a channel about 5 edits in 5 s)
 ACCEPT_GRACE_S = 10.0  # the front door submits what it writes down; one still unsubmitted this long is ours
 
 
@@ -33,16 +34,22 @@ class StatusMessages:
         self._shown: dict[str, tuple[tuple[Any, ...], float]] = {}  # job -> (what its status said, when)
 
     async def show(self, record: JobRecord, now: float, stage: Stage, position: int | None = None,
-                   eta: float | None = None) -> None:
-        """Bring the status message up to date (and send it, if it never went out)."""
+                   eta: float | None = None, progress: float | None = None, workers: int | None = None) -> None:
+        """Bring the status message up to date (and send it, if it never went out). A moving progress bar
+        is edited at most every `PROGRESS_EDIT_S`; anything else that changes, at once."""
         if record.status_message_id is None and now - record.created_at < ACCEPT_GRACE_S:
             return  # the front door is still sending the first one
-        key = (stage, position, eta)
+        cells = None if progress is None else int(progress * 10)
+        key = (stage, position, eta, workers, cells)
         shown = self._shown.get(record.job_id)
-        if record.status_message_id is not None and shown and shown[0] == key and now - shown[1] < REFRESH_S:
-            return
-        text = (status_line(stage, position, eta, as_of=now) if stage is Stage.QUEUED
-                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None))
+        if record.status_message_id is not None and shown:
+            if shown[0] == key and now - shown[1] < REFRESH_S:
+                return
+            if shown[0][:4] == key[:4] and now - shown[1] < PROGRESS_EDIT_S:
+                return  # only the bar moved, and it moved a moment ago
+        text = (status_line(stage, position, eta, as_of=now, workers=workers) if stage is Stage.QUEUED
+                else status_line(stage, as_of=now if stage in (Stage.RESERVED, Stage.UNREACHABLE) else None,
+                                 progress=progress))
         try:
             if record.status_message_id is None:
                 await self.book.set_status_message(record.job_id, await self.poster.send_status(record, text), text)

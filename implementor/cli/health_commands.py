@@ -35,8 +35,16 @@ def bot(
     if not health.get("gateway_ready"):
         problems.append("not connected to Discord")
     broker = "reachable" if health.get("broker_ok") else "unreachable"
-    line = f"reconciler lag {lag:.1f} s, {health.get('open_jobs', '?')} open jobs, broker {broker}"
-    typer.echo(("unhealthy: " + "; ".join(problems) + f" ({line})") if problems else f"healthy: {line}")
+    workers = health.get("workers")
+    line = (f"reconciler lag {lag:.1f} s, {health.get('open_jobs', '?')} open jobs, broker {broker}, "
+            f"{'?' if workers is None else workers} workers serving")
+    if problems:
+        typer.echo("unhealthy: " + "; ".join(problems) + f" ({line})")
+    elif health.get("no_worker_since") is not None:  # the bot itself is fine: it says so, and stays up
+        idle = time.time() - float(health["no_worker_since"])
+        typer.echo(f"degraded: no worker has served the queue for {idle:.0f} s; requests wait ({line})")
+    else:
+        typer.echo(f"healthy: {line}")
     raise typer.Exit(1 if problems else 0)
 
 

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(
         1.0, gt=0, le=60, description="How often the bot checks its open jobs on the broker, and posts finished ones."
     )
+    no_worker_refuse_s: int = Field(
+        600, ge=0, description="With no worker serving the queue for this long, new requests are refused privately, "
+        "with the reason (until then they wait in line, and their statuses say no worker is running). 0: never refuse."
+    )
 
     # --- learning from the server (only channels an admin enabled with /learn enable) ---
     learning_dir: Path = Field(

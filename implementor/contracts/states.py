@@ -10,10 +10,9 @@ it waits, what the worker is doing, or how it ended. A worker reports its stage 
 broker; `Stage.running` reads it, and a stage this side does not know reads as `WORKING`: a job
 still running is never shown as done.
 
-A worker running a batch reports, in turn, `Stage.LOADING` (its first batch), `DRAFTING` and `JUDGING`
-(with how far through the stage it is, `JobView.progress`). The last two are not members of `Stage`:
-the status line shows both as `GENERATING` ("Writing drafts and picking the best"); a status line
-that tells them apart adds them to `Stage` together with its own lines for them.
+A worker running a batch reports, in turn, `Stage.LOADING` (its first batch), `Stage.DRAFTING` (with
+how far through the drafting it is, `JobView.progress`) and `Stage.JUDGING`; an older worker says
+`generating` for both.
 """
 
 from __future__ import annotations
@@ -43,17 +42,14 @@ ENDS = (JobState.POSTED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED, 
 WAITING = (JobState.ACCEPTED, JobState.QUEUED)  # no result yet: cancellable, and followed on the broker
 
 
-DRAFTING = "writing drafts"  # a worker's stage: the writer drafts (JobView.progress: the share done)
-JUDGING = "judging drafts"  # a worker's stage: the reranker scores the drafts and picks one
-RUNNING_AS_GENERATING = (DRAFTING, JUDGING)  # reported stages that read as Stage.GENERATING
-
-
 class Stage(StrEnum):
     QUEUED = "queued"
     RESERVED = "reserved"  # a worker has taken it and waits for its batch to start
     UNREACHABLE = "unreachable"  # the broker cannot be reached: no estimate
     LOADING = "loading models"  # the worker's first batch: its models are loading
-    GENERATING = "generating"
+    DRAFTING = "writing drafts"  # the writer drafts (JobView.progress: the share of its token budget done)
+    JUDGING = "judging drafts"  # the reranker scores the drafts and picks one
+    GENERATING = "generating"  # drafting and judging, from a worker that does not tell them apart
     WORKING = "working"  # running, at a stage the worker named and this side does not know
     DONE = "done"
     CANCELLED = "cancelled"
@@ -73,10 +69,8 @@ class Stage(StrEnum):
         """The stage of a job a worker is running, from what the worker reported (nothing: generating)."""
         if reported is None:
             return cls.GENERATING
-        if reported in (cls.LOADING, cls.GENERATING):
+        if reported in (cls.LOADING, cls.DRAFTING, cls.JUDGING, cls.GENERATING):
             return cls(reported)
-        if reported in RUNNING_AS_GENERATING:
-            return cls.GENERATING
         return cls.WORKING  # never "done" (nor any end) for a job still running
 
     @classmethod

@@ -12,8 +12,8 @@ A persona is reproducible from its seed: the face comes from the seed alone, and
 and title when the job leaves them out. A reply is written in the voice of the colleague the job
 names (if the writer was trained to read a persona).
 
-A caller that wants to follow a batch passes `progress`: it hears the stage (`DRAFTING`, then
-`JUDGING`, from `implementor.contracts.states`) and how far through it the batch is, 0..1 (None when
+A caller that wants to follow a batch passes `progress`: it hears the stage (`Stage.DRAFTING`, then
+`Stage.JUDGING`, from `implementor.contracts.states`) and how far through it the batch is, 0..1 (None when
 the engine cannot tell). While drafting that is called after every decoding step, so it must be
 cheap (the worker's reporter throttles what it writes: `implementor/workers/progress.py`).
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 from faker import Faker
 
 from implementor.contracts.persona import Persona
-from implementor.contracts.states import DRAFTING, JUDGING
+from implementor.contracts.states import Stage
 from implementor.models.face.generator import FaceGenerator, png_bytes, to_uint8
 from implementor.models.rerank.policy import Ranked, RerankPolicy
 from implementor.models.rerank.reranker import Reranker
@@ -140,7 +140,7 @@ class ColleaguePipeline:
     def introduce(self, requests: list[PersonaRequest], timings: dict[str, float],
                   progress: Progress | None = None) -> list[Introduction]:
         personas = [self.persona(r) for r in requests]
-        (progress or _quiet)(DRAFTING, None)  # the face first: a moment, next to the drafting
+        (progress or _quiet)(Stage.DRAFTING, None)  # the face first: a moment, next to the drafting
         with timed(timings, "face_ms"):
             faces = to_uint8(self.face.faces([seed for _, _, seed in personas]))
             pngs = [png_bytes(face, self.png_size) for face in faces]
@@ -157,12 +157,12 @@ class ColleaguePipeline:
         report = progress or _quiet
         with timed(timings, "draft_ms"):
             cv = sampling or self.writer.sampling.cv
-            report(DRAFTING, None)
+            report(Stage.DRAFTING, None)
             # A CV is stopped at a heading out of order, and one that breaks the contract is drafted again.
             drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t in people],
                                    self.candidates or cv.candidates, cv, seed, engine=self.engine, rules=CV_RULES,
-                                   progress=lambda done: report(DRAFTING, done))
-        report(JUDGING, None)
+                                   progress=lambda done: report(Stage.DRAFTING, done))
+        report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):
             return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
                                               zip(people, drafts, strict=True)], "cv")
@@ -174,12 +174,12 @@ class ColleaguePipeline:
         `sampling` overrides the writer's reply sampling (`reply --explain --temperature`)."""
         report = progress or _quiet
         with timed(timings, "draft_ms"):
-            report(DRAFTING, None)
+            report(Stage.DRAFTING, None)
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
             reply = sampling or self.writer.sampling.reply
             drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
-                                   engine=self.engine, progress=lambda done: report(DRAFTING, done))
-        report(JUDGING, None)
+                                   engine=self.engine, progress=lambda done: report(Stage.DRAFTING, done))
+        report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],
                                                "reply")

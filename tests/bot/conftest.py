@@ -82,6 +82,7 @@ def make_wiring(settings: Settings, jobs: FakeJobs, store: Store, limits: Limits
                   settings=settings)
     # `wire` takes no clock; the parts that read one are given the test's, which a test can move on.
     wiring.reconciler.clock = wiring.runner.clock = wiring.reconciler.poster.clock = clock
+    wiring.reconciler.capacity.clock = clock
     return wiring
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from bot_fake_queue import FakeJobs
@@ -54,6 +55,28 @@ async def test_each_reconciler_pass_writes_the_health_file(bot: ImplementorBot, 
     health = json.loads(settings.bot_health_path.read_text(encoding="utf-8"))
     assert health["open_jobs"] == 0 and health["broker_ok"] is True and health["gateway_ready"] is False
     assert health["time"] > 0
+    assert health["workers"] == 1 and health["no_worker_since"] is None
+
+
+async def test_with_no_worker_the_health_check_says_degraded_and_stays_up(bot: ImplementorBot, jobs: FakeJobs,
+                                                                         settings: Settings,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from implementor.cli.main import app
+
+    assert bot.wiring is not None
+    jobs.workers = 0
+    await bot.wiring.reconciler.pass_once()
+    health = json.loads(settings.bot_health_path.read_text(encoding="utf-8"))
+    assert health["workers"] == 0 and health["no_worker_since"] is not None
+    # as a connected bot writes it, now (this test has no gateway, and its clock is the test's)
+    health.update(gateway_ready=True, time=time.time(), no_worker_since=time.time() - 90)
+    settings.bot_health_path.write_text(json.dumps(health), encoding="utf-8")
+    monkeypatch.setenv("IMPLEMENTOR_BOT_STORE_PATH", str(settings.bot_store_path))  # the health file is beside it
+    done = CliRunner().invoke(app, ["health", "bot", "--max-age", "3600"])
+    assert done.exit_code == 0 and done.output.startswith("degraded: no worker has served the queue for ")
+    assert "0 workers serving" in done.output
 
 
 async def test_a_drain_refuses_new_requests_finishes_the_pass_and_closes(bot: ImplementorBot) -> None:

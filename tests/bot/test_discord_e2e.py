@@ -122,7 +122,7 @@ async def test_introduce_is_answered_at_once_then_with_the_face_and_cv(discord_s
     assert callback.json["type"] == 4 and callback.json["data"]["content"].startswith("⏳ Queued")  # type: ignore[index]
     [post] = await wait_for(lambda: result_post(fake, token), 120, "the introduction")
     embed = post.json["embeds"][0]  # type: ignore[index]
-    assert embed["image"]["url"] == "attachment://face.png" and embed["title"]
+    assert embed["thumbnail"]["url"] == "attachment://face.png" and embed["title"]  # a 32 px face: shown small
     [(name, png)] = post.files.items()
     assert name == "face.png" and png[:8] == b"\x89PNG\r\n\x1a\n"
     for request in [callback, *followups(fake, token)]:

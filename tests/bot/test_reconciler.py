@@ -25,7 +25,7 @@ async def test_a_finished_job_is_posted_once_its_status_says_done_and_the_slot_c
         await wiring.reconciler.pass_once()
     [post] = channel.posts
     [status] = channel.statuses
-    assert status.deleted  # no Cancel button once it is over
+    assert status.deleted  # one message per request: the status goes once the result is out
     record = await store.jobs.get(jobs.submitted[0].job_id)
     assert record is not None and record.status == "posted" and record.message_id == post.id
     assert await limits.in_flight() == 0 and record.slot_open == 0

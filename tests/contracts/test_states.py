@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from implementor.contracts.states import DRAFTING, ENDS, JUDGING, OPEN, WAITING, JobState, Stage
+from implementor.contracts.states import ENDS, OPEN, WAITING, JobState, Stage
 
 
 def test_every_state_is_either_open_or_an_end() -> None:
@@ -16,7 +16,7 @@ def test_every_state_is_either_open_or_an_end() -> None:
 
 @pytest.mark.parametrize(("reported", "stage"), [
     (None, Stage.GENERATING), ("generating", Stage.GENERATING), ("loading models", Stage.LOADING),
-    ("writing drafts", Stage.GENERATING), ("judging drafts", Stage.GENERATING), ("compiling kernels", Stage.WORKING),
+    ("writing drafts", Stage.DRAFTING), ("judging drafts", Stage.JUDGING), ("compiling kernels", Stage.WORKING),
     ("done", Stage.WORKING), ("failed", Stage.WORKING), ("queued", Stage.WORKING), ("", Stage.WORKING)])
 def test_a_running_job_is_at_a_running_stage_whatever_its_worker_says(reported: str | None, stage: Stage) -> None:
     assert Stage.running(reported) is stage
@@ -35,5 +35,7 @@ def test_an_ended_job_closes_its_status_with_how_it_ended() -> None:
 
 
 def test_the_stages_a_worker_reports_while_it_runs_are_no_end() -> None:
-    assert (DRAFTING, JUDGING) == ("writing drafts", "judging drafts")
-    assert Stage.named(DRAFTING) is Stage.WORKING and Stage.named(JUDGING) is Stage.WORKING  # never an end
+    assert (Stage.DRAFTING, Stage.JUDGING) == ("writing drafts", "judging drafts")  # as workers spell them
+    for reported in ("loading models", "writing drafts", "judging drafts", "generating"):
+        assert Stage.running(reported).value == reported  # each has its own status line, and none is an end
+    assert Stage.running("done") is Stage.WORKING and Stage.running(None) is Stage.GENERATING

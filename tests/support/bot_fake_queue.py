@@ -77,6 +77,9 @@ class FakeJobs:
         self.waiting: list[str] = []  # queued, oldest first
         self.started: set[str] = set()  # admitted by a worker: running
         self.running_stage: str | None = "generating"  # what the worker running a job says it is doing
+        self.running_progress: float | None = None  # and how far through that stage it is
+        self.workers = 1  # worker processes serving the queue (their heartbeats)
+        self.seconds: dict[str, float] = {}  # the median of measured job times, per kind
         self.lost: set[str] = set()
         self.orphaned: set[str] = set()  # held by a worker that died
         self.resubmitted: list[tuple[str, str]] = []  # (job id, the dead worker named)
@@ -123,12 +126,20 @@ class FakeJobs:
         if job_id in self.orphaned:
             return JobView(job_id=job_id, state="orphaned", worker="gpu1@host/41")
         if job_id in self.started:
-            return JobView(job_id=job_id, state="running", stage=self.running_stage)
+            return JobView(job_id=job_id, state="running", stage=self.running_stage, progress=self.running_progress)
         return JobView(job_id=job_id, state="queued", position=len(self.started) + self.waiting.index(job_id) + 1)
 
     def request_harvest(self) -> None:
         self._reachable()
         self.harvests_requested += 1
+
+    def live_workers(self) -> int:
+        self._reachable()
+        return self.workers
+
+    def job_seconds(self, kind: str) -> float | None:
+        self._reachable()
+        return self.seconds.get(kind)
 
     def withdraw(self, job_id: str, kind: str) -> bool:
         self._reachable()
