@@ -21,7 +21,7 @@ UV_COMPILE = $(BIN)/uv pip compile --universal --python-version 3.11 \
   --index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links --no-emit-package the-implementor \
   --custom-compile-command "make lock" --quiet
 
-.PHONY: install introduce face test test-torchfree lint typecheck docs bench clean lock check-install
+.PHONY: install introduce face test test-torchfree lint typecheck docs docs-images bench clean lock check-install
 
 # LLAMA_CPP=0 skips building the optional llama.cpp engine (a source build: a few minutes on 2 cores).
 LLAMA_CPP ?= 1
@@ -64,6 +64,16 @@ $(BIN)/.docs-installed: $(BIN)/.installed requirements/docs.txt
 
 docs: $(BIN)/.docs-installed  ## the docs site, built strictly into site/
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# The docs' pictures of Discord, from a fresh end-to-end run: the real bot, a real worker with the bundled
+# models and the fake Discord API; docs/render_discord.py lays out what it received (colour emoji need
+# Debian's fonts-noto-color-emoji). A few minutes on 2 cores.
+docs-images: install
+	rm -rf out/discord
+	IMPLEMENTOR_E2E_BUNDLED=1 IMPLEMENTOR_E2E_CAPTURE=out/discord $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/bot/test_discord_e2e.py -k "introduce_is or project_is"
+	$(BIN)/python docs/render_discord.py out/discord/introduce.json docs/discord-introduce.png
+	$(BIN)/python docs/render_discord.py out/discord/project.json docs/discord-project.png
 
 # The bot's image has no torch: its tests and the contracts' run in a venv from the bot's lock alone.
 BOT_VENV ?= .venv-bot

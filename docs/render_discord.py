@@ -2,18 +2,24 @@
 
 The messages come from the end-to-end test: the real bot, a real worker with the bundled models and the
 fake Discord API, which keeps what it receives. This script only lays that JSON and its attachments out
-as a picture (dark theme, embed, buttons); it invents no content.
+as a picture (dark theme, the message's text with its mention, embeds, the face as Discord places it,
+buttons in their styles with their emoji); it invents no content. `make docs-images` runs both steps:
 
     IMPLEMENTOR_E2E_BUNDLED=1 IMPLEMENTOR_E2E_CAPTURE=out/discord \\
         .venv/bin/pytest tests/bot/test_discord_e2e.py -k "introduce or project_is"
     .venv/bin/python docs/render_discord.py out/discord/introduce.json docs/discord-introduce.png
     .venv/bin/python docs/render_discord.py out/discord/project.json docs/discord-project.png
+
+The emoji are drawn from Noto Color Emoji (Debian: fonts-noto-color-emoji) where it is installed, else
+as text the DejaVu font has, and the script says so.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +27,27 @@ from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, PAD, EMBED_WIDTH = 760, 16, 640
 BACKGROUND, EMBED, TEXT, MUTED, WHITE = (49, 51, 56), (43, 45, 49), (219, 222, 225), (148, 155, 164), (242, 243, 245)
-BUTTON = (78, 80, 88)
+# Discord's button styles: primary (blurple), secondary (grey), success (green), danger (red).
+BUTTON_STYLES = {1: (88, 101, 242), 2: (78, 80, 88), 3: (36, 128, 70), 4: (218, 55, 60)}
+MENTION, MENTION_TEXT = (60, 66, 112), (201, 205, 251)
+THUMBNAIL = 80
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-# DejaVu has no colour emoji; the buttons' emoji are drawn as text it does have.
-EMOJI = {"👍": "+1", "👎": "-1", "🔄": "↻", "🗑️": "✕", "❔": "?"}
+# Without a colour emoji font, the buttons' emoji are drawn as text DejaVu has.
+EMOJI_AS_TEXT = {"👍": "+1", "👎": "-1", "🔄": "↻", "🗑️": "✕", "❔": "?"}
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+EMOJI_STRIKE = 109  # the one size Noto Color Emoji's bitmaps come in
+
+
+@cache
+def emoji_image(emoji: str, side: int) -> Image.Image | None:
+    """A colour emoji, `side` px square; None where no colour emoji font is installed."""
+    if not EMOJI_FONT.exists():
+        return None
+    face = ImageFont.truetype(str(EMOJI_FONT), EMOJI_STRIKE)
+    glyph = Image.new("RGBA", (EMOJI_STRIKE + 30, EMOJI_STRIKE + 30), (0, 0, 0, 0))
+    ImageDraw.Draw(glyph).text((0, 0), emoji, font=face, embedded_color=True)
+    box = glyph.getbbox()
+    return glyph.crop(box).resize((side, side), Image.Resampling.LANCZOS) if box else None
 
 
 def font(size: int, bold: bool = False) -> Font:
@@ -81,56 +104,95 @@ def render(message: dict[str, Any], attachments: dict[str, Path]) -> Image.Image
     canvas.y += 24
     left = PAD + 52
     if message.get("content"):
-        canvas.text(left, message["content"])
+        _content(canvas, left, message["content"])
     for embed in message.get("embeds", []):
         top = canvas.y + 4
         canvas.y = top + 10
         x = left + 14
         _embed_body(canvas, embed, attachments, x)  # once to measure its height ...
         colour = embed.get("color") or 0x5865F2
-        draw.rectangle((left, top, left + EMBED_WIDTH, canvas.y + 8), fill=EMBED)
+        bottom = max(canvas.y, top + 10 + (THUMBNAIL if embed.get("thumbnail") else 0))
+        draw.rectangle((left, top, left + EMBED_WIDTH, bottom + 8), fill=EMBED)
         bar = ((colour >> 16) & 255, (colour >> 8) & 255, colour & 255)
-        draw.rectangle((left, top, left + 4, canvas.y + 8), fill=bar)
-        bottom, canvas.y = canvas.y, top + 10
+        draw.rectangle((left, top, left + 4, bottom + 8), fill=bar)
+        canvas.y = top + 10
         _embed_body(canvas, embed, attachments, x)  # ... and again on top of its background
+        _thumbnail(canvas, embed, attachments, left + EMBED_WIDTH - THUMBNAIL - 12, top + 10)
         canvas.y = bottom + 14
     for row in message.get("components", []):
-        bx = left
-        for button in row.get("components", []):
-            emoji = (button.get("emoji") or {}).get("name")
-            label = " ".join(p for p in (EMOJI.get(emoji, emoji), button.get("label")) if p)
-            w = int(draw.textlength(label, font=font(14))) + 28
-            draw.rounded_rectangle((bx, canvas.y, bx + w, canvas.y + 32), radius=4, fill=BUTTON)
-            draw.text((bx + 14, canvas.y + 7), label, font=font(14), fill=WHITE)
-            bx += w + 8
-        canvas.y += 40
+        _buttons(canvas, left, row.get("components", []))
     return canvas.crop()
 
 
+def _content(canvas: Canvas, left: int, content: str) -> None:
+    """The message's text; a user mention is a highlighted chip, as Discord shows it."""
+    x, face = left, font(15)
+    for part in re.split(r"(<@!?\d+>)", content):
+        if not part:
+            continue
+        mention = re.fullmatch(r"<@!?(\d+)>", part)
+        text = f"@member{mention.group(1)}" if mention else part
+        width = int(canvas.draw.textlength(text, font=face))
+        if mention:
+            canvas.draw.rounded_rectangle((x - 2, canvas.y - 1, x + width + 2, canvas.y + 20), radius=3, fill=MENTION)
+        canvas.draw.text((x, canvas.y), text, font=face, fill=MENTION_TEXT if mention else TEXT)
+        x += width
+    canvas.y += 24
+
+
+def _buttons(canvas: Canvas, left: int, buttons: list[dict[str, Any]]) -> None:
+    draw, bx = canvas.draw, left
+    for button in buttons:
+        emoji = (button.get("emoji") or {}).get("name")
+        picture = emoji_image(emoji, 20) if emoji else None
+        text = button.get("label") or ("" if picture else EMOJI_AS_TEXT.get(emoji or "", emoji or ""))
+        if emoji and picture is None and button.get("label"):
+            text = f"{EMOJI_AS_TEXT.get(emoji, emoji)} {text}"
+        w = int(draw.textlength(text, font=font(14))) + 28 + (24 if picture else 0) - (8 if picture and not text else 0)
+        fill = BUTTON_STYLES.get(button.get("style", 2), BUTTON_STYLES[2])
+        draw.rounded_rectangle((bx, canvas.y, bx + w, canvas.y + 32), radius=4, fill=fill)
+        tx = bx + 14
+        if picture is not None:
+            canvas.image.paste(picture, (tx, canvas.y + 6), picture)
+            tx += 24
+        draw.text((tx, canvas.y + 7), text, font=font(14), fill=WHITE)
+        bx += w + 8
+    canvas.y += 40
+
+
+def _thumbnail(canvas: Canvas, embed: dict[str, Any], attachments: dict[str, Path], x: int, y: int) -> None:
+    """Discord puts an embed's thumbnail at its top right, 80 px."""
+    name = (embed.get("thumbnail") or {}).get("url", "").removeprefix("attachment://")
+    if name in attachments:
+        face = Image.open(attachments[name]).convert("RGB").resize((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS)
+        canvas.image.paste(face, (x, y))
+
+
 def _embed_body(canvas: Canvas, embed: dict[str, Any], attachments: dict[str, Path], x: int) -> None:
+    width = EMBED_WIDTH - 40 - (THUMBNAIL + 16 if embed.get("thumbnail") else 0)
     if embed.get("author"):
-        canvas.text(x, embed["author"]["name"], size=13, bold=True)
+        canvas.text(x, embed["author"]["name"], size=13, bold=True, width=width)
     if embed.get("title"):
-        canvas.text(x, embed["title"], size=17, bold=True)
+        canvas.text(x, embed["title"], size=17, bold=True, width=width)
     if embed.get("description"):
-        canvas.text(x, embed["description"])
+        text = re.sub(r"<@!?(\d+)>", r"@member\1", embed["description"])
+        canvas.text(x, text, width=width)
     for field in embed.get("fields", []):
         canvas.y += 4
-        canvas.text(x, field["name"], size=14, bold=True)
-        canvas.text(x, field["value"], size=14)
-    for key in ("image", "thumbnail"):
-        url = (embed.get(key) or {}).get("url", "")
-        name = url.removeprefix("attachment://")
-        if url.startswith("attachment://") and name in attachments:
-            side = 256 if key == "image" else 80
-            canvas.y += 6
-            canvas.image.paste(Image.open(attachments[name]).convert("RGB").resize((side, side)), (x, canvas.y))
-            canvas.y += side + 6
+        canvas.text(x, field["name"], size=14, bold=True, width=width)
+        canvas.text(x, field["value"], size=14, width=width)
+    name = (embed.get("image") or {}).get("url", "").removeprefix("attachment://")
+    if name in attachments:
+        canvas.y += 6
+        canvas.image.paste(Image.open(attachments[name]).convert("RGB").resize((256, 256)), (x, canvas.y))
+        canvas.y += 256 + 6
     if embed.get("footer"):
         canvas.text(x, embed["footer"]["text"], size=12, colour=MUTED)
 
 
 def main(message_json: Path, out: Path) -> None:
+    if not EMOJI_FONT.exists():
+        print(f"no colour emoji font at {EMOJI_FONT} (apt-get install fonts-noto-color-emoji): emoji drawn as text")
     message = json.loads(message_json.read_text())
     prefix = message_json.stem + "-"
     attachments = {p.name.removeprefix(prefix): p for p in message_json.parent.glob(prefix + "*")}
