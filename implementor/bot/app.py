@@ -57,6 +57,7 @@ from implementor.bot.runner import JobRunner
 from implementor.bot.views import ButtonActions, Buttons
 from implementor.config.settings import Settings
 from implementor.store.database import Store
+from implementor.store.jobbook import JobRecord
 
 log = logging.getLogger(__name__)
 # A stop has 10 s before compose or Kubernetes sends SIGKILL; the drain leaves the rest for closing.
@@ -105,11 +106,12 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     async def cancel(job_id: str) -> bool:
         return await runner.cancel(job_id)
 
-    async def regenerate(interaction: discord.Interaction, request: str) -> None:
-        await project.regenerate(interaction, request)
+    async def regenerate(interaction: discord.Interaction, record: JobRecord) -> None:
+        await project.regenerate(interaction, record)
 
     buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate))
-    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics)
+    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics,
+                    result_view=buttons.result_view)
 
     def passed(report: PassReport) -> None:
         metrics.passed(report.open_jobs, report.finished_at, report.workers)

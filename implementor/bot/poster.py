@@ -24,13 +24,16 @@ log = logging.getLogger(__name__)
 
 Render = Callable[[JobRecord, Result], Awaitable[tuple[Rendered, list[discord.File], discord.ui.View | None]]]
 StatusView = Callable[[str], discord.ui.View]  # a job id -> the buttons its status message carries (Cancel)
+ResultView = Callable[[str, str], discord.ui.View]  # (job id, kind) -> the buttons under a posted result
 HISTORY_LIMIT = 50  # messages read back when checking whether a result went out before a crash
 
 
 class Poster:
     def __init__(self, client: discord.Client, render: Render, status_view: StatusView,
-                 clock: Callable[[], float] = time.time, metrics: BotMetrics | None = None) -> None:
+                 clock: Callable[[], float] = time.time, metrics: BotMetrics | None = None,
+                 result_view: ResultView | None = None) -> None:
         self.client, self.render, self.status_view, self.clock = client, render, status_view, clock
+        self.result_view = result_view  # a Regenerate that did not answer gives the answer its buttons back
         self.metrics = metrics or BotMetrics()  # time to answer: from the book's acceptance to this post
 
     def _webhook(self, record: JobRecord) -> discord.Webhook | None:
@@ -58,9 +61,12 @@ class Poster:
         return message.id
 
     async def edit_status(self, record: JobRecord, text: str, final: bool) -> None:
-        """Edit the status message (no Cancel button once it is over); failures are the caller's to retry."""
+        """Edit the status message (no Cancel button once it is over; a Regenerate's, in the answer it was to
+        replace, gives that answer its buttons back); failures are the caller's to retry."""
         assert record.status_message_id is not None
         view = None if final else self.status_view(record.job_id)
+        if final and record.replaces_job_id and self.result_view is not None:
+            view = self.result_view(record.replaces_job_id, record.kind)
         webhook = self._webhook(record)
         if webhook is not None:
             try:
@@ -90,6 +96,12 @@ class Poster:
     async def post_result(self, record: JobRecord, result: Result) -> tuple[int, list[str]]:
         """Post a result; returns the message's id and the follow-up texts still to send."""
         rendered, files, view = await self.render(record, result)
+        if record.replaces_job_id and record.status_message_id is not None:  # a Regenerate: in place
+            in_place = self._channel(record).get_partial_message(record.status_message_id)
+            await in_place.edit(content=rendered.text, embeds=rendered.embeds, attachments=files, view=view,
+                                allowed_mentions=rendered.mentions)
+            self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
+            return record.status_message_id, rendered.follow_ups
         message = await self.send(record, rendered.text, embeds=rendered.embeds, files=files,
                                   view=view or discord.utils.MISSING, allowed_mentions=rendered.mentions)
         self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))

@@ -35,7 +35,7 @@ from implementor.config.log_setup import job_context
 from implementor.contracts.errors import InputError, RateLimited
 from implementor.contracts.jobs import Job
 from implementor.contracts.states import WAITING, JobState, Stage
-from implementor.store.jobbook import JobBook
+from implementor.store.jobbook import JobBook, JobRecord
 from implementor.store.servers import Servers
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,17 @@ class JobRunner:
 
     async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                      interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
-                     colleague_id: int | None = None, cooldown: bool = True, one_hire: bool = False) -> None:
+                     colleague_id: int | None = None, cooldown: bool = True, one_hire: bool = False,
+                     replaces: JobRecord | None = None) -> None:
         """Take the request (see the module docstring); raises RateLimited, having said nothing yet.
         `one_hire`: refuse it while an introduction is under way in the server (checked in line, so two
-        members asking at once hire one colleague)."""
+        members asking at once hire one colleague). `replaces`: a Regenerate's, answered in place: its
+        status, then its answer, take the place of that job's answer, in the same message."""
         with job_context(job.job_id):
             try:
                 await self._accept(job, user_id, guild_id, channel_id, interaction=interaction, reply_to=reply_to,
-                                   colleague_id=colleague_id, cooldown=cooldown, one_hire=one_hire)
+                                   colleague_id=colleague_id, cooldown=cooldown, one_hire=one_hire,
+                                   replaces=replaces)
             except RateLimited as refused:
                 self.metrics.refusals.labels(refused.reason).inc()
                 raise
@@ -79,7 +82,8 @@ class JobRunner:
 
     async def _accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                       interaction: discord.Interaction | None, reply_to: discord.Message | None,
-                      colleague_id: int | None, cooldown: bool, one_hire: bool) -> None:
+                      colleague_id: int | None, cooldown: bool, one_hire: bool,
+                      replaces: JobRecord | None = None) -> None:
         if self.closing:
             raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60,
                               "restarting")
@@ -90,13 +94,17 @@ class JobRunner:
                                  "moment.")
             own = (await self.servers.get(guild_id)).cooldown_s if self.servers and guild_id else None
             await self._take_slot(user_id, job.job_id, cooldown, own)
-            token = interaction.token if interaction is not None else None
+            # A Regenerate edits the answer it replaces through the channel: its click's token owns no message.
+            token = interaction.token if interaction is not None and replaces is None else None
             position = await self.book.add(job, guild_id, channel_id, user_id, token,
-                                           self.clock() + TOKEN_LIFETIME_S, colleague_id)
+                                           self.clock() + TOKEN_LIFETIME_S, colleague_id, replaces)
             await self.reconciler.submit(job)  # in the same order as the places in line (it fails fast: no retries)
         text = status_line(Stage.QUEUED, position, await self.reconciler.estimate(position), as_of=self.clock())
         try:
-            message_id = await self._first_status(text, job.job_id, interaction, reply_to, channel_id)
+            if replaces is not None:
+                message_id = await self._status_in_place(text, job.job_id, interaction)
+            else:
+                message_id = await self._first_status(text, job.job_id, interaction, reply_to, channel_id)
         except discord.HTTPException as exc:
             log.warning("could not answer for job %s (%s); its status and result will follow", job.job_id, exc)
         else:
@@ -136,6 +144,16 @@ class JobRunner:
         record = await self.book.get(job_id)
         assert record is not None
         return (await self.poster.send(record, text, view=view)).id
+
+    async def _status_in_place(self, text: str, job_id: str, interaction: discord.Interaction | None) -> int:
+        """A Regenerate's status: the click is acknowledged with no message, and the answer it replaces
+        shows the status above itself (with Cancel) until the new answer takes its place."""
+        if interaction is not None:
+            await interaction.response.defer()
+        record = await self.book.get(job_id)
+        assert record is not None and record.status_message_id is not None
+        await self.poster.edit_status(record, text, final=False)
+        return record.status_message_id
 
     async def cancel(self, job_id: str) -> bool:
         """Withdraw a job no worker has admitted: it will never run. False if it is running or over."""

@@ -64,7 +64,7 @@ class StatusMessages:
     async def remove(self, record: JobRecord) -> None:
         """The job answered: its status message goes (Discord refusing raises, for the caller to retry)."""
         self._shown.pop(record.job_id, None)
-        if record.status_message_id is not None:
+        if record.status_message_id is not None and not record.replaces_job_id:  # a Regenerate's is its answer
             await self.poster.delete_status(record)
 
     async def close(self, record: JobRecord, stage: Stage) -> None:
@@ -75,7 +75,8 @@ class StatusMessages:
             return
         try:
             if stage is Stage.DONE:
-                await self.poster.delete_status(record)
+                if not record.replaces_job_id:  # a Regenerate's status message is the answer now
+                    await self.poster.delete_status(record)
                 return
             await self.poster.edit_status(record, status_line(stage), final=True)
         except discord.HTTPException as exc:

@@ -42,7 +42,7 @@ class ButtonActions:
 
     store: Store
     cancel: Callable[[str], Awaitable[bool]]  # withdraw a job that has not started: True if there was one
-    regenerate: Callable[[discord.Interaction, str], Awaitable[None]]  # ask a project request again (answers)
+    regenerate: Callable[[discord.Interaction, JobRecord], Awaitable[None]]  # ask a project job again, in place
 
 
 async def _job(store: Store, job_id: str) -> tuple[JobRecord, Result]:
@@ -140,7 +140,9 @@ async def _regenerate(actions: ButtonActions, interaction: discord.Interaction, 
         raise InputError("Only the member who asked, or someone who can manage messages, can regenerate this.")
     if record.kind != "project" or not record.request:
         raise InputError("Only project replies can be regenerated.")
-    await actions.regenerate(interaction, record.request)  # answers, or refuses privately
+    if await actions.store.jobs.replacing(job_id):
+        raise InputError("A new answer is already being written here; it takes this one's place when it is done.")
+    await actions.regenerate(interaction, record)  # answers in place, or refuses privately
 
 
 Click = Callable[[ButtonActions, discord.Interaction, str, int | None], Awaitable[None]]

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
-           "slot_open", "colleague_id", "extras_sent", "lost_since", "error")
+           "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
 
@@ -77,6 +77,7 @@ class JobRecord:
     extras_sent: int = 0  # follow-up messages of a long result already sent
     lost_since: float | None = None
     error: str | None = None
+    replaces_job_id: str | None = None  # a Regenerate: the job whose answer it replaces, in that answer's message
 
     @property
     def open(self) -> bool:
@@ -94,14 +95,18 @@ class JobBook:
         self.db = db
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
-                  token_expires: float | None = None, colleague_id: int | None = None) -> int:
-        """Write an accepted job down with all it takes to post it from any process; returns its place in line."""
+                  token_expires: float | None = None, colleague_id: int | None = None,
+                  replaces: JobRecord | None = None) -> int:
+        """Write an accepted job down with all it takes to post it from any process; returns its place in line.
+        `replaces`: a Regenerate's, whose answer message is this job's status message, then its answer."""
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
-            "token_expires, slot_open, colleague_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)",
+            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)",
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
-             job.model_dump_json(), token, token_expires, colleague_id))
+             job.model_dump_json(), token, token_expires, colleague_id, replaces.job_id if replaces else None,
+             replaces.message_id if replaces else None))
         await self.db.commit()
         return await self.position(job.job_id)
 
@@ -202,6 +207,12 @@ class JobBook:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
 
+    async def replacing(self, job_id: str) -> bool:
+        """Whether a Regenerate of this job's answer is under way (one at a time: they share its message)."""
+        async with self.db.execute(f"SELECT 1 FROM jobs WHERE replaces_job_id = ? {_among(*OPEN)} LIMIT 1",
+                                   (job_id,)) as cursor:
+            return await cursor.fetchone() is not None
+
     async def hiring(self, guild_id: int) -> bool:
         """Whether an introduction is under way in this server (a hire that has not ended yet)."""
         async with self.db.execute(f"SELECT 1 FROM jobs WHERE kind = 'introduce' AND guild_id = ? "
@@ -252,8 +263,9 @@ async def posted_reply(db: aiosqlite.Connection, message_id: int) -> PostedReply
     """The project job whose result is the message `message_id`, with every member's rating of it; None
     if no project job with a request and a result was posted as that message (or the bot never made its tables)."""
     try:
+        # A regenerated answer's message carries the newest job's answer (Regenerate replaces it in place).
         async with db.execute("SELECT job_id, request, result, user_id FROM jobs WHERE message_id = ? "
-                              "AND kind = 'project'", (message_id,)) as cursor:
+                              "AND kind = 'project' ORDER BY created_at DESC", (message_id,)) as cursor:
             row = await cursor.fetchone()
         if row is None or not row[1]:
             return None

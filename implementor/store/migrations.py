@@ -148,6 +148,11 @@ async def _members_in_control(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE colleagues ADD COLUMN face_px INTEGER")
 
 
+async def _regenerate_in_place(db: aiosqlite.Connection) -> None:
+    """A Regenerate's job names the job whose answer it replaces, in that answer's own message."""
+    await db.execute("ALTER TABLE jobs ADD COLUMN replaces_job_id TEXT")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -159,6 +164,7 @@ MIGRATIONS = (
     Migration(1, "the baseline: every table, adopting a store made before migrations were numbered", _baseline),
     Migration(2, "servers' own settings and current colleague; retired colleagues; a face's model size",
               _members_in_control),
+    Migration(3, "a Regenerate's job names the answer it replaces", _regenerate_in_place),
 )
 LATEST = MIGRATIONS[-1].version
 

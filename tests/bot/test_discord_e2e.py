@@ -163,6 +163,21 @@ async def test_a_button_on_a_posted_result_reaches_its_action(discord_stack) -> 
     assert "P(real)" in reply.json["data"]["content"]  # type: ignore[index]
 
 
+async def test_regenerate_replaces_the_answer_in_its_own_message(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, _ = discord_stack
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="44")
+    await wait_for(lambda: result_post(fake, token), 120, "the reply")
+    message = next(m for m in fake.results() if m["content"].startswith("<@44>"))
+    message_id, old_job = message["id"], fake.job_of(message)
+    before = len(fake.messages())
+    clicked = await fake.click(fake.find(message_id), f"implementor:regen:{old_job}", user_id="44")  # type: ignore[arg-type]
+    [ack] = await wait_for(lambda: answer(fake, clicked), 10, "the answer to the click")
+    assert ack.json["type"] == 6  # type: ignore[index]  # acknowledged, no message of its own
+    await wait_for(lambda: fake.job_of(fake.find(message_id)) not in (old_job, None)  # type: ignore[arg-type]
+                   and fake.find(message_id)["content"].startswith("<@44>"), 120, "the new answer in place")  # type: ignore[index]
+    assert len(fake.messages()) == before  # no message added: the answer was replaced where it stood
+
+
 async def test_a_429_is_retried_and_the_message_posted_once(discord_stack) -> None:  # type: ignore[no-untyped-def]
     fake, _ = discord_stack
     # This interaction's first webhook request (a status edit or the result) meets a 429. The prefix

@@ -72,7 +72,7 @@ async def test_cancel_while_the_queue_cannot_be_reached_says_so_privately(
     assert record.status == "queued"
 
 
-async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
+async def test_regenerate_answers_again_in_place(
         wiring: Wiring, jobs: FakeJobs, store: Store, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
         channel: FakeChannel) -> None:
     await ask(make_interaction(user_id=42))
@@ -81,12 +81,22 @@ async def test_regenerate_asks_the_project_cog_again_in_a_new_status_message(
     stranger = make_interaction(user_id=61)
     await wiring.buttons.regenerate(job_id).callback(stranger)  # type: ignore[arg-type]
     assert "Only the member who asked" in (stranger.response.private[0] or "") and stranger.response.public == []
+    [answer] = channel.posts
+    jobs.hold = True
     clicker = make_interaction(user_id=60, manage_messages=True)  # a moderator may
+    clicker.message = answer
     await wiring.buttons.regenerate(job_id).callback(clicker)  # type: ignore[arg-type]
-    [(text, _)] = clicker.response.public
-    assert text is not None and text.startswith("⏳ Queued")
+    assert clicker.response.deferred and clicker.response.messages == []  # no new message: the answer shows it
+    assert (answer.content or "").startswith("⏳ Queued") and answer.embed is not None  # the old answer stays
+    new_job = jobs.submitted[1].job_id
+    assert answer.custom_ids == [f"implementor:cancel:{new_job}"]
+    again = make_interaction(user_id=42)
+    await wiring.buttons.regenerate(job_id).callback(again)  # type: ignore[arg-type]
+    assert "already being written" in (again.response.private[0] or "")  # one at a time: they share the message
+    jobs.release()
     await settle()
-    assert len(channel.posts) == 2
+    assert channel.posts == [answer] and channel.left == [answer]  # still one message
+    assert f"implementor:regen:{new_job}" in answer.custom_ids and (answer.content or "").startswith("<@60>")
     assert [getattr(j, "request", None) for j in jobs.submitted] == [REQUEST, REQUEST]
 
     introduction = IntroduceJob(job_id="job-intro-1")
@@ -111,19 +121,38 @@ async def test_regenerate_counts_against_the_cooldown(wiring: Wiring, jobs: Fake
 async def test_regenerate_keeps_to_the_in_flight_cap(
         wiring: Wiring, jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
         channel: FakeChannel) -> None:
-    await ask(make_interaction(user_id=42))
-    await settle()
-    job_id = jobs.submitted[0].job_id
+    for _ in range(3):
+        await ask(make_interaction(user_id=42))
+        await settle()
+    answers = [job.job_id for job in jobs.submitted]
     jobs.hold = True
-    for _ in range(2):  # with no cooldown, the member's cap of 2 in flight allows two
+    for job_id in answers[:2]:  # with no cooldown, the member's cap of 2 in flight allows two
         again = make_interaction(user_id=42)
         await wiring.buttons.regenerate(job_id).callback(again)  # type: ignore[arg-type]
-        assert len(again.response.public) == 1 and again.response.private == []
+        assert again.response.deferred and again.response.private == []
     capped = make_interaction(user_id=42)
-    await wiring.buttons.regenerate(job_id).callback(capped)  # type: ignore[arg-type]
+    await wiring.buttons.regenerate(answers[2]).callback(capped)  # type: ignore[arg-type]
     assert capped.response.public == [] and "already have 2 requests" in (capped.response.private[0] or "")
-    assert len(jobs.submitted) == 3
+    assert len(jobs.submitted) == 5
 
     jobs.release()
     await settle()
-    assert len(channel.posts) == 3
+    assert len(channel.posts) == 3  # each regenerated answer in its own message, none added
+
+
+async def test_a_regenerate_that_does_not_answer_gives_the_answer_its_buttons_back(
+        wiring: Wiring, jobs: FakeJobs, ask: Ask, make_interaction: MakeInteraction, settle: Settle,
+        channel: FakeChannel) -> None:
+    await ask(make_interaction(user_id=42))
+    await settle()
+    [answer] = channel.posts
+    first = jobs.submitted[0].job_id
+    jobs.hold = True
+    moderator = make_interaction(user_id=60, manage_messages=True)  # the asker's cooldown is running
+    await wiring.buttons.regenerate(first).callback(moderator)  # type: ignore[arg-type]
+    regen = jobs.submitted[1].job_id
+    clicker = make_interaction(user_id=60)
+    await wiring.buttons.cancel(regen).callback(clicker)  # type: ignore[arg-type]
+    assert clicker.response.private == ["Cancelled: it will not run."]
+    assert answer.content == "✖️ Cancelled." and f"implementor:regen:{first}" in answer.custom_ids
+    assert answer.embed is not None and channel.left == [answer]

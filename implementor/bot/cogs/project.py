@@ -3,7 +3,8 @@
 The reply is written in the voice of the server's current colleague (their name, title and the first
 skills of their CV travel with the job). `Project.regenerate` is what a result's Regenerate button
 runs: `implementor.bot.app.wire` hands it to the buttons. It is a request like any other, the cooldown
-included (else a member could draft without end by clicking).
+included (else a member could draft without end by clicking), answered in place: its status shows
+above the answer it replaces, and its answer takes that one's place in the same message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from implementor.contracts.errors import InputError
 from implementor.contracts.jobs import REQUEST_MAX, REQUEST_MIN, ProjectJob
 from implementor.contracts.persona import Persona
 from implementor.store.database import Store
+from implementor.store.jobbook import JobRecord
 
 
 def validated(description: str, colleague: Persona | None = None) -> ProjectJob:
@@ -41,14 +43,17 @@ class Project(commands.Cog):
         """Ask the colleague for help with a project."""
         await self.ask(interaction, description)
 
-    async def ask(self, interaction: discord.Interaction, request: str) -> None:
+    async def ask(self, interaction: discord.Interaction, request: str, replaces: JobRecord | None = None) -> None:
         """Queue a request, answering the interaction (refusals are private: nothing was said before)."""
         validated(request)  # a bad description is refused before the limits are touched
         colleague = await self.store.colleague(interaction.guild_id or 0)
         persona = Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
         job = validated(request, persona)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
-                                 interaction=interaction, colleague_id=colleague.id if colleague else None)
+                                 interaction=interaction, colleague_id=colleague.id if colleague else None,
+                                 replaces=replaces)
 
-    async def regenerate(self, interaction: discord.Interaction, request: str) -> None:
-        await self.ask(interaction, request)
+    async def regenerate(self, interaction: discord.Interaction, record: JobRecord) -> None:
+        """Ask a posted reply's request again; the new answer takes the old one's place, in its message."""
+        assert record.request is not None
+        await self.ask(interaction, record.request, replaces=record if record.message_id is not None else None)
