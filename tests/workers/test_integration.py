@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -26,14 +25,6 @@ pytestmark = pytest.mark.slow  # a real stack: redis-server and a worker process
 if shutil.which("redis-server") is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed (CI installs it; locally: apt-get install redis-server)",
                 allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

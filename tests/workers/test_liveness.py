@@ -5,7 +5,6 @@ its holder is dead and it is not back in the queue."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,14 +25,6 @@ class Consumer:
 
     def __init__(self, app: object, hostname: str) -> None:
         self.app, self.hostname = app, hostname
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -28,12 +29,22 @@ from implementor.contracts.jobs import IntroduceJob
 from implementor.store.database import Colleague, Store
 
 log = logging.getLogger(__name__)
+Send = Callable[..., Awaitable[Any]]  # a way to send a message: an interaction's response, a channel
 TRIGGER = re.compile(r"\bintroduce\s+yourself\b", re.IGNORECASE)
 
 
 def introduction(colleague: Colleague) -> Rendered:
     small = colleague.face_px is not None and colleague.face_px < 64
     return cv_embed(colleague.name, colleague.title, colleague.cv, image_url="attachment://face.png", thumbnail=small)
+
+
+async def show(colleague: Colleague, first: Send, rest: Send) -> None:
+    """A colleague on the roster introduces itself again, from the store (no job): `first` sends the
+    introduction, `rest` what it could not hold."""
+    rendered = introduction(colleague)
+    await first(embeds=rendered.embeds, file=face_file(png=colleague.png), allowed_mentions=NO_PINGS)
+    for extra in rendered.follow_ups:
+        await rest(extra, allowed_mentions=NO_PINGS)
 
 
 def hire_job(name: str | None, title: str | None, seed: int | None) -> IntroduceJob:
@@ -75,11 +86,7 @@ class Introduce(commands.Cog):
         current = await self.store.colleague(interaction.guild_id)
         choosing = name is not None or title is not None or seed is not None
         if current is not None and not new and not choosing:
-            rendered = introduction(current)
-            await interaction.response.send_message(embeds=rendered.embeds, file=face_file(png=current.png),
-                                                    allowed_mentions=NO_PINGS)
-            for extra in rendered.follow_ups:
-                await interaction.followup.send(extra, allowed_mentions=NO_PINGS)
+            await show(current, interaction.response.send_message, interaction.followup.send)
             return
         job = hire_job(name, title, seed)
         if current is not None:  # replacing the colleague who answers everyone
@@ -98,11 +105,7 @@ class Introduce(commands.Cog):
         current = await self.store.colleague(message.guild.id)
         try:
             if current is not None:
-                rendered = introduction(current)
-                await message.channel.send(embeds=rendered.embeds, file=face_file(png=current.png),
-                                           allowed_mentions=NO_PINGS)
-                for extra in rendered.follow_ups:
-                    await message.channel.send(extra, allowed_mentions=NO_PINGS)
+                await show(current, message.channel.send, message.channel.send)
                 return
             await self.runner.accept(IntroduceJob(), message.author.id, message.guild.id, message.channel.id,
                                      reply_to=message, one_hire=True)
