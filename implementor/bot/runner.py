@@ -99,7 +99,8 @@ class JobRunner:
             position = await self.book.add(job, guild_id, channel_id, user_id, token,
                                            self.clock() + TOKEN_LIFETIME_S, colleague_id, replaces)
             await self.reconciler.submit(job)  # in the same order as the places in line (it fails fast: no retries)
-        text = status_line(Stage.QUEUED, position, await self.reconciler.estimate(position), as_of=self.clock())
+        eta = await self.reconciler.estimate(position, job.kind)
+        text = status_line(Stage.QUEUED, position, eta, as_of=self.clock(), workers=self.reconciler.capacity.workers)
         try:
             if replaces is not None:
                 message_id = await self._status_in_place(text, job.job_id, interaction)
