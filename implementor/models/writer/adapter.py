@@ -158,5 +158,8 @@ def materialise(checkpoint: Path, card: dict[str, Any], root: Path | None = None
             return entry
         if entry.exists():
             log.warning("writer: the cache at %s does not match its manifest; rebuilding it", entry)
+        for stale in entry.parent.glob(f".{entry.name}.*.tmp"):  # a build killed midway (hundreds of MB)
+            log.info("writer: removing %s, left by a build that did not finish", stale)
+            shutil.rmtree(stale, ignore_errors=True)
         _build(checkpoint, card, entry, convert)
     return entry

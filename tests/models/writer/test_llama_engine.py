@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,17 @@ def prompts(writer: Writer) -> list[list[int]]:
 def test_the_cache_holds_a_gguf_copy_and_auto_picks_llama_cpp(writer: Writer) -> None:
     assert writer.served_from is not None and (writer.served_from / GGUF_FILE).is_file()
     assert load_engine(writer, "auto").name == "llama.cpp"
+
+
+def test_a_build_killed_midway_leaves_nothing_behind_once_the_cache_is_built_again(writer: Writer) -> None:
+    assert writer.served_from is not None
+    entry = writer.served_from
+    stale = entry.with_name(f".{entry.name}.4242.tmp")  # what a build SIGKILLed in process 4242 left
+    stale.mkdir()
+    (stale / "model.safetensors").write_bytes(b"half a model")
+    shutil.rmtree(entry)  # and the entry itself is gone: the next load builds it again
+    again = Writer.load(writer.path, "cpu")
+    assert again.served_from == entry and (entry / GGUF_FILE).is_file() and not stale.exists()
 
 
 @needs_llama_cpp
