@@ -19,6 +19,7 @@ import pytest
 from fault_stack import record, wait_for
 
 pytestmark = pytest.mark.slow
+BUNDLED = bool(os.environ.get("IMPLEMENTOR_WAITS_BUNDLED"))  # read before the tests' own settings are isolated
 
 
 def first_estimate(stack: Any, token: str) -> float | None:
@@ -37,7 +38,7 @@ async def test_ten_queued_jobs_are_each_told_a_wait_within_a_factor_of_two(make_
     # Batches of 4 on one worker process; 32 drafts a job, so that a batch takes seconds even on the tiny models
     # (a member reads whole seconds).
     stack = make_stack(IMPLEMENTOR_CANDIDATES="32")
-    bundled = bool(os.environ.get("IMPLEMENTOR_WAITS_BUNDLED"))
+    bundled = BUNDLED
     if bundled:  # the models that ship: drop the tiny ones' paths, and the drafts' count back to the card's
         stack.env = {k: v for k, v in stack.env.items() if k not in tiny_env and k != "IMPLEMENTOR_CANDIDATES"}
     stack.start_worker()
