@@ -84,11 +84,19 @@ class Canvas:
 
     def text(self, x: int, text: str, size: int = 15, bold: bool = False, colour: tuple[int, int, int] = TEXT,
              width: int = EMBED_WIDTH - 40) -> None:
-        for raw in wrap(self.draw, text, font(size, bold), width):
-            line_bold = bold or (raw.startswith("**") and raw.endswith("**") and len(raw) > 4)
-            line = raw.strip("*") if line_bold else raw
-            self.draw.text((x, self.y), line, font=font(size, line_bold), fill=WHITE if line_bold else colour)
-            self.y += int(size * 1.45)
+        """Markdown as Discord shows the little of it we send: **bold** lines, and "> " quotes with a bar."""
+        for paragraph in text.split("\n"):
+            quote = paragraph.startswith("> ")
+            indent = 12 if quote else 0
+            top = self.y
+            for raw in wrap(self.draw, paragraph.removeprefix("> "), font(size, bold), width - indent):
+                line_bold = bold or (raw.startswith("**") and raw.endswith("**") and len(raw) > 4)
+                line = raw.strip("*") if line_bold else raw
+                self.draw.text((x + indent, self.y), line, font=font(size, line_bold),
+                               fill=WHITE if line_bold else colour)
+                self.y += int(size * 1.45)
+            if quote:
+                self.draw.rectangle((x, top + 2, x + 3, self.y - 2), fill=MUTED)
 
     def crop(self) -> Image.Image:
         return self.image.crop((0, 0, WIDTH, self.y + PAD))

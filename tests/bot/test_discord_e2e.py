@@ -39,7 +39,9 @@ TOKEN = "fake." + "x" * 60
 # For the docs' pictures (docs/render_discord.py): IMPLEMENTOR_E2E_BUNDLED=1 puts the bundled models
 # behind the worker instead of the tiny test twins; IMPLEMENTOR_E2E_CAPTURE=DIR keeps the posted messages.
 BUNDLED = os.environ.get("IMPLEMENTOR_E2E_BUNDLED") == "1"
-CAPTURE = os.environ.get("IMPLEMENTOR_E2E_CAPTURE")
+# Resolved at import: each test runs in a folder of its own (tests/conftest.py), not where pytest started.
+CAPTURE = str(Path(os.environ["IMPLEMENTOR_E2E_CAPTURE"]).resolve()) if os.environ.get("IMPLEMENTOR_E2E_CAPTURE") \
+    else None
 
 
 def capture(name: str, post: Recorded) -> None:
