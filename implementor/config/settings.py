@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         None,
         description="Where a fine-tuned writer's merged model and engine copy are built on first use "
-        "(about 0.7 GB each). Empty: `$XDG_CACHE_HOME/implementor`, else `~/.cache/implementor`.",
+        "(about 0.8 GB each). Empty: `$XDG_CACHE_HOME/implementor`, else `~/.cache/implementor`.",
     )
     encoder: str = Field(
         "all-MiniLM-L6-v2",
