@@ -66,6 +66,7 @@ class ProjectJob(_Message):
     job_id: JobId = Field(default_factory=new_job_id)
     request: str
     colleague: Persona | None = None
+    explore: float | None = Field(None, ge=0.0, le=1.0)  # the server's own (/settings); None: the workers'
 
     @field_validator("request")
     @classmethod

@@ -169,9 +169,10 @@ class ColleaguePipeline:
 
     def answer(self, requests: list[tuple[str, Persona | None]], timings: dict[str, float],
                seed: int | None = None, sampling: SamplingSettings | None = None,
-               progress: Progress | None = None) -> list[Answer]:
+               progress: Progress | None = None, explore: list[float | None] | None = None) -> list[Answer]:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone.
-        `sampling` overrides the writer's reply sampling (`reply --explain --temperature`)."""
+        `sampling` overrides the writer's reply sampling (`reply --explain --temperature`); `explore`, the
+        share of exploration, per request (None: the policy's)."""
         report = progress or _quiet
         with timed(timings, "draft_ms"):
             report(Stage.DRAFTING, None)
@@ -182,5 +183,5 @@ class ColleaguePipeline:
         report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],
-                                               "reply")
+                                               "reply", explore)
         return [Answer(r.text, r) for r in ranked]

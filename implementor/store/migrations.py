@@ -135,6 +135,7 @@ CREATE TABLE IF NOT EXISTS servers (
     colleague_id INTEGER,
     cooldown_s INTEGER,
     hire TEXT,
+    explore INTEGER,
     changed_by INTEGER,
     changed_at REAL
 )

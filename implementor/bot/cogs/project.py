@@ -22,10 +22,10 @@ from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
 
 
-def validated(description: str, colleague: Persona | None = None) -> ProjectJob:
+def validated(description: str, colleague: Persona | None = None, explore: float | None = None) -> ProjectJob:
     """The job for a description; Discord's own length check can be bypassed, so check again here."""
     try:
-        return ProjectJob(request=description, colleague=colleague)
+        return ProjectJob(request=description, colleague=colleague, explore=explore)
     except ValidationError as exc:
         raise InputError(f"Describe the project in {REQUEST_MIN} to {REQUEST_MAX} characters "
                          f"(after removing invisible characters).") from exc
@@ -48,7 +48,8 @@ class Project(commands.Cog):
         validated(request)  # a bad description is refused before the limits are touched
         colleague = await self.store.colleague(interaction.guild_id or 0)
         persona = Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
-        job = validated(request, persona)
+        own = await self.store.servers.get(interaction.guild_id or 0)
+        job = validated(request, persona, explore=0.0 if own.explore is False else None)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
                                  interaction=interaction, colleague_id=colleague.id if colleague else None,
                                  replaces=replaces)

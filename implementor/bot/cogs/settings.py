@@ -1,11 +1,13 @@
 """/settings: a server's own settings, shown to anyone who can manage the server, and changed by them.
 
-    /settings                          what this server has set, and the bot's defaults for the rest
-    /settings cooldown:30 hire:everyone   change either (the others stay as they are)
+    /settings                                     what this server has set, and the defaults for the rest
+    /settings cooldown:30 hire:everyone explore:off  change any (the others stay as they are)
 
 The settings live in the store (`implementor.store.servers`); what a server never set falls back to
-the bot's settings (`IMPLEMENTOR_USER_COOLDOWN_S`; hiring: Manage Server). Whether replies explore
-is the workers' setting (`IMPLEMENTOR_EXPLORE`), the same for every server.
+the bot's settings (`IMPLEMENTOR_USER_COOLDOWN_S`; hiring: Manage Server) and the workers'
+(`IMPLEMENTOR_EXPLORE`: the share of replies that post another realistic draft, so that ratings
+teach the quality head about more than its favourites). `explore:off` makes this server's replies
+always the top draft; `on` gives them the workers' share again.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ def describe(own: ServerSettings, default_cooldown_s: int) -> str:
     cooldown = (f"{own.cooldown_s} s" if own.cooldown_s is not None
                 else f"{default_cooldown_s} s (the bot's default)")
     hire = {"managers": "members with Manage Server", "everyone": "every member"}[own.who_may_hire]
+    explore = {None: "the workers' setting", True: "on (the workers' share)", False: "off: always the top draft"}
     return (f"**Cooldown** between two requests of a member: {cooldown}\n"
-            f"**Who may hire** a colleague (`/introduce new`): {hire}")
+            f"**Who may hire** a colleague (`/introduce new`): {hire}\n"
+            f"**Exploring** (a reply now and then is another realistic draft): {explore[own.explore]}")
 
 
 @app_commands.guild_only()
@@ -40,19 +44,26 @@ class Settings(commands.Cog):
 
     @app_commands.command(name="settings")
     @app_commands.describe(cooldown="Seconds a member waits between two requests (0 to 3600).",
-                           hire="Who may hire a colleague.")
+                           hire="Who may hire a colleague.",
+                           explore="Whether a reply is now and then another realistic draft than the top one.")
     async def settings(self, interaction: discord.Interaction,
                        cooldown: app_commands.Range[int, 0, MAX_COOLDOWN_S] | None = None,
-                       hire: Literal["managers", "everyone"] | None = None) -> None:
-        """Show or change this server's cooldown and who may hire (Manage Server)."""
+                       hire: Literal["managers", "everyone"] | None = None,
+                       explore: Literal["on", "off"] | None = None) -> None:
+        """Show or change this server's cooldown, who may hire, and exploring (Manage Server)."""
         if not interaction.permissions.manage_guild:  # Discord's default can be changed by admins
             raise InputError("Server settings take the Manage Server permission.")
         if cooldown is not None and not 0 <= cooldown <= MAX_COOLDOWN_S:  # clients can lie
             raise InputError(f"The cooldown must be 0 to {MAX_COOLDOWN_S} seconds.")
         if hire is not None and hire not in ("managers", "everyone"):
             raise InputError("Who may hire: managers or everyone.")
+        if explore is not None and explore not in ("on", "off"):
+            raise InputError("Exploring: on or off.")
         guild = interaction.guild_id or 0
-        changes = {k: v for k, v in (("cooldown_s", cooldown), ("hire", hire)) if v is not None}
+        changes: dict[str, int | str | bool] = {k: v for k, v in (("cooldown_s", cooldown), ("hire", hire))
+                                                if v is not None}
+        if explore is not None:
+            changes["explore"] = explore == "on"
         own = await self.store.servers.change(guild, interaction.user.id, **changes) if changes \
             else await self.store.servers.get(guild)
         heading = "Saved. " if changes else ""

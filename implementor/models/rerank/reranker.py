@@ -13,6 +13,8 @@ here: `store/live.py` resolves them and callers pass the paths in; None means th
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +86,19 @@ class Reranker:
     def rerank(self, prompt: str, texts: list[str], task: str | None = None) -> Ranked:
         return self.rerank_many([(prompt, texts)], task)[0]
 
-    def rerank_many(self, groups: list[tuple[str, list[str]]], task: str | None = None) -> list[Ranked]:
-        """Rerank the drafts of several prompts of one task, scoring all of them in one batch."""
+    def rerank_many(self, groups: list[tuple[str, list[str]]], task: str | None = None,
+                    explore: Sequence[float | None] | None = None) -> list[Ranked]:
+        """Rerank the drafts of several prompts of one task, scoring all of them in one batch. `explore`:
+        a share of exploration per prompt (a server's own), where the policy's is not to be used."""
         prompts = [prompt for prompt, texts in groups for _ in texts]
         texts = [text for _, group in groups for text in group]
         p_real, quality = self.scores_for(prompts, texts, task)
         ranked, start = [], 0
-        for _, group in groups:
+        for i, (_, group) in enumerate(groups):
             end = start + len(group)
-            ranked.append(choose(group, p_real[start:end], quality[start:end], self.policy, task))
+            own = explore[i] if explore is not None else None
+            policy = self.policy if own is None else replace(self.policy, explore=own)
+            ranked.append(choose(group, p_real[start:end], quality[start:end], policy, task))
             start = end
         return ranked
 

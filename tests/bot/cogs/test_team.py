@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from bot_fake_client import MakeInteraction
+from bot_fake_client import Ask, MakeInteraction
+from bot_fake_queue import FakeJobs
 
 from implementor.bot.app import Wiring
 from implementor.bot.cogs.team import PAGE, RosterPages
-from implementor.contracts.errors import InputError
+from implementor.contracts.errors import InputError, RateLimited
 from implementor.store.database import Store
 
 
@@ -74,8 +75,8 @@ async def test_switch_and_retire_take_manage_server_and_change_who_answers(wirin
         await cog.switch.callback(cog, make_interaction(manage_guild=True), name="Grace")  # type: ignore[arg-type, call-arg]
 
 
-async def test_settings_round_trip_and_take_effect(wiring: Wiring, store: Store, make_interaction: MakeInteraction
-                                                   ) -> None:
+async def test_settings_round_trip_and_take_effect(wiring: Wiring, store: Store, make_interaction: MakeInteraction,
+                                                   ask: Ask, jobs: FakeJobs) -> None:
     cog = wiring.settings
     with pytest.raises(InputError, match="Manage Server"):
         await cog.settings.callback(cog, make_interaction())  # type: ignore[arg-type, call-arg]
@@ -86,4 +87,13 @@ async def test_settings_round_trip_and_take_effect(wiring: Wiring, store: Store,
     await cog.settings.callback(cog, shown)  # type: ignore[arg-type, call-arg]
     assert "every member" in (shown.response.private[0] or "")
     own = await store.servers.get(7)
-    assert (own.cooldown_s, own.who_may_hire) == (5, "everyone")
+    assert (own.cooldown_s, own.who_may_hire, own.explore) == (5, "everyone", None)
+    await ask(make_interaction(user_id=41))
+    assert jobs.submitted[-1].explore is None  # type: ignore[union-attr]  # the workers' share
+    with pytest.raises(RateLimited, match=r"again in [45] s"):  # the server's cooldown, not the bot's 30 s
+        await ask(make_interaction(user_id=41))
+    off = make_interaction(manage_guild=True)
+    await cog.settings.callback(cog, off, explore="off")  # type: ignore[arg-type, call-arg]
+    assert "off: always the top draft" in (off.response.private[0] or "")
+    await ask(make_interaction(user_id=42))
+    assert jobs.submitted[-1].explore == 0.0  # type: ignore[union-attr]  # this server's replies never explore

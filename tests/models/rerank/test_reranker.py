@@ -9,6 +9,7 @@ import pytest
 
 from implementor.models.common.encoder import SentenceEncoder
 from implementor.models.rerank.head import HeadConfig
+from implementor.models.rerank.policy import RerankPolicy
 from implementor.models.rerank.reranker import Reranker, sampling_mismatch
 from implementor.models.writer.model import LiveSampling, SamplingSettings
 from implementor.training.rerank.examples import PairExamples
@@ -40,3 +41,12 @@ def test_the_reranker_warns_about_a_sampling_mismatch(
     ranked = reranker.rerank("Ada, Analyst", ["## Profile\nI analyse data for a living, mostly sales figures.",
                                               "## Profile\nI build bridges and inspect them every spring."])
     assert len(ranked.candidates) == 2 and all(1.0 <= c.quality <= 5.0 for c in ranked.candidates)
+    # A server's own share of exploration, per prompt: always for the first, never for the second.
+    open_minded = Reranker(realism, quality, RerankPolicy(threshold=0.0, explore=0.5))
+    drafts = ["I would start with a short workshop to agree on the launch goals and the audience.",
+              "Happy to help: we could map the channels first, then set a budget for each of them.",
+              "My first step would be a look at last spring's campaign and what it brought in."]
+    first, second = open_minded.rerank_many([("Plan our launch?", drafts), ("Plan our launch?", drafts)], "reply",
+                                            explore=[1.0, 0.0])
+    assert first.explored and not second.explored
+    assert [c.propensity for c in second.candidates if c.chosen] == [1.0]
