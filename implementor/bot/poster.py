@@ -92,6 +92,9 @@ class Poster:
             await self._channel(record).get_partial_message(record.status_message_id).delete()
         except discord.NotFound:
             log.info("the status message of job %s was gone already", record.job_id)
+        except discord.Forbidden as exc:  # the channel is closed to the bot now: nothing more can be done
+            log.warning("could not delete the status message of job %s (%s); its result is posted", record.job_id,
+                        exc)
 
     async def post_result(self, record: JobRecord, result: Result) -> tuple[int, list[str]]:
         """Post a result; returns the message's id and the follow-up texts still to send."""

@@ -3,7 +3,9 @@ webhook can be used, never pinging anyone; and `find_posted`, which tells whethe
 
 from __future__ import annotations
 
-from bot_fake_client import BOT_USER, Channels, FakeUser
+import discord
+import pytest
+from bot_fake_client import BOT_USER, Channels, FakeUser, http_error
 
 from implementor.bot.app import Wiring
 from implementor.contracts.jobs import ProjectJob
@@ -58,3 +60,25 @@ async def test_find_posted_finds_only_this_jobs_result_sent_by_the_bot(wiring: W
     result = channel.post(None, {"view": buttons.result_view(record.job_id, "project")}, author=BOT_USER)
     channel.post("later chatter", {}, author=FakeUser(78))
     assert await poster.find_posted(record) == result.id
+
+
+async def test_a_status_the_bot_may_no_longer_delete_does_not_hold_its_posted_result_open(
+        wiring: Wiring, store: Store, channels: Channels, monkeypatch: pytest.MonkeyPatch) -> None:
+    poster = wiring.reconciler.poster
+    record = await a_record(store)
+    message_id = await poster.send_status(record, "⏳ Queued")
+    await store.jobs.set_status_message(record.job_id, message_id, "⏳ Queued")
+    record = await store.jobs.get(record.job_id)  # type: ignore[assignment]
+    [status] = channels[500].messages
+
+    async def forbidden() -> None:
+        raise http_error(403, discord.Forbidden)
+
+    monkeypatch.setattr(status, "delete", forbidden)
+    await poster.delete_status(record)  # logged, not raised: the result is out, and nothing more can be done
+    async def limited() -> None:
+        raise http_error(429)
+
+    monkeypatch.setattr(status, "delete", limited)
+    with pytest.raises(discord.HTTPException):  # a refusal that may pass is raised, for the next pass to retry
+        await poster.delete_status(record)
