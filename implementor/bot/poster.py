@@ -100,15 +100,15 @@ class Poster:
         """Post a result; returns the message's id and the follow-up texts still to send."""
         rendered, files, view = await self.render(record, result)
         if record.replaces_job_id and record.status_message_id is not None:  # a Regenerate: in place
-            in_place = self._channel(record).get_partial_message(record.status_message_id)
-            await in_place.edit(content=rendered.text, embeds=rendered.embeds, attachments=files, view=view,
-                                allowed_mentions=rendered.mentions)
-            self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
-            return record.status_message_id, rendered.follow_ups
-        message = await self.send(record, rendered.text, embeds=rendered.embeds, files=files,
-                                  view=view or discord.utils.MISSING, allowed_mentions=rendered.mentions)
+            message_id = record.status_message_id
+            await self._channel(record).get_partial_message(message_id).edit(
+                content=rendered.text, embeds=rendered.embeds, attachments=files, view=view,
+                allowed_mentions=rendered.mentions)
+        else:
+            message_id = (await self.send(record, rendered.text, embeds=rendered.embeds, files=files,
+                                          view=view or discord.utils.MISSING, allowed_mentions=rendered.mentions)).id
         self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
-        return message.id, rendered.follow_ups
+        return message_id, rendered.follow_ups
 
     async def follow_ups(self, record: JobRecord, result: Result) -> list[str]:
         """The follow-up texts of a result posted already, to send those still missing (rendering has no

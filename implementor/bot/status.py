@@ -75,8 +75,7 @@ class StatusMessages:
             return
         try:
             if stage is Stage.DONE:
-                if not record.replaces_job_id:  # a Regenerate's status message is the answer now
-                    await self.poster.delete_status(record)
+                await self.remove(record)
                 return
             await self.poster.edit_status(record, status_line(stage), final=True)
         except discord.HTTPException as exc:
