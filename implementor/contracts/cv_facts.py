@@ -9,6 +9,9 @@ experience"). `problems` says, in words, which of these rules a CV breaks:
 3. its first degree comes no later than its first role;
 4. it says no sentence or line twice.
 
+`mend` fixes what an editor would fix without asking (the Profile's years restated from the roles, a
+repeat left out); drafting mends every CV draft and refuses one that still breaks a rule.
+
 Every CV of the writer's corpus keeps all four (`tests/contracts/test_cv_facts.py` reads them all).
 """
 
@@ -92,3 +95,47 @@ def problems(body: str, year: int) -> list[str]:
         found.append(f"the first degree ({min(years)}) comes after the first role ({min(r.start for r in jobs)})")
     found += [f"said twice: {text}" for text in repeated(body)]
     return found
+
+
+def _key(piece: str) -> str:
+    return " ".join(piece.strip().lstrip("-# ").rstrip(".!? ").lower().split())
+
+
+def without_repeats(text: str) -> str:
+    """The text with every sentence or line it has already said (rule 4) left out; a bullet left empty goes."""
+    seen: set[str] = set()
+    lines = []
+    for line in text.split("\n"):
+        kept = []
+        for piece in re.split(r"(?<=[.!?])\s+", line):
+            key = _key(piece)
+            if len(key) >= REPEAT_MIN_CHARS and key in seen:
+                continue
+            seen.add(key)
+            kept.append(piece)
+        mended = " ".join(kept)
+        if line.strip() and not mended.strip("-# "):
+            continue  # the whole line was a repeat
+        lines.append(mended)
+    return "\n".join(lines)
+
+
+def restate_years(body: str, year: int) -> str:
+    """The body with its Profile's stated years (rule 1) made to match its roles' dates, as an editor would."""
+    jobs = roles(body)
+    profile = cv_sections(body).get("Profile", "")
+    match = _STATED.search(profile)
+    if not jobs or match is None:
+        return body
+    span = max(1, year - min(r.start for r in jobs))
+    if abs(span - int(match.group(1))) <= 1:
+        return body
+    fixed = profile[: match.start()] + f"{span} year{'s' if span != 1 else ''}" + profile[match.end():]
+    return body.replace(profile, fixed, 1)
+
+
+def mend(body: str, year: int) -> str:
+    """A CV draft with what an editor would fix without asking: the Profile's years restated from the roles
+    (rule 1) and anything said twice left out (rule 4). Rules 2 and 3 are not mended: a draft breaking them
+    is refused (`models/writer/drafts.py`)."""
+    return restate_years(without_repeats(body), year)

@@ -24,7 +24,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ from implementor.contracts.states import Stage
 from implementor.models.face.generator import FaceGenerator, png_bytes, to_uint8
 from implementor.models.rerank.policy import Ranked, RerankPolicy
 from implementor.models.rerank.reranker import Reranker
-from implementor.models.writer.drafts import CV_RULES, generate_many, reply_prompt_for
+from implementor.models.writer.drafts import CV_RULES, generate_many, reply_prompt_for, reply_rules
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.engine_choice import load_engine
 from implementor.models.writer.model import SamplingSettings, Writer
@@ -167,7 +167,7 @@ class ColleaguePipeline:
             return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
                                               zip(people, drafts, strict=True)], "cv")
 
-    def answer(self, requests: list[tuple[str, Persona | None]], timings: dict[str, float],
+    def answer(self, requests: Sequence[tuple[str, Persona | None]], timings: dict[str, float],
                seed: int | None = None, sampling: SamplingSettings | None = None,
                progress: Progress | None = None, explore: list[float | None] | None = None) -> list[Answer]:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone.
@@ -178,8 +178,10 @@ class ColleaguePipeline:
             report(Stage.DRAFTING, None)
             prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
             reply = sampling or self.writer.sampling.reply
+            # A reply says nothing of its colleague's past that their CV does not (drafts.reply_rules).
             drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
-                                   engine=self.engine, progress=lambda done: report(Stage.DRAFTING, done))
+                                   engine=self.engine, rules=[reply_rules(r, p) for r, p in requests],
+                                   progress=lambda done: report(Stage.DRAFTING, done))
         report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):
             ranked = self.reranker.rerank_many([(request, d) for (request, _), d in zip(requests, drafts, strict=True)],

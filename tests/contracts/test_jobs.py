@@ -59,8 +59,28 @@ def test_jobs_and_results_round_trip_through_json() -> None:
 def test_a_persona_comes_from_a_cv() -> None:
     cv = "## Profile\nI plan.\n\n## Skills\n- plan campaigns\n- write copy\n- sell\n- negotiate\n"
     persona = Persona.from_cv("Ada", "Planner", cv)
-    assert persona.skills == ("plan campaigns", "write copy", "sell")
-    assert persona.line() == "Ada, Planner; plan campaigns; write copy; sell"
+    assert persona.skills == ("plan campaigns", "write copy", "sell", "negotiate")
+    assert persona.line() == "Ada, Planner; plan campaigns; write copy; sell"  # the control format names three
+    assert persona.roles == () and persona.education == () and persona.profile == "I plan."
+
+
+def test_a_persona_carries_its_whole_cv_and_travels_with_a_job() -> None:
+    cv = ("## Profile\nI have planned events for 9 years. I like lists.\n\n## Skills\n- plan events\n- budget\n"
+          "- negotiate\n\n## Experience\n- Senior Planner, Acme Events (2019-present). Ran fairs.\n"
+          "- Planner, Read, Harper and Sons (2017-2019). Booked halls.\n\n## Education\n"
+          "- BA in Events, University of Leeds (2016)\n")
+    ada = Persona.from_cv("Ada", "Planner", cv)
+    assert [(r.employer, r.start, r.end) for r in ada.roles] == [("Acme Events", 2019, None),
+                                                                 ("Read, Harper and Sons", 2017, 2019)]
+    assert ada.education == ("BA in Events, University of Leeds (2016)",)
+    assert "Experience: Senior Planner, Acme Events (2019-present); Planner, Read, Harper and Sons (2017-2019)" \
+        in ada.facts()
+    job = ProjectJob(request="Could you help us plan the spring fair?", colleague=ada)
+    assert TypeAdapter(Job).validate_json(job.model_dump_json()).colleague == ada
+    # A job queued before personas carried CVs still reads.
+    old = '{"kind": "project", "job_id": "job-00001", "request": "Could you help us plan?", ' \
+          '"colleague": {"name": "Ada", "title": "Planner", "skills": ["plan"]}}'
+    assert TypeAdapter(Job).validate_json(old).colleague.roles == ()
 
 
 def test_a_job_view_carries_the_share_of_its_stage_done_or_none() -> None:

@@ -8,14 +8,17 @@ people on Discord. Duplicates are dropped and more drafts sampled for the prompt
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from implementor.contracts.cv import cut_at_stray_heading, drop_repeated_bullets, parse_cv, stray_heading
+from implementor.contracts.cv_facts import mend, problems, without_repeats
 from implementor.contracts.errors import InputError
+from implementor.contracts.grounding import grounded_only, ungrounded
 from implementor.contracts.persona import Persona
 from implementor.contracts.text_safety import neutralise_mentions
 from implementor.models.writer.engine import Engine
@@ -62,16 +65,35 @@ def fit_prompt(writer: Writer, prompt: str, settings: SamplingSettings) -> list[
 @dataclass(frozen=True)
 class Rules:
     """What a task's drafts must be: where a draft has gone past its end (`stop`, on its complete lines;
-    the engine stops it there and `cut` trims it back), and what it must be to be a candidate (`accept`)."""
+    the engine stops it there and `cut` trims it back), what an editor fixes in every draft without asking
+    (`mend`), what it must be to be a candidate (`accept`), and what is left of a refused draft when no
+    draft of a prompt passes (`repair`: the part that breaks no rule; empty when nothing is left)."""
 
     stop: Callable[[str], bool] | None = None
     cut: Callable[[str], str] | None = None
     accept: Callable[[str], bool] | None = None
+    mend: Callable[[str], str] | None = None
+    repair: Callable[[str], str] | None = None
 
 
-# A CV: stopped and cut at the first heading out of the four sections' order; a candidate if it parses.
+def _cv_year() -> int:
+    return datetime.date.today().year
+
+
+# A CV: stopped and cut at the first heading out of the four sections' order; its Profile's years restated
+# from its roles and its repeats left out (`cv_facts.mend`); a candidate if it parses and its facts add up.
 CV_RULES = Rules(stop=lambda text: stray_heading(text) is not None, cut=cut_at_stray_heading,
-                 accept=lambda text: parse_cv(text) is not None)
+                 mend=lambda text: mend(text, _cv_year()),
+                 accept=lambda text: parse_cv(text) is not None and not problems(text, _cv_year()))
+
+
+def reply_rules(request: str, persona: Persona | None) -> Rules:
+    """A reply to `request` by `persona`: nothing said twice; it names no employer, client, place, degree or
+    year that neither the persona's CV nor the request gives (`contracts/grounding.py`); if no draft manages
+    that, the best is posted without its ungrounded sentences."""
+    known = persona.known_text() if persona is not None else ""
+    return Rules(mend=without_repeats, accept=lambda text: not ungrounded(text, known, request),
+                 repair=lambda text: grounded_only(text, known, request))
 
 
 def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
@@ -79,54 +101,66 @@ def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
     if rules.cut is not None:
         kept = rules.cut(text)
         text, finished = kept, finished or kept != text  # cut at a section's end: nothing to trim
-    return clean(text, finished)
+    text = clean(text, finished)
+    return rules.mend(text).strip() if rules.mend is not None and text else text
+
+
+def _fallback(rules: Rules, refused: list[str], n: int) -> list[str]:
+    """What a prompt none of whose drafts passed gets: its refused drafts, repaired where the rules can."""
+    if rules.repair is None:
+        return refused[:n]
+    repaired = [text for text in (rules.repair(r) for r in refused) if text]
+    return (repaired or refused)[:n]
 
 
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
                   seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
-                  rules: Rules = Rules(), progress: Callable[[float], None] | None = None) -> list[list[str]]:
+                  rules: Rules | Sequence[Rules] = Rules(),
+                  progress: Callable[[float], None] | None = None) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
     All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
     worker batches jobs that arrive together. Duplicates are dropped and more drafts sampled for the
     prompts that need them, up to `max_rounds` rounds; a model that keeps repeating itself yields
-    fewer than n, with a warning, rather than looping. The task's `rules` stop and cut drafts that go
-    past their end; drafts that `rules.accept` refuses (a CV's four-section contract) are dropped, and
-    a prompt none of whose drafts it accepts is drafted again; only if every round fails are the
-    refused drafts returned (the reranker then says so). `progress` hears how far the first round
-    is, 0..1, as the engine decodes (the later rounds, a few drafts again, are not followed).
+    fewer than n, with a warning, rather than looping. The task's `rules` (one for all prompts, or one
+    per prompt: a reply's depend on its colleague) stop, cut and mend drafts; drafts that `accept`
+    refuses are dropped, and a prompt none of whose drafts it accepts is drafted again; only if every
+    round fails are the refused drafts returned, repaired where the rules can (the reranker then says
+    so). `progress` hears how far the first round is, 0..1, as the engine decodes (the later rounds, a
+    few drafts again, are not followed). Every prompt's rules share the first one's `stop`.
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
     if not prompts:
         raise InputError("there are no prompts to draft for")
+    each = [rules] * len(prompts) if isinstance(rules, Rules) else list(rules)
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
     engine = engine or TorchEngine(writer)
-    accept, stop = rules.accept, StopWhen(writer, rules.stop) if rules.stop is not None else None
+    stop = StopWhen(writer, each[0].stop) if each[0].stop is not None else None
     drafts: list[list[str]] = [[] for _ in prompts]
     refused: list[list[str]] = [[] for _ in prompts]
     seen: list[set[str]] = [set() for _ in prompts]
     for round_ in range(max_rounds):
         want = {i: n - len(seen[i]) if len(seen[i]) < n else max(1, n // 2) for i in range(len(prompts))
-                if len(seen[i]) < n or (accept is not None and not drafts[i])}
+                if len(seen[i]) < n or (each[i].accept is not None and not drafts[i])}
         if not want:
             break
         round_seed = None if seed is None else seed + round_
-        short = list(want)
-        samples = engine.sample([ids[i] for i in short], max(want.values()), settings, round_seed, stop=stop,
+        samples = engine.sample([ids[i] for i in want], max(want.values()), settings, round_seed, stop=stop,
                                 progress=progress if round_ == 0 else None)
-        for i, (rows, ended) in zip(short, samples, strict=True):
+        for i, (rows, ended) in zip(want, samples, strict=True):
             for row, finished in zip(rows, ended, strict=True):
-                text = _text(writer, row, finished, rules)
+                text = _text(writer, row, finished, each[i])
                 key = " ".join(text.lower().split())
                 if not text or key in seen[i] or len(drafts[i]) >= n:
                     continue
                 seen[i].add(key)
+                accept = each[i].accept
                 (drafts[i] if accept is None or accept(text) else refused[i]).append(text)
-    if accept is not None and any(not d for d in drafts):
-        log.warning("no draft of %d prompt(s) met the format after %d rounds", sum(not d for d in drafts), max_rounds)
-    drafts = [d or r[:n] for d, r in zip(drafts, refused, strict=True)]
-    if accept is None and any(len(d) < n for d in drafts):
+    if any(not d for d in drafts):
+        log.warning("no draft of %d prompt(s) met the rules after %d rounds", sum(not d for d in drafts), max_rounds)
+    drafts = [d or _fallback(r, bad, n) for d, r, bad in zip(drafts, each, refused, strict=True)]
+    if all(r.accept is None for r in each) and any(len(d) < n for d in drafts):
         log.warning("only %s distinct drafts of %d asked for", [len(d) for d in drafts], n)
     return drafts
 
@@ -162,7 +196,8 @@ def draft_replies(writer: Writer, request: str, n: int = 1, seed: int | None = N
                   engine: Engine | None = None) -> list[str]:
     """Replies to a colleague's project request, in the voice of `persona` if given."""
     prompt = reply_prompt_for(writer, request, persona)
-    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed, engine=engine)
+    return generate_candidates(writer, prompt, n, settings or writer.sampling.reply, seed, engine=engine,
+                               rules=reply_rules(request, persona))
 
 
 def with_overrides(settings: SamplingSettings, **changes: Any) -> SamplingSettings:

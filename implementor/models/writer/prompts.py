@@ -6,9 +6,11 @@ One format serves training, generation and evaluation:
     <|persona|> Ada Lovelace, Data Scientist; manage data; interpret statistical data<|request|> Hi all,
         we need someone to ...<|reply|> As a data scientist I have done this before ... <|endoftext|>
 
-The reply prompt carries the colleague who answers (name, title and a few skills from their CV), so
-that the reply speaks from that colleague's experience. A pair without a persona (an operator's own
-data, or a writer trained before personas existed) is written without the `<|persona|>` part.
+The reply prompt carries the colleague who answers, so that the reply speaks from that colleague's
+experience: the control format names them with a few skills; the instruct format (the bundled writer's)
+gives their whole CV's facts (`Persona.facts`: profile, skills, roles with employers and years,
+education). A pair without a persona (an operator's own data, or a writer trained before personas
+existed) is written without the `<|persona|>` part.
 
 (The space after a control token lets the first word use the same BPE token as anywhere else.)
 The CV body's own format (its four sections) is `contracts.cv`; the records are `contracts.records`.
@@ -79,6 +81,21 @@ class ControlFormat:
         return completion_of(record)
 
 
+REPLY_ASK = "Reply to them from your own experience, naming only the employers, places and years in your CV."
+
+
+def who_you_are(persona: Persona | None) -> str:
+    """The colleague a reply prompt speaks as: their whole CV's facts (`Persona.facts`), or, for a persona
+    from before CVs travelled with jobs, its name, title and a few skills."""
+    if persona is None:
+        return ""
+    who = f"You are {' '.join(persona.name.split())}, {' '.join(persona.title.split())}"
+    if persona.roles:
+        return f"{who}. Your CV:\n{persona.facts()}\n"
+    skills = ", ".join(" ".join(s.split()) for s in persona.skills[:PERSONA_SKILLS])
+    return who + (f"; your skills include {skills}. " if skills else ". ")
+
+
 SYSTEM = "You are a colleague at a company. You write in plain, specific English about your own work."
 PLAIN_TEMPLATE = "### Instruction\n{instruction}\n### Response\n"
 
@@ -115,12 +132,8 @@ class InstructFormat:
                           "Use the sections Profile, Skills, Experience and Education.")
 
     def reply(self, request: str, persona: Persona | None = None) -> str:
-        who = ""
-        if persona is not None:
-            skills = ", ".join(" ".join(s.split()) for s in persona.skills[:PERSONA_SKILLS])
-            who = f"You are {' '.join(persona.name.split())}, {' '.join(persona.title.split())}"
-            who += f"; your skills include {skills}. " if skills else ". "
-        return self._wrap(f"{who}A colleague posts this project request:\n{request.strip()}\nReply to them.")
+        return self._wrap(f"{who_you_are(persona)}A colleague posts this project request:\n{request.strip()}\n"
+                          f"{REPLY_ASK if persona is not None and persona.roles else 'Reply to them.'}")
 
     def completion(self, record: Record) -> str:
         return record.body if isinstance(record, CVRecord) else record.reply

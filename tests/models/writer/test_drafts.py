@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import logging
 from pathlib import Path
 
@@ -31,11 +32,15 @@ def writer(tiny_writer_dir: Path) -> Writer:
 
 
 def test_candidates_are_distinct_clean_and_reproducible(writer: Writer) -> None:
-    drafts = draft_replies(writer, REQUEST, n=5, seed=3)
-    assert len(drafts) == 5 and len(set(drafts)) == 5
-    assert all(d == d.strip() and d for d in drafts)
-    assert draft_replies(writer, REQUEST, n=5, seed=3) == drafts
-    assert draft_replies(writer, REQUEST, n=5, seed=4) != drafts
+    # The machinery alone: the tiny model's noise would not pass a reply's rules (tested below).
+    def drafts(seed: int) -> list[str]:
+        return generate_candidates(writer, reply_prompt(REQUEST), 5, writer.sampling.reply, seed)
+
+    first = drafts(3)
+    assert len(first) == 5 and len(set(first)) == 5
+    assert all(d == d.strip() and d for d in first)
+    assert drafts(3) == first
+    assert drafts(4) != first
 
 
 def test_cv_drafts_use_the_cv_settings(writer: Writer) -> None:
@@ -130,3 +135,36 @@ def test_drafts_the_contract_refuses_are_dropped_and_drafted_again(writer: Write
     [fallback] = generate_many(writer, ["cv"], 2, SamplingSettings(), seed=1, engine=never, rules=rules,
                                max_rounds=3)
     assert len(fallback) == 2 and all(parse_cv(t) is None for t in fallback)  # said so by the reranker, not lost
+
+
+ADA_CV = ("## Profile\nI have planned events for 9 years.\n\n## Skills\n- plan events\n- budget\n- negotiate\n\n"
+          "## Experience\n- Senior Planner, Acme Events (2019-present). Ran trade fairs for large venues.\n"
+          "- Planner, Bolt and Sons (2017-2019). Booked halls.\n\n## Education\n- BA in Events, University of Leeds (2016)")
+
+
+def test_a_reply_names_nothing_that_neither_its_colleagues_cv_nor_the_request_gives(writer: Writer) -> None:
+    from implementor.contracts.persona import Persona
+
+    ada = Persona.from_cv("Ada Byron", "Event Planner", ADA_CV)
+    invented = "Happy to help. At Koninklijke van Beek I ran a launch in 2012."
+    grounded = "Happy to help. At Acme Events I ran fairs since 2019, and Fairweather Ltd would get the same care."
+    engine = _Scripted(writer, [invented, grounded])
+    assert draft_replies(writer, REQUEST, n=1, seed=0, persona=ada, engine=engine) == [grounded]
+    # Whatever is drafted, nothing invented is posted: a reply no draft of which passes loses those sentences.
+    never = _Scripted(writer, [invented + f" I can start on {day}." for day in ("Monday", "Tuesday", "Thursday", "Friday")])
+    repaired = draft_replies(writer, REQUEST, n=1, seed=0, persona=ada, engine=never)
+    assert repaired and all("Beek" not in text and "2012" not in text and text.startswith("Happy to help.")
+                            for text in repaired)
+
+
+def test_a_cv_draft_is_mended_where_an_editor_would_and_refused_where_its_roles_overlap(writer: Writer) -> None:
+    from implementor.contracts.cv_facts import problems
+    from implementor.models.writer.drafts import CV_RULES, generate_many
+
+    stated = ADA_CV.replace("for 9 years", "for 25 years").replace("Booked halls.", "Ran trade fairs for large venues.")
+    overlapping = ADA_CV.replace("(2017-2019)", "(2017-2022)")
+    engine = _Scripted(writer, [overlapping, stated])
+    [drafts] = generate_many(writer, ["cv"], 1, SamplingSettings(), seed=1, engine=engine, rules=CV_RULES)
+    year = datetime.date.today().year
+    assert len(drafts) == 1 and f"for {year - 2017} years" in drafts[0] and drafts[0].count("Ran trade fairs") == 1
+    assert problems(drafts[0], year) == []
