@@ -54,3 +54,30 @@ def evaluate_sampling(
     typer.echo(json.dumps({k: row[k] for k in ("overrides", "auc", "pass_rate", "invented_cv", "invented_reply",
                                                "subject_mention", "distinct_2", "drafting_s")}, indent=2))
     done("sampling probe appended", out)
+
+
+def evaluate_consistency(
+    model: WriterOpt = None,
+    colleagues: Annotated[int, typer.Option(help="Colleagues hired as /introduce hires them.")] = 50,
+    requests_each: Annotated[int, typer.Option(help="Test-split requests each colleague answers.")] = 4,
+    raw: Annotated[int, typer.Option(help="Requests also answered with no drafting rule (the writer's own "
+                                          "rate); 0: none.")] = 60,
+    seed: Annotated[int, typer.Option(help="Fixes the colleagues, the requests and the drafts.")] = 0,
+    data: Annotated[Path | None, typer.Option(help="Corpus with a test split. Default: the bundled one.")] = None,
+    out: Annotated[Path, typer.Option(help="The JSON report to write.")] = Path("consistency.json"),
+    device: DeviceOpt = None,
+) -> None:
+    """Does the colleague keep its story? Its posted CVs' facts, and its replies against its own CV."""
+    from implementor.cli.text_commands import explain_pipeline
+    from implementor.models.common.checkpoint import write_json
+    from implementor.training.corpus.splits import BUNDLED_CORPUS
+    from implementor.training.writer.consistency import consistency
+
+    if colleagues < 1 or requests_each < 1 or raw < 0:
+        raise InputError("--colleagues and --requests-each must be positive, --raw at least 0")
+    pipeline = explain_pipeline(get_settings(), model, device, None)
+    report = {"command": command_line(), "engine": pipeline.engine.name,
+              **consistency(pipeline, data or BUNDLED_CORPUS, colleagues, requests_each, raw, seed)}
+    write_json(out, report)
+    typer.echo(json.dumps(report, indent=2))
+    done("consistency written", out)

@@ -5,17 +5,19 @@ Both use the sentence encoder (all-MiniLM-L6-v2) as an independent reader:
   so that the real CVs of the same titles score 1 and the real Skills of other titles score 0;
 - persona consistency: the share of replies closer to their own colleague's CV than to another
   colleague's (a real CV of the persona's title, against one of another title);
+- experience fit: the skills-fit measure read on the Experience lines (what each role did), so that a
+  role that tells of another trade shows;
 - repeated bullets: the share of CVs whose Skills list the same skill twice (a model that loops).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
-from implementor.contracts.cv import cv_skills
+from implementor.contracts.cv import bullets, cv_sections, cv_skills
 from implementor.contracts.records import CVRecord, PairRecord
 from implementor.models.common.encoder import SentenceEncoder
 
@@ -33,19 +35,27 @@ def _skills_text(body: str) -> str:
     return "; ".join(cv_skills(body)) or body[:300]
 
 
+def _experience_text(body: str) -> str:
+    """What the Experience lines say was done, without their titles, employers and years (which name the
+    trade outright)."""
+    done = [line.split(").", 1)[-1].strip() for line in bullets(cv_sections(body).get("Experience", ""))]
+    return " ".join(d for d in done if d) or body[:300]
+
+
 def skills_fit(encoder: SentenceEncoder, real: Sequence[CVRecord], generated: Sequence[tuple[str, str]],
-               seed: int = 0) -> dict[str, float]:
-    """Normalised title-to-Skills similarity of generated (title, body) pairs; see the module docstring."""
+               seed: int = 0, text_of: Callable[[str], str] = _skills_text) -> dict[str, float]:
+    """Normalised title-to-Skills similarity of generated (title, body) pairs; see the module docstring.
+    `text_of` picks another part of the CV to read (`experience_fit`)."""
     by_title: dict[str, list[str]] = {}
     for record in real:
-        by_title.setdefault(record.title, []).append(_skills_text(record.body))
+        by_title.setdefault(record.title, []).append(text_of(record.body))
     titles = [t for t, _ in generated if t in by_title]
     if not titles or len(by_title) < 2:
         raise ValueError("skills fit needs generated CVs for titles with real CVs, and real CVs of two titles")
     rng = random.Random(seed)
     others = [rng.choice([s for t2, skills in by_title.items() if t2 != t for s in skills]) for t in titles]
     own = [by_title[t][0] for t in titles]
-    gen = [_skills_text(b) for t, b in generated if t in by_title]
+    gen = [text_of(b) for t, b in generated if t in by_title]
     title_vec = encoder.encode(titles)
 
     def mean_cos(texts: list[str]) -> float:
@@ -55,6 +65,12 @@ def skills_fit(encoder: SentenceEncoder, real: Sequence[CVRecord], generated: Se
     return {"normalised": round((gen_score - other_score) / (real_score - other_score), 3),
             "generated": round(gen_score, 4), "real": round(real_score, 4), "other_title": round(other_score, 4),
             "cvs": len(gen)}
+
+
+def experience_fit(encoder: SentenceEncoder, real: Sequence[CVRecord], generated: Sequence[tuple[str, str]],
+                   seed: int = 0) -> dict[str, float]:
+    """The skills-fit measure read on the Experience lines: do they tell of the colleague's own trade?"""
+    return skills_fit(encoder, real, generated, seed, _experience_text)
 
 
 def persona_consistency(encoder: SentenceEncoder, replies: Sequence[tuple[PairRecord, str]],
