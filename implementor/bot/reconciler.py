@@ -1,8 +1,10 @@
 """The reconciler: every accepted job is driven to exactly one end from the book, not from a coroutine's memory.
 
 It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the broker
-is back after an outage. Each pass reads the open jobs from the book, asks the broker where they stand (one
-snapshot), and moves each one on:
+is back after an outage. Each pass claims its open jobs in the book (`JobBook.claim`: the ones this process
+accepted or holds, renewing their leases, any whose lease lapsed because their process died, and unclaimed
+ones of servers on its shards), so that any number of bot processes share the work and none does a job
+twice; it asks the broker where they stand (one snapshot), and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
@@ -97,7 +99,7 @@ class Reconciler:
 
     async def pass_once(self) -> None:
         await self._return_slots()
-        records = await self.book.open_jobs()
+        records = await self.book.claim()
         now = self.clock()
         for record in [r for r in records if r.status is JobState.ACCEPTED and now - r.created_at > ACCEPT_GRACE_S]:
             await self._submit(record)
@@ -242,7 +244,7 @@ class Reconciler:
         else:
             extras = await self.poster.follow_ups(record, result)
         for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
-            await self.poster.send(record, text)
+            await self.poster.send(record, text, part=f"extra-{i + 1}")
             await self.book.count_extras(record.job_id, i + 1)
         # The status goes before the job leaves the open ones: a crash in between deletes it again (gone is done).
         await self.status.remove(await self.book.get(record.job_id) or record)

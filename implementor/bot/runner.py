@@ -144,7 +144,7 @@ class JobRunner:
             return (await reply_to.reply(text, view=view, allowed_mentions=NO_PINGS)).id
         record = await self.book.get(job_id)
         assert record is not None
-        return (await self.poster.send(record, text, view=view)).id
+        return (await self.poster.send(record, text, part="status", view=view)).id
 
     async def _status_in_place(self, text: str, job_id: str, interaction: discord.Interaction | None) -> int:
         """A Regenerate's status: the click is acknowledged with no message, and the answer it replaces

@@ -4,7 +4,9 @@ the store."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,11 +56,14 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
     from implementor.bot.app import create_bot
     from implementor.bot.limits import LimitConfig, Limits
     from implementor.store.database import Store
+    from implementor.store.jobbook import Claims
     from implementor.workers.client import stack_client
 
     # Only a serving bot talks to Redis; `bot sync` builds the same command tree without one.
     url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://localhost:6379/0"
-    store = await Store(settings.store_target).open()
+    claims = Claims(owner=f"{socket.gethostname()}:{os.getpid()}", lease_s=settings.claim_lease_s,
+                    shard_count=settings.shard_count, shard_ids=settings.shards())
+    store = await Store(settings.store_target, claims).open()
     limits = Limits(aioredis.Redis.from_url(url),
                     LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap,
                                 slot_lifetime_s=settings.result_ttl_s))

@@ -32,6 +32,7 @@ from implementor.contracts.errors import DataError
 from implementor.store.connection import Database
 from implementor.store.consent import LearningStore
 from implementor.store.jobbook import Claims, JobBook
+from implementor.store.leases import Leases
 from implementor.store.opening import open_store_database
 from implementor.store.servers import Servers
 
@@ -78,6 +79,11 @@ class Store:
     def servers(self) -> Servers:
         """Each server's own settings and current colleague: a table in this same file."""
         return Servers(self.db)
+
+    @property
+    def leases(self) -> Leases:
+        """Named leases for duties one bot process at a time does (`leases.py`), held as this process."""
+        return Leases(self.db, self.claims.owner if self.claims else "")
 
     @property
     def learning(self) -> LearningStore:

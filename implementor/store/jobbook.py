@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id", "claimed_by",
-           "lease_until")
+           "lease_until", "status_key", "status_at")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
 
@@ -88,6 +88,8 @@ class JobRecord:
     replaces_job_id: str | None = None  # a Regenerate: the job whose answer it replaces, in that answer's message
     claimed_by: str | None = None  # the bot process working on it, while its lease lives
     lease_until: float | None = None
+    status_key: str | None = None  # what the status message last showed (`bot/status.py`'s key), and when
+    status_at: float | None = None
 
     @property
     def open(self) -> bool:
@@ -185,13 +187,15 @@ class JobBook:
     async def mark_submitted(self, job_id: str) -> None:
         await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
 
-    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> JobRecord | None:
-        """Record what the status message says (and its id, once sent); returns the job as it now stands,
-        which a fast worker may have ended while the message was on its way."""
+    async def set_status_message(self, job_id: str, message_id: int | None, text: str, key: str | None = None,
+                                 at: float | None = None) -> JobRecord | None:
+        """Record what the status message says (and its id, once sent; what it shows, `key`, `at` a time); returns
+        the job as it now stands, which a fast worker may have ended while the message was on its way."""
+        shown: dict[str, Any] = {"status_key": key, "status_at": at} if key is not None else {}
         if message_id is None:
-            await self._update(job_id, status_text=text)
+            await self._update(job_id, status_text=text, **shown)
         else:
-            await self._update(job_id, status_message_id=message_id, status_text=text)
+            await self._update(job_id, status_message_id=message_id, status_text=text, **shown)
         return await self.get(job_id)
 
     async def set_lost_since(self, job_id: str, since: float | None) -> None:

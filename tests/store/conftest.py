@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from postgres_server import PostgresServer, postgres_server  # noqa: F401 - the session's server, a fixture
+from postgres_server import PostgresServer
 
 from implementor.store.database import Store
 from implementor.store.opening import migrate_store
