@@ -82,7 +82,23 @@ class Reconciler:
         self.wake.set()
 
     async def run(self) -> None:
-        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down."""
+        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down. The
+        claims on its jobs are renewed beside the passes, every third of a lease."""
+        renewing = asyncio.create_task(self._renew_claims(), name="renew-claims")
+        try:
+            await self._passes()
+        finally:
+            renewing.cancel()
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self.book.claims.lease_s / 3)
+            try:
+                await self.book.renew()
+            except Exception as exc:  # noqa: BLE001 - the store away for a moment: the next pass claims again
+                log.warning("could not renew this process's claims (%s: %s)", type(exc).__name__, exc)
+
+    async def _passes(self) -> None:
         delay = self.interval_s
         while not self.stopping:
             try:

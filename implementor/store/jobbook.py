@@ -162,6 +162,15 @@ class JobBook:
         return await self._select(f"WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))}) ORDER BY seq",
                                   (mine.owner, *OPEN))
 
+    async def renew(self) -> int:
+        """Extend this process's claims on its open jobs by another lease (between passes too: a pass held up by
+        a slow Discord must not let them lapse while this process lives); returns how many."""
+        renewed = await self.db.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))})",
+            (time.time() + self.claims.lease_s, self.claims.owner, *OPEN))
+        await self.db.commit()
+        return renewed.rowcount
+
     async def slots_to_return(self) -> list[JobRecord]:
         """Ended jobs whose member's slot is still taken: this process's, or any whose claim lapsed."""
         return await self._select("WHERE slot_open = 1 AND status NOT IN (?,?,?,?) AND (claimed_by IS NULL OR "

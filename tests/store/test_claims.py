@@ -73,6 +73,11 @@ async def test_a_live_process_keeps_its_claims_by_renewing_them(processes: list[
     for _ in range(4):  # 4 passes over a lease and a half: renewed each time
         await asyncio.sleep(0.2)
         assert len(await a.jobs.claim()) == 1 and await b.jobs.claim() == []
+    for _ in range(4):  # and between passes (a pass held up by Discord): renewed without claiming more
+        await asyncio.sleep(0.2)
+        assert await a.jobs.renew() == 1 and await b.jobs.claim() == []
+    await asyncio.sleep(0.6)
+    assert [r.claimed_by for r in await b.jobs.claim()] == ["bot-1"]  # a stopped renewing: b took it
 
 
 async def test_unclaimed_jobs_go_to_the_process_serving_their_shard(processes: list[Store]) -> None:

@@ -17,7 +17,7 @@ in `closed_dms` refuses DMs, and Discord answers 403 with code 50007, as it does
 A sharded bot's connections each IDENTIFY with `shard: [id, count]`; an event of a server goes to the
 connection serving that server's shard, by Discord's formula ((server id >> 22) % count; DMs shard 0),
 and `GET /gateway/bot` says `max_concurrency` (`self.max_concurrency`). `identifies` keeps each IDENTIFY's
-shard and time, to check that no bucket identified twice within 5 s.
+shard and time, to check that no bucket identified twice within 5 s. `hold_posts_in` holds a bot mid-post.
 
 A channel message created with a `nonce` and `enforce_nonce` is created once: the same nonce again within
 `NONCE_WINDOW_S` returns the first message (as Discord does), which `nonce_repeats` counts.
@@ -97,6 +97,10 @@ class FakeDiscord:
         self.identifies: list[tuple[int, float]] = []  # (shard id, when) of every IDENTIFY
         self.max_concurrency = 1
         self.overwrite_delay_s = 0.0  # how long a bulk overwrite of commands takes (a real global one is slow)
+        # Messages created in these channels are kept, but their senders wait for `released` to hear back: a
+        # bot caught mid-post (its result out, not yet recorded), for as long as the test holds it there.
+        self.hold_posts_in: set[str] = set()
+        self.released = asyncio.Event()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -314,6 +318,19 @@ class FakeDiscord:
         body, files = await self._read(request)
         self.requests.append(Recorded(request.method, path, body, files))
         parts = path.strip("/").split("/")
+        answer = await self._answer(request, path, parts, body, files)
+        if request.method == "POST" and self._posted_in(parts) in self.hold_posts_in:
+            await self.released.wait()  # the message is made; its sender hears back only once released
+        return answer
+
+    def _posted_in(self, parts: list[str]) -> str | None:
+        """The channel a message create goes to (a follow-up webhook's: its interaction's), if it is one."""
+        if parts[0] == "webhooks" and len(parts) == 3:
+            return self.interactions.get(parts[2], {}).get("channel")
+        return parts[1] if parts[0] == "channels" and parts[-1] == "messages" else None
+
+    async def _answer(self, request: web.Request, path: str, parts: list[str], body: dict[str, Any] | None,
+                      files: dict[str, bytes]) -> web.Response:
         if path == "/users/@me":
             return json_response(BOT_USER)
         if path == "/gateway/bot":
