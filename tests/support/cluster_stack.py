@@ -79,7 +79,8 @@ class Cluster(Stack):
     def book(self) -> list[dict[str, Any]]:
         """Every job in the book: id, state, holder, slot."""
         with psycopg.connect(self.store_url) as db:
-            rows = db.execute("SELECT job_id, status, claimed_by, slot_open, guild_id FROM jobs ORDER BY seq").fetchall()
+            rows = db.execute("SELECT job_id, status, claimed_by, slot_open, guild_id FROM jobs ORDER BY seq"
+                              ).fetchall()
         return [{"job_id": r[0], "status": r[1], "claimed_by": r[2], "slot_open": r[3], "guild_id": r[4]}
                 for r in rows]
 
