@@ -1,10 +1,8 @@
 """The reconciler: every accepted job is driven to exactly one end from the book, not from a coroutine's memory.
 
 It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the broker
-is back after an outage. Each pass claims its open jobs in the book (`JobBook.claim`: the ones this process
-accepted or holds, renewing their leases, any whose lease lapsed because their process died, and unclaimed
-ones of servers on its shards), so that any number of bot processes share the work and none does a job
-twice; it asks the broker where they stand (one snapshot), and moves each one on:
+is back after an outage. Each pass claims its open jobs in the book (`JobBook.claim`: any number of bot
+processes share the work, none does a job twice), asks the broker where they stand, and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
@@ -82,8 +80,7 @@ class Reconciler:
         self.wake.set()
 
     async def run(self) -> None:
-        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down. The
-        claims on its jobs are renewed beside the passes, every third of a lease."""
+        """Pass after pass until stopped (errors only slow it down); its claims renewed every third of a lease."""
         renewing = asyncio.create_task(self._renew_claims(), name="renew-claims")
         try:
             await self._passes()

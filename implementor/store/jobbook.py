@@ -22,11 +22,10 @@ the reconciler retries until it is.
 A result is typed once, here: `store_result` takes the contract's result, and every record read back
 carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
 
-Several bot processes share the book by claims with leases: a job is claimed by the process that accepts
-it (`claimed_by`, until `lease_until`), and each reconciler pass `claim`s what it works on, renewing its own
-leases and taking over any whose lease lapsed (its owner died), a job caught `posting` included. One
-statement claims, so two processes never both take a job: `FOR UPDATE SKIP LOCKED` on PostgreSQL, and
-SQLite's single writer there. Places in line follow `seq`, the order jobs came in, the same for every process.
+Bot processes share the book by claims with leases: the process that accepts a job claims it (`claimed_by`
+until `lease_until`); each reconciler pass `claim`s its own, renewed, and any whose lease lapsed (a job caught
+`posting` included), in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+Places in line follow `seq`, the order jobs came in, the same for every process.
 
 The `jobs` table is made by `migrations.py`; this module is its only writer, and it keeps every query
 on it but the learner's (`replies.py`: the colleague's reply posted as a given message, with members'
@@ -148,8 +147,7 @@ class JobBook:
         return await self._select(f"WHERE status IN ({','.join('?' * len(OPEN))}) ORDER BY seq", OPEN)
 
     async def claim(self) -> list[JobRecord]:
-        """The open jobs this process works on, oldest first, claimed (or their claims renewed) for another
-        lease: its own, any whose lease lapsed, and any unclaimed one of a server on its shards."""
+        """The open jobs this process works on, oldest first: its own, lapsed ones, unclaimed ones of its shards."""
         now, mine = time.time(), self.claims
         lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
         shards = ",".join("?" * len(mine.shard_ids))
@@ -163,8 +161,7 @@ class JobBook:
                                   (mine.owner, *OPEN))
 
     async def renew(self) -> int:
-        """Extend this process's claims on its open jobs by another lease (between passes too: a pass held up by
-        a slow Discord must not let them lapse while this process lives); returns how many."""
+        """Extend this process's claims by another lease (a pass held up by Discord must not let them lapse)."""
         renewed = await self.db.execute(
             f"UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))})",
             (time.time() + self.claims.lease_s, self.claims.owner, *OPEN))
@@ -201,10 +198,8 @@ class JobBook:
         """Record what the status message says (and its id, once sent; what it shows, `key`, `at` a time); returns
         the job as it now stands, which a fast worker may have ended while the message was on its way."""
         shown: dict[str, Any] = {"status_key": key, "status_at": at} if key is not None else {}
-        if message_id is None:
-            await self._update(job_id, status_text=text, **shown)
-        else:
-            await self._update(job_id, status_message_id=message_id, status_text=text, **shown)
+        ids: dict[str, Any] = {} if message_id is None else {"status_message_id": message_id}
+        await self._update(job_id, status_text=text, **ids, **shown)
         return await self.get(job_id)
 
     async def set_lost_since(self, job_id: str, since: float | None) -> None:

@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 
 from implementor.cli.main import app
 from implementor.contracts.errors import DataError
+from implementor.contracts.jobs import ProjectJob
 from implementor.store import migrations
 from implementor.store.connection import Database
 from implementor.store.database import Store
+from implementor.store.jobbook import JobBook
 from implementor.store.migrations import LATEST, MIGRATIONS, Migration, migrate, version
 from implementor.store.opening import migrate_store, open_database
 
@@ -111,3 +113,25 @@ def test_a_store_out_of_reach_is_one_line_without_the_password(tmp_path: Path) -
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.startswith("error: cannot reach the PostgreSQL store"), done.stderr
     assert done.stderr.count("\n") == 1 and "hunter2" not in done.stderr + done.stdout
+
+
+async def test_jobs_booked_before_migration_4_keep_their_order_and_new_ones_follow(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = await open_database(store_url)
+    try:
+        with monkeypatch.context() as before:  # a store as release 3 left it, with two open jobs
+            before.setattr(migrations, "MIGRATIONS", MIGRATIONS[:3])
+            before.setattr(migrations, "LATEST", 3)
+            await migrations.migrate(db)
+        for job_id in ("older", "newer"):
+            await db.execute("INSERT INTO jobs (job_id, kind, channel_id, user_id, status, created_at, slot_open) "
+                             "VALUES (?, 'project', 5, 6, 'queued', 0, 1)", (job_id,))
+        await db.commit()
+        assert await migrate(db) == [4]
+        book = JobBook(db)
+        await book.add(ProjectJob(request="Could you help us plan the launch?"), 7, 5, 6)
+        assert [r.job_id for r in await book.open_jobs()][:2] == ["older", "newer"]
+        assert [await book.position(j) for j in ("older", "newer")] == [1, 2]
+        assert len({r.job_id for r in await book.claim()}) == 3  # unclaimed before claims: this shard's
+    finally:
+        await db.close()
