@@ -4,7 +4,6 @@ the store."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 from pathlib import Path
@@ -61,8 +60,11 @@ async def build_bot(settings: Settings, serve: bool = True) -> Any:
 
     # Only a serving bot talks to Redis; `bot sync` builds the same command tree without one.
     url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://localhost:6379/0"
-    claims = Claims(owner=f"{socket.gethostname()}:{os.getpid()}", lease_s=settings.claim_lease_s,
-                    shard_count=settings.shard_count, shard_ids=settings.shards())
+    shards = settings.shards()
+    # Named by its host and shards, not its pid: restarted (the same container, the same StatefulSet pod), the
+    # process takes its own claims back at once instead of waiting for their leases to lapse.
+    claims = Claims(owner=f"{socket.gethostname()}/shards-{'-'.join(map(str, shards))}",
+                    lease_s=settings.claim_lease_s, shard_count=settings.shard_count, shard_ids=shards)
     store = await Store(settings.store_target, claims).open()
     limits = Limits(aioredis.Redis.from_url(url),
                     LimitConfig(settings.user_cooldown_s, settings.user_max_in_flight, settings.queue_cap,

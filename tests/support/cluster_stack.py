@@ -64,7 +64,7 @@ class Cluster(Stack):
 
     def owner(self, shard: int) -> str:
         """How the bot process of `shard` signs its claims in the job book (`implementor bot`'s owner)."""
-        return f"{socket.gethostname()}:{self.bots[shard].pid}"
+        return f"{socket.gethostname()}/shards-{shard}"
 
     def kill(self, shard: int) -> None:
         bot = self.bots.pop(shard)
