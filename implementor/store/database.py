@@ -4,7 +4,7 @@ and the book of jobs.
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
   reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
-  learner reads a posted reply's ratings through `jobbook.posted_reply`);
+  learner reads a posted reply's ratings through `replies.posted_reply`);
 - learning (`store.learning`, see `consent.py`): where a server lets its colleague learn, and who
   opted out;
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
@@ -17,7 +17,7 @@ lacks are applied once, in order, and recorded); a PostgreSQL store is migrated 
 opening one that is behind is refused with that advice. aiosqlite runs SQLite in a thread and psycopg talks
 to PostgreSQL asynchronously, so the event loop never waits on the disk. The learner writes the same store
 from its own process. On PostgreSQL any number of bot processes share it: each claims the jobs it works
-on under a lease (`jobbook.py`), and duties for one process at a time run under a named lease (`leases`).
+on under a lease (`jobbook.py`), and duties for one process at a time run under a named lease (`leases.py`).
 """
 
 from __future__ import annotations
