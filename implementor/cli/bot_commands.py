@@ -126,9 +126,10 @@ def backup(
     = None,
 ) -> None:
     """Copy the bot's store while the bot and the learner run (SQLite's online backup, never a torn copy)."""
+    from implementor.store.connection import dialect_of
     from implementor.store.sqlite import backup as copy
 
-    if store is None and get_settings().store_url is not None and "postgres" in get_settings().store_target[:12]:
+    if store is None and dialect_of(get_settings().store_target) == "postgresql":
         raise ConfigError("the store is PostgreSQL (IMPLEMENTOR_STORE_URL): back it up with pg_dump")
     path = store or get_settings().bot_store_path
     if not Path(path).is_file():
