@@ -32,6 +32,7 @@ bot carries its content anyway. Everything it sends is sent with `AllowedMention
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -249,6 +250,9 @@ class ImplementorBot(commands.Bot):
                 await asyncio.wait_for(asyncio.shield(self._reconciling), left)
             except TimeoutError:
                 log.warning("the reconciler's pass did not end within %.0f s; stopping it", grace_s)
+        with contextlib.suppress(Exception):  # the store away: the claims lapse by themselves within a lease
+            given = await self.store.jobs.renew(give_up=True)  # for the other processes to take over at once
+            log.info("gave up the claims on %d open jobs", given)
         await self.close()
         log.info("stopped in %.1f s", time.monotonic() - started)
 

@@ -18,6 +18,11 @@ from pydantic_settings import BaseSettings
 from implementor.contracts.errors import ConfigError
 
 
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard Discord serves a server on (its formula); direct messages come to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
+
+
 class ScaleOut(BaseSettings):
     bot_store_path: Path = Field(
         Path("implementor.sqlite3"), description="SQLite file for the roster, feedback and job ledger "

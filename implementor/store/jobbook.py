@@ -101,11 +101,6 @@ class JobRecord:
         return _JOB.validate_json(self.job) if self.job else None
 
 
-def shard_of(guild_id: int | None, shard_count: int) -> int:
-    """The shard Discord serves a server on (its formula); direct messages come to shard 0."""
-    return 0 if guild_id is None else (guild_id >> 22) % shard_count
-
-
 @dataclass(frozen=True)
 class Claims:
     """Who this process is in the book, which shards it serves, and how long its claims last unrenewed."""
@@ -154,17 +149,18 @@ class JobBook:
         await self.db.execute(
             f"UPDATE jobs SET claimed_by = ?, lease_until = ? WHERE job_id IN (SELECT job_id FROM jobs "
             f"WHERE status IN ({','.join('?' * len(OPEN))}) AND (claimed_by = ? OR lease_until < ? OR "
-            f"(claimed_by IS NULL AND ((COALESCE(guild_id, 0) / 4194304) % ?) IN ({shards}))){lock})",
+            f"(claimed_by IS NULL AND ((COALESCE(guild_id, 0) / 4194304) % ?) IN ({shards}))){lock})",  # shard_of
             (mine.owner, now + mine.lease_s, *OPEN, mine.owner, now, mine.shard_count, *mine.shard_ids))
         await self.db.commit()
         return await self._select(f"WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))}) ORDER BY seq",
                                   (mine.owner, *OPEN))
 
-    async def renew(self) -> int:
-        """Extend this process's claims by another lease (a pass held up by Discord must not let them lapse)."""
+    async def renew(self, give_up: bool = False) -> int:
+        """Extend this process's claims by another lease (a pass held up by Discord must not let them lapse), or
+        `give_up` them, lapsed at once for any process to take over (a drain); returns how many."""
         renewed = await self.db.execute(
             f"UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))})",
-            (time.time() + self.claims.lease_s, self.claims.owner, *OPEN))
+            (0.0 if give_up else time.time() + self.claims.lease_s, self.claims.owner, *OPEN))
         await self.db.commit()
         return renewed.rowcount
 

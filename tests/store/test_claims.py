@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
+from implementor.config.scale_out import shard_of
 from implementor.contracts.jobs import ProjectJob, ProjectResult
 from implementor.store.database import Store
-from implementor.store.jobbook import Claims, shard_of
+from implementor.store.jobbook import Claims
 from implementor.store.leases import Leases
 from implementor.store.opening import migrate_store
 
@@ -78,6 +79,14 @@ async def test_a_live_process_keeps_its_claims_by_renewing_them(processes: list[
         assert await a.jobs.renew() == 1 and await b.jobs.claim() == []
     await asyncio.sleep(0.6)
     assert [r.claimed_by for r in await b.jobs.claim()] == ["bot-1"]  # a stopped renewing: b took it
+
+
+async def test_a_draining_process_gives_its_claims_up_for_the_others_at_once(processes: list[Store]) -> None:
+    a, b, _ = processes
+    job = ProjectJob(request="Could you help us plan?")
+    await a.jobs.add(job, guild_on(0), 5, 6)
+    assert await b.jobs.claim() == [] and await a.jobs.renew(give_up=True) == 1
+    assert [r.job_id for r in await b.jobs.claim()] == [job.job_id]  # no lease to wait out
 
 
 async def test_unclaimed_jobs_go_to_the_process_serving_their_shard(processes: list[Store]) -> None:
