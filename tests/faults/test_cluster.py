@@ -8,7 +8,6 @@ again once it is back."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,4 +111,3 @@ async def test_three_bots_share_the_work_and_finish_a_dead_ones_jobs(cluster: Cl
            lease_s=LEASE_S, seconds_from_kill_to_taken_over=round(taken_over_s, 1),
            seconds_from_kill_to_all_answered=round(time.monotonic() - killed, 1), waited=round(took, 1),
            nonce_repeats=stack.fake.nonce_repeats, **figures)
-    await asyncio.sleep(0)

@@ -6,7 +6,6 @@ are the same for every process; Discord's snowflake ids survive the round trip."
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
@@ -126,7 +125,6 @@ async def test_places_in_line_are_the_same_for_every_process(processes: list[Sto
         assert [r.job_id for r in await store.jobs.open_jobs()] == added
     await processes[1].jobs.end(added[0], "cancelled")
     assert await processes[2].jobs.position(added[3]) == 3
-    assert time.time() > 0
 
 
 async def test_a_named_lease_is_held_by_one_process_until_given_back_or_run_out(processes: list[Store]) -> None:
