@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 # The model tests' fixtures (tests/support/model_fixtures.py), where torch is installed: the bot's
 # torch-free run has none.
-pytest_plugins = ["model_fixtures"] if importlib.util.find_spec("torch") is not None else []
+# The session's PostgreSQL server (tests/support/postgres_server.py), one for every test that takes it.
+pytest_plugins = ["postgres_server"] + (["model_fixtures"] if importlib.util.find_spec("torch") is not None else [])
 
 # No test may reach a model hub; read by huggingface_hub when first imported, so set it first.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

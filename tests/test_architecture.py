@@ -192,8 +192,9 @@ TABLES = {  # table -> every module that may name it in SQL besides the migratio
     "colleagues": {"implementor/store/database.py"},
     "meta": {"implementor/store/database.py"},
     "servers": {"implementor/store/servers.py"},
-    "jobs": {"implementor/store/jobbook.py"},
-    "feedback": {"implementor/store/database.py", "implementor/store/jobbook.py"},
+    "jobs": {"implementor/store/jobbook.py", "implementor/store/replies.py"},
+    "feedback": {"implementor/store/database.py", "implementor/store/replies.py"},
+    "leases": {"implementor/store/leases.py"},
     "schema_version": set(),
     **{f"learning_{name}": {"implementor/store/consent.py"} for name in ("channels", "log", "optouts", "cursors")},
 }

@@ -18,6 +18,13 @@ healthcheck (`implementor health bot`). At start-up it registers the slash comma
 with the development server, or globally when the tree changed since the last registration. On
 SIGTERM it drains (`drain`): no new requests, the reconciler's pass finished, then it closes.
 
+Any number of bot processes may run on one PostgreSQL store, each serving its own shards
+(`IMPLEMENTOR_SHARD_COUNT`, `IMPLEMENTOR_SHARD_IDS`): one shard as a `commands.Bot` with `shard_id`, several
+as an `AutoShardedBot` with `shard_ids` (`ShardedImplementorBot`). Discord sends each process the events of the
+servers on its shards, the job book's claims share the reconciler's work (`store/jobbook.py`), the
+command sync runs under a lease, and shards identify one per `max_concurrency` bucket every 5 s across
+all processes (`before_identify_hook`, a lease per bucket in the store).
+
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
 bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
 """
@@ -25,6 +32,7 @@ bot carries its content anyway. Everything it sends is sent with `AllowedMention
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -58,10 +66,12 @@ from implementor.bot.views import ButtonActions, Buttons
 from implementor.config.settings import Settings
 from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
+from implementor.store.leases import Leases
 
 log = logging.getLogger(__name__)
 # A stop has 10 s before compose or Kubernetes sends SIGKILL; the drain leaves the rest for closing.
 DRAIN_GRACE_S = 7.0
+IDENTIFY_SPACING_S = 5.5  # Discord allows one IDENTIFY per max_concurrency bucket every 5 s
 
 # The bot never joins voice channels; do not warn at every start that voice libraries are missing.
 discord.VoiceClient.warn_nacl = False
@@ -143,6 +153,10 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
 class ImplementorBot(commands.Bot):
     def __init__(self, *, settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
                  metrics: BotMetrics | None = None, **options: Any) -> None:
+        if settings.shard_count > 1:
+            shards = settings.shards()
+            options.setdefault("shard_count", settings.shard_count)
+            options.update({"shard_ids": list(shards)} if len(shards) > 1 else {"shard_id": shards[0]})
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), tree_cls=ImplementorTree,
                          allowed_mentions=NO_PINGS, help_command=None, **options)
         self.settings, self.jobs, self.store, self.limits = settings, jobs, store, limits
@@ -152,6 +166,7 @@ class ImplementorBot(commands.Bot):
         self._reconciling: asyncio.Task[None] | None = None
         self._draining: asyncio.Task[None] | None = None
         self.dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()  # the button classes registered
+        self._max_concurrency: int | None = None  # Discord's identify buckets, asked once
 
     async def setup_hook(self) -> None:
         self.wiring = wire(client=self, jobs=self.jobs, store=self.store, limits=self.limits, settings=self.settings,
@@ -166,12 +181,29 @@ class ImplementorBot(commands.Bot):
         if not self.serve:
             return  # `implementor bot sync`: the commands are all it needs
         try:
-            await command_sync.sync_at_start(self.tree, self.store, self.settings.dev_guild_id)
+            await command_sync.sync_at_start(self.tree, self.store, self.settings.dev_guild_id, self.store.leases)
         except (discord.HTTPException, app_commands.MissingApplicationID) as exc:
             # The commands registered before stay; the hash is not recorded, so the next start tries again.
             log.warning("could not register the slash commands (%s); serving with those Discord has", exc)
         # Start-up is the first reconciliation: jobs accepted before a restart are followed again.
         self._reconciling = asyncio.create_task(self.wiring.reconciler.run(), name="reconciler")
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """One IDENTIFY per `max_concurrency` bucket (shard id % max_concurrency) every 5 s, across every bot
+        process: a lease per bucket in the store, held 5.5 s by the shard that identifies. A bot of one shard
+        identifies at once, as discord.py's own hook lets it."""
+        if self.settings.shard_count == 1:
+            return await super().before_identify_hook(shard_id, initial=initial)
+        if self._max_concurrency is None:
+            try:
+                self._max_concurrency = int((await self.http.get_bot_gateway())[2]["max_concurrency"])
+            except (discord.HTTPException, discord.GatewayNotFound, KeyError, TypeError, ValueError) as exc:
+                log.info("Discord did not say its max_concurrency (%s); identifying one shard at a time", exc)
+                self._max_concurrency = 1
+        bucket = (shard_id or 0) % max(1, self._max_concurrency)
+        owner = f"{self.store.claims.owner if self.store.claims else ''}/shard-{shard_id}"
+        while not await Leases(self.store.db, owner).take(f"identify.{bucket}", IDENTIFY_SPACING_S):
+            await asyncio.sleep(0.25)
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
@@ -218,6 +250,9 @@ class ImplementorBot(commands.Bot):
                 await asyncio.wait_for(asyncio.shield(self._reconciling), left)
             except TimeoutError:
                 log.warning("the reconciler's pass did not end within %.0f s; stopping it", grace_s)
+        with contextlib.suppress(Exception):  # the store away: the claims lapse by themselves within a lease
+            given = await self.store.jobs.renew(give_up=True)  # for the other processes to take over at once
+            log.info("gave up the claims on %d open jobs", given)
         await self.close()
         log.info("stopped in %.1f s", time.monotonic() - started)
 
@@ -228,7 +263,12 @@ class ImplementorBot(commands.Bot):
         await self.store.close()
 
 
+class ShardedImplementorBot(ImplementorBot, commands.AutoShardedBot):
+    """The bot serving several shards in one process (discord.py runs a gateway connection per shard)."""
+
+
 def create_bot(settings: Settings, jobs: Jobs, store: Store, limits: Limits, serve: bool = True,
                metrics: BotMetrics | None = None, **options: Any) -> ImplementorBot:
-    return ImplementorBot(settings=settings, jobs=jobs, store=store, limits=limits, serve=serve, metrics=metrics,
-                          **options)
+    several = settings.shard_count > 1 and len(settings.shards()) > 1
+    return (ShardedImplementorBot if several else ImplementorBot)(
+        settings=settings, jobs=jobs, store=store, limits=limits, serve=serve, metrics=metrics, **options)

@@ -4,10 +4,17 @@ A job's status message and its result go to the interaction's follow-up webhook 
 lives (15 minutes), and to the channel after that, so a restarted bot posts exactly where the member
 asked. `find_posted` answers the one question a crash can leave open ("did my last post go out?") by
 looking for the job's buttons on the channel's recent messages.
+
+Every message sent to a channel carries a nonce derived from its job and its part (`nonce`: the status,
+the result, each follow-up) with Discord's `enforce_nonce` (discord.py sets it with any nonce): a create
+retried within Discord's window (a process that died mid-post, another taking its job over) gets the first
+message back instead of posting a second. Follow-up webhooks take no nonce; they live only 15 minutes, and
+`find_posted` covers them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +35,11 @@ ResultView = Callable[[str, str], discord.ui.View]  # (job id, kind) -> the butt
 HISTORY_LIMIT = 50  # messages read back when checking whether a result went out before a crash
 
 
+def nonce(job_id: str, part: str) -> str:
+    """The nonce of a job's message (`part`: "status", "result", "extra-1", ...): 25 characters, Discord's most."""
+    return hashlib.sha256(f"{job_id}/{part}".encode()).hexdigest()[:25]
+
+
 class Poster:
     def __init__(self, client: discord.Client, render: Render, status_view: StatusView,
                  clock: Callable[[], float] = time.time, metrics: BotMetrics | None = None,
@@ -45,7 +57,9 @@ class Poster:
     def _channel(self, record: JobRecord) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(record.channel_id)
 
-    async def send(self, record: JobRecord, content: str | None = None, **kwargs: Any) -> discord.Message:
+    async def send(self, record: JobRecord, content: str | None = None, *, part: str, **kwargs: Any
+                   ) -> discord.Message:
+        """Send one of the job's messages (`part` names which, for its nonce on a channel)."""
         kwargs.setdefault("allowed_mentions", NO_PINGS)
         webhook = self._webhook(record)
         if webhook is not None:
@@ -54,10 +68,10 @@ class Poster:
                 return sent
             except discord.NotFound:  # the interaction never got its first answer, or its token died early
                 log.info("the follow-up webhook of job %s is gone; posting in the channel", record.job_id)
-        return await self._channel(record).send(content, **kwargs)
+        return await self._channel(record).send(content, nonce=nonce(record.job_id, part), **kwargs)
 
     async def send_status(self, record: JobRecord, text: str) -> int:
-        message = await self.send(record, text, view=self.status_view(record.job_id))
+        message = await self.send(record, text, part="status", view=self.status_view(record.job_id))
         return message.id
 
     async def edit_status(self, record: JobRecord, text: str, final: bool) -> None:
@@ -105,7 +119,7 @@ class Poster:
                 content=rendered.text, embeds=rendered.embeds, attachments=files, view=view,
                 allowed_mentions=rendered.mentions)
         else:
-            message_id = (await self.send(record, rendered.text, embeds=rendered.embeds, files=files,
+            message_id = (await self.send(record, rendered.text, part="result", embeds=rendered.embeds, files=files,
                                           view=view or discord.utils.MISSING, allowed_mentions=rendered.mentions)).id
         self.metrics.time_to_answer.labels(record.kind).observe(max(0.0, self.clock() - record.created_at))
         return message_id, rendered.follow_ups

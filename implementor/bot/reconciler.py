@@ -1,8 +1,8 @@
 """The reconciler: every accepted job is driven to exactly one end from the book, not from a coroutine's memory.
 
 It runs at start-up, then every `interval_s` and whenever a job is accepted, and again as soon as the broker
-is back after an outage. Each pass reads the open jobs from the book, asks the broker where they stand (one
-snapshot), and moves each one on:
+is back after an outage. Each pass claims its open jobs in the book (`JobBook.claim`: any number of bot
+processes share the work, none does a job twice), asks the broker where they stand, and moves each one on:
 
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
@@ -80,7 +80,22 @@ class Reconciler:
         self.wake.set()
 
     async def run(self) -> None:
-        """Pass after pass until stopped; errors (the broker gone, Discord refusing) only slow it down."""
+        """Pass after pass until stopped (errors only slow it down); its claims renewed every third of a lease."""
+        renewing = asyncio.create_task(self._renew_claims(), name="renew-claims")
+        try:
+            await self._passes()
+        finally:
+            renewing.cancel()
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self.book.claims.lease_s / 3)
+            try:
+                await self.book.renew()
+            except Exception as exc:  # noqa: BLE001 - the store away for a moment: the next pass claims again
+                log.warning("could not renew this process's claims (%s: %s)", type(exc).__name__, exc)
+
+    async def _passes(self) -> None:
         delay = self.interval_s
         while not self.stopping:
             try:
@@ -97,7 +112,7 @@ class Reconciler:
 
     async def pass_once(self) -> None:
         await self._return_slots()
-        records = await self.book.open_jobs()
+        records = await self.book.claim()
         now = self.clock()
         for record in [r for r in records if r.status is JobState.ACCEPTED and now - r.created_at > ACCEPT_GRACE_S]:
             await self._submit(record)
@@ -242,7 +257,7 @@ class Reconciler:
         else:
             extras = await self.poster.follow_ups(record, result)
         for i, text in enumerate(extras[record.extras_sent :], record.extras_sent):
-            await self.poster.send(record, text)
+            await self.poster.send(record, text, part=f"extra-{i + 1}")
             await self.book.count_extras(record.job_id, i + 1)
         # The status goes before the job leaves the open ones: a crash in between deletes it again (gone is done).
         await self.status.remove(await self.book.get(record.job_id) or record)

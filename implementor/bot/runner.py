@@ -5,8 +5,10 @@
    `RateLimited` before anything has been said, so the command's error handler answers privately;
 2. the job is written to the book with where its answer goes (the interaction's token, the channel),
    and the book says its place in line;
-3. the job is submitted to the broker, by the reconciler's `submit` (steps 1 to 3 one request at a time,
-   so that places in line and the queue's order are the order members asked in);
+3. the job is submitted to the broker, by the reconciler's `submit` (steps 1 to 3 one request at a time
+   in this process, so that places in line and the queue's order are the order members asked in; across
+   bot processes the limits are one atomic script in Redis, places in line follow the book's `seq`, and a
+   server's own checks, one hire at a time, run in the one process serving its shard);
 4. the member gets a status message at once, as the interaction's response, with their place in
    line and an estimate, and a Cancel button; a job that ended meanwhile (a fast worker) is closed
    by the reconciler's `close`, as every other end is.
@@ -51,8 +53,8 @@ class JobRunner:
         self.refuse_after_s = refuse_after_s  # no worker this long: new requests are refused (0: never)
         self.metrics = metrics or BotMetrics()
         self.reconciler, self.status_view, self.clock = reconciler, status_view, clock
-        # Requests are taken one at a time, in the order they reach the bot, so that a burst of members
-        # gets places in line in the order they asked.
+        # Requests are taken one at a time, in the order they reach this process, so that a burst of members
+        # gets places in line in the order they asked (other processes: see the module docstring).
         self._intake = asyncio.Lock()
         self.closing = False  # set when the bot drains (SIGTERM): new requests are refused, privately
 
@@ -144,7 +146,7 @@ class JobRunner:
             return (await reply_to.reply(text, view=view, allowed_mentions=NO_PINGS)).id
         record = await self.book.get(job_id)
         assert record is not None
-        return (await self.poster.send(record, text, view=view)).id
+        return (await self.poster.send(record, text, part="status", view=view)).id
 
     async def _status_in_place(self, text: str, job_id: str, interaction: discord.Interaction | None) -> int:
         """A Regenerate's status: the click is acknowledged with no message, and the answer it replaces

@@ -7,6 +7,7 @@
     implementor bot sync [--guild ID]    register the slash commands now (the bot does it when they change)
     implementor feedback export          members' ratings as JSONL for `train quality`
     implementor backup OUT               a consistent copy of the bot's SQLite store, while it runs
+    implementor migrate                  create or update the store's schema (PostgreSQL: once per release)
     implementor face                     a face PNG from the configured (or bundled) DCGAN
     implementor faces prepare            photo folder -> square face crops
     implementor train face               train a DCGAN on `lfw` or a folder of crops
@@ -100,6 +101,7 @@ bot_app.callback(invoke_without_command=True)(bot_commands.bot)
 bot_app.command("sync")(bot_commands.sync)
 feedback_app.command("export")(bot_commands.export)
 app.command("backup")(bot_commands.backup)
+app.command("migrate")(bot_commands.migrate)
 export_app.command("ctranslate2")(text_commands.export_ctranslate2)
 health_app.command("bot")(health_commands.bot)
 health_app.command("worker")(health_commands.worker)

@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from implementor.config.scale_out import ScaleOut
 from implementor.contracts.errors import ConfigError
 
 # Values people leave in .env files; a token that reads like one of these is refused, not tried.
 _PLACEHOLDERS = {"changeme", "change-me", "token", "xxx", "your-token-here", "todo", "secret", "none"}
 
 
-class Settings(BaseSettings):
+class Settings(ScaleOut):
     """Every knob of the Implementor. Field descriptions double as the docs' configuration page."""
 
     model_config = SettingsConfigDict(
@@ -129,9 +130,6 @@ class Settings(BaseSettings):
     )
     dev_guild_id: int | None = Field(
         None, description="A server (guild) id to sync slash commands to at once, while developing."
-    )
-    bot_store_path: Path = Field(
-        Path("implementor.sqlite3"), description="SQLite file for the roster, feedback and job ledger."
     )
     bot_metrics_port: int | None = Field(
         None, ge=1, le=65535, description="Port where the bot serves Prometheus metrics (`/metrics`). Empty: none."

@@ -32,7 +32,7 @@ def spec_from(settings: Settings) -> Any:
 
 
 async def _opted_out(settings: Settings) -> set[int]:
-    store = await LearningStore.open(settings.bot_store_path)
+    store = await LearningStore.open(settings.store_target)
     try:
         return await store.opted_out()
     finally:

@@ -2,9 +2,9 @@
 
 `implementor harvest` and the learner's `implementor.harvest` task both call `run_harvest`. It logs in
 over REST only (no gateway), so it runs beside the bot without taking its session; it reads consent
-and the colleague's jobs from the bot's SQLite store (`IMPLEMENTOR_BOT_STORE_PATH`), which the learner
-therefore shares with the bot (the `bot-data` volume in docker-compose.yml). It reads the bot's job
-book and ratings through `jobbook.posted_reply`, never with SQL of its own.
+and the colleague's jobs from the bot's store (`IMPLEMENTOR_STORE_URL`: a SQLite file the learner then
+shares with the bot, the `bot-data` volume in docker-compose.yml, or PostgreSQL on any host). It reads
+the bot's job book and ratings through `replies.posted_reply`, never with SQL of its own.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import aiosqlite
 import discord
 
 from implementor.config.settings import Settings
 from implementor.contracts.errors import ConfigError
 from implementor.learning.harvest import PAGE, ColleagueJob, Harvest
+from implementor.store.connection import Database
 from implementor.store.consent import LearningStore
-from implementor.store.jobbook import posted_reply
+from implementor.store.replies import posted_reply
 
 log = logging.getLogger(__name__)
 
 
-async def colleague_job(db: aiosqlite.Connection, message_id: int) -> ColleagueJob | None:
+async def colleague_job(db: Database, message_id: int) -> ColleagueJob | None:
     """The project job whose result is this message (from the job book), with members' ratings of it."""
     posted = await posted_reply(db, message_id)
     if posted is None or not posted.result.reply:
@@ -43,7 +43,7 @@ async def run_harvest(settings: Settings, pause_s: float = 0.2, page: int = PAGE
     import asyncio
 
     http = discord.http.HTTPClient(asyncio.get_running_loop())
-    learning = await LearningStore.open(settings.bot_store_path)
+    learning = await LearningStore.open(settings.store_target)
     try:
         try:
             me = await http.static_login(settings.discord_token.get_secret_value())

@@ -1,10 +1,10 @@
 """Consent, kept durably: which channels a server lets its colleague learn from, who opted out, and
 how far each channel's history has been read. Every change is logged with who made it and when.
 
-The tables live in the bot's SQLite store (the same file, `IMPLEMENTOR_BOT_STORE_PATH`), so the bot
-(`/learn`) and the harvest (`implementor harvest`, or the worker's task, on the same host) read one
-truth. Nothing is read from a channel unless an admin enabled it; a member who opts out is never
-read again, and their rows leave every harvested set (`datasets.forget`).
+The tables live in the bot's store (the same SQLite file or PostgreSQL database, `IMPLEMENTOR_STORE_URL`),
+so the bot (`/learn`) and the harvest (`implementor harvest`, or the learner's task) read one truth.
+Nothing is read from a channel unless an admin enabled it; a member who opts out is never read again,
+and their rows leave every harvested set (`datasets.forget`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
-from implementor.store import sqlite
-from implementor.store.migrations import migrate
+from implementor.store.connection import Database
+from implementor.store.opening import open_store_database
 
 
 @dataclass(frozen=True)
@@ -34,19 +32,13 @@ class Channel:
 
 
 class LearningStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     @classmethod
-    async def open(cls, path: Path | str) -> LearningStore:
-        """The learner's own connection to the shared file, brought to the newest schema first."""
-        db = await sqlite.connect(path)
-        try:
-            await migrate(db)
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db)
+    async def open(cls, url: Path | str) -> LearningStore:
+        """The learner's own connection to the shared store, at the newest schema (`database.open_store_database`)."""
+        return cls(await open_store_database(url))
 
     async def close(self) -> None:
         await self.db.close()
@@ -77,7 +69,7 @@ class LearningStore:
                 for r in rows]
 
     async def opt_out(self, user_id: int) -> None:
-        await self.db.execute("INSERT OR IGNORE INTO learning_optouts (user_id, at) VALUES (?, ?)",
+        await self.db.execute("INSERT INTO learning_optouts (user_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                               (user_id, time.time()))
         await self._log(user_id, "opt-out")
         await self.db.commit()

@@ -1,9 +1,10 @@
-"""The bot's durable memory, in SQLite: each server's roster, members' ratings, and the book of jobs.
+"""The bot's durable memory, in SQLite or PostgreSQL (`connection.py`): each server's roster, members' ratings,
+and the book of jobs.
 
 - roster: the colleagues a server has hired, newest last; `/introduce` shows the newest;
 - feedback: (request, reply, rating, who, when, server), one rating per member per result; `/ratings`
   reads one server's, and all are exported as the JSONL that `implementor train quality` reads (the
-  learner reads a posted reply's ratings through `jobbook.posted_reply`);
+  learner reads a posted reply's ratings through `replies.posted_reply`);
 - learning (`store.learning`, see `consent.py`): where a server lets its colleague learn, and who
   opted out;
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
@@ -11,11 +12,12 @@
   bot restarts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
-Every table is made by `migrations.py`, which opening the store runs first: the migrations this file
-lacks are applied once, in order, and recorded. aiosqlite runs SQLite in a thread, so the event loop
-never waits on the disk. The learner writes the same file from its own process; both open it as
-`sqlite.py` says (write-ahead log, busy timeout). One bot process owns the store (its intake lock and
-reconciler are in its memory): run one bot.
+Every table is made by `migrations.py`. Opening a SQLite store migrates it first (the migrations the file
+lacks are applied once, in order, and recorded); a PostgreSQL store is migrated by `implementor migrate`, and
+opening one that is behind is refused with that advice. aiosqlite runs SQLite in a thread and psycopg talks
+to PostgreSQL asynchronously, so the event loop never waits on the disk. The learner writes the same store
+from its own process. On PostgreSQL any number of bot processes share it: each claims the jobs it works
+on under a lease (`jobbook.py`), and duties for one process at a time run under a named lease (`leases.py`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from implementor.contracts.errors import DataError
-from implementor.store import sqlite
+from implementor.store.connection import Database
 from implementor.store.consent import LearningStore
-from implementor.store.jobbook import JobBook
-from implementor.store.migrations import migrate
+from implementor.store.jobbook import Claims, JobBook
+from implementor.store.leases import Leases
+from implementor.store.opening import open_store_database
 from implementor.store.servers import Servers
 
 
@@ -52,26 +53,15 @@ class Colleague:
 
 
 class Store:
-    def __init__(self, path: Path | str) -> None:
-        self.path = str(path)
-        self._db: aiosqlite.Connection | None = None
+    def __init__(self, path: Path | str, claims: Claims | None = None) -> None:
+        self.path = str(path)  # a SQLite file (or sqlite:/// URL) or a postgresql:// URL
+        self.claims = claims  # this bot process in the job book: its name, shards and lease (None: the only one)
+        self._db: Database | None = None
         self._jobs: JobBook | None = None
 
     async def open(self) -> Store:
-        if self.path != ":memory:":
-            path = Path(self.path).expanduser()
-            if path.is_dir():
-                raise DataError(f"cannot open the bot's store {path}: it is a directory, not a SQLite file")
-            path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = await sqlite.connect(self.path)
-            await migrate(self._db)
-        except (aiosqlite.Error, DataError) as exc:
-            await self.close()  # a store that cannot be used leaves no connection (and its thread) behind
-            if isinstance(exc, DataError):
-                raise
-            raise DataError(f"cannot open the bot's store {self.path}: {exc}") from None
-        self._jobs = JobBook(self._db)
+        self._db = await open_store_database(self.path)
+        self._jobs = JobBook(self._db, self.claims)
         return self
 
     @property
@@ -91,12 +81,17 @@ class Store:
         return Servers(self.db)
 
     @property
+    def leases(self) -> Leases:
+        """Named leases for duties one bot process at a time does (`leases.py`), held as this process."""
+        return Leases(self.db, self.claims.owner if self.claims else "")
+
+    @property
     def learning(self) -> LearningStore:
         """Consent to learn (channels, opt-outs, harvest cursors): tables in this same file."""
         return LearningStore(self.db)
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> Database:
         if self._db is None:
             raise RuntimeError("the store is not open; call `await store.open()` first")
         return self._db
@@ -107,12 +102,12 @@ class Store:
                    hired_by: int, job_id: str | None = None, face_px: int | None = None) -> Colleague:
         """Add a colleague to a server's roster, who then answers its requests (the server switches to the new
         hire); a job's hire happens once, however often it is posted."""
-        cursor = await self.db.execute(
+        added = await self.db.execute(
             "INSERT INTO colleagues (guild_id, name, title, seed, cv, png, hired_by, hired_at, job_id, face_px) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            "VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
             (guild_id, name, title, seed, cv, png, hired_by, time.time(), job_id, face_px))
-        if cursor.rowcount:
-            await self.servers.change(guild_id, hired_by, colleague_id=cursor.lastrowid)
+        if added.rows:
+            await self.servers.change(guild_id, hired_by, colleague_id=int(added.rows[0][0]))
         await self.db.commit()
         current = await self.colleague(guild_id)
         assert current is not None

@@ -1,4 +1,5 @@
-"""The bot's book of jobs, in SQLite: every accepted request, where it must be posted, and how far it got.
+"""The bot's book of jobs, in the store (SQLite or PostgreSQL): every accepted request, where it must be posted,
+and how far it got.
 
 This is what makes posting durable: a job is written here before the member is told it is queued,
 with everything needed to post its result later from any process (the channel, the interaction's
@@ -21,9 +22,14 @@ the reconciler retries until it is.
 A result is typed once, here: `store_result` takes the contract's result, and every record read back
 carries it as `IntroduceResult` or `ProjectResult` (`read_result`), so no reader parses JSON again.
 
+Bot processes share the book by claims with leases: the process that accepts a job claims it (`claimed_by`
+until `lease_until`); each reconciler pass `claim`s its own, renewed, and any whose lease lapsed (a job caught
+`posting` included), in one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+Places in line follow `seq`, the order jobs came in, the same for every process.
+
 The `jobs` table is made by `migrations.py`; this module is its only writer, and it keeps every query
-on it, the learner's too: the harvest asks `posted_reply` for the colleague's reply posted as a given
-message, with members' ratings of it.
+on it but the learner's (`replies.py`: the colleague's reply posted as a given message, with members'
+ratings of it).
 """
 
 from __future__ import annotations
@@ -31,20 +37,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
 from pydantic import TypeAdapter
 
-from implementor.contracts.jobs import RESULT_OF_KIND, Job, ProjectResult, Result
+from implementor.contracts.jobs import RESULT_OF_KIND, Job, Result
 from implementor.contracts.states import OPEN, WAITING, JobState
+from implementor.store.connection import Database
 
 log = logging.getLogger(__name__)
 
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
-           "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id")
+           "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id", "claimed_by",
+           "lease_until", "status_key", "status_at")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
 
@@ -78,6 +85,10 @@ class JobRecord:
     lost_since: float | None = None
     error: str | None = None
     replaces_job_id: str | None = None  # a Regenerate: the job whose answer it replaces, in that answer's message
+    claimed_by: str | None = None  # the bot process working on it, while its lease lives
+    lease_until: float | None = None
+    status_key: str | None = None  # what the status message last showed (`bot/status.py`'s key), and when
+    status_at: float | None = None
 
     @property
     def open(self) -> bool:
@@ -90,9 +101,20 @@ class JobRecord:
         return _JOB.validate_json(self.job) if self.job else None
 
 
+@dataclass(frozen=True)
+class Claims:
+    """Who this process is in the book, which shards it serves, and how long its claims last unrenewed."""
+
+    owner: str
+    lease_s: float = 30.0
+    shard_count: int = 1
+    shard_ids: tuple[int, ...] = (0,)
+
+
 class JobBook:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database, claims: Claims | None = None) -> None:
         self.db = db
+        self.claims = claims or Claims(owner="")
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
                   token_expires: float | None = None, colleague_id: int | None = None,
@@ -102,11 +124,12 @@ class JobBook:
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
-            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)",
+            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id, claimed_by, lease_until) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)",
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
              job.model_dump_json(), token, token_expires, colleague_id, replaces.job_id if replaces else None,
-             replaces.message_id if replaces else None))
+             replaces.message_id if replaces else None, self.claims.owner or None,
+             time.time() + self.claims.lease_s))
         await self.db.commit()
         return await self.position(job.job_id)
 
@@ -115,11 +138,36 @@ class JobBook:
         return rows[0] if rows else None
 
     async def open_jobs(self) -> list[JobRecord]:
-        """Every job not at an end, oldest first."""
-        return await self._select(f"WHERE status IN ({','.join('?' * len(OPEN))}) ORDER BY rowid", OPEN)
+        """Every job not at an end, oldest first (every process's)."""
+        return await self._select(f"WHERE status IN ({','.join('?' * len(OPEN))}) ORDER BY seq", OPEN)
+
+    async def claim(self) -> list[JobRecord]:
+        """The open jobs this process works on, oldest first: its own, lapsed ones, unclaimed ones of its shards."""
+        now, mine = time.time(), self.claims
+        lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgresql" else ""
+        shards = ",".join("?" * len(mine.shard_ids))
+        await self.db.execute(
+            f"UPDATE jobs SET claimed_by = ?, lease_until = ? WHERE job_id IN (SELECT job_id FROM jobs "
+            f"WHERE status IN ({','.join('?' * len(OPEN))}) AND (claimed_by = ? OR lease_until < ? OR "
+            f"(claimed_by IS NULL AND ((COALESCE(guild_id, 0) / 4194304) % ?) IN ({shards}))){lock})",  # shard_of
+            (mine.owner, now + mine.lease_s, *OPEN, mine.owner, now, mine.shard_count, *mine.shard_ids))
+        await self.db.commit()
+        return await self._select(f"WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))}) ORDER BY seq",
+                                  (mine.owner, *OPEN))
+
+    async def renew(self, give_up: bool = False) -> int:
+        """Extend this process's claims by another lease (a pass held up by Discord must not let them lapse), or
+        `give_up` them, lapsed at once for any process to take over (a drain); returns how many."""
+        renewed = await self.db.execute(
+            f"UPDATE jobs SET lease_until = ? WHERE claimed_by = ? AND status IN ({','.join('?' * len(OPEN))})",
+            (0.0 if give_up else time.time() + self.claims.lease_s, self.claims.owner, *OPEN))
+        await self.db.commit()
+        return renewed.rowcount
 
     async def slots_to_return(self) -> list[JobRecord]:
-        return await self._select("WHERE slot_open = 1 AND status NOT IN (?,?,?,?)", OPEN)
+        """Ended jobs whose member's slot is still taken: this process's, or any whose claim lapsed."""
+        return await self._select("WHERE slot_open = 1 AND status NOT IN (?,?,?,?) AND (claimed_by IS NULL OR "
+                                  "claimed_by = ? OR lease_until < ?)", (*OPEN, self.claims.owner, time.time()))
 
     async def _select(self, where: str, args: tuple[Any, ...]) -> list[JobRecord]:
         async with self.db.execute(f"SELECT {', '.join(_FIELDS)} FROM jobs {where}", args) as cursor:
@@ -141,13 +189,13 @@ class JobBook:
     async def mark_submitted(self, job_id: str) -> None:
         await self._update(job_id, _among(JobState.ACCEPTED), status=JobState.QUEUED, lost_since=None)
 
-    async def set_status_message(self, job_id: str, message_id: int | None, text: str) -> JobRecord | None:
-        """Record what the status message says (and its id, once sent); returns the job as it now stands,
-        which a fast worker may have ended while the message was on its way."""
-        if message_id is None:
-            await self._update(job_id, status_text=text)
-        else:
-            await self._update(job_id, status_message_id=message_id, status_text=text)
+    async def set_status_message(self, job_id: str, message_id: int | None, text: str, key: str | None = None,
+                                 at: float | None = None) -> JobRecord | None:
+        """Record what the status message says (and its id, once sent; what it shows, `key`, `at` a time); returns
+        the job as it now stands, which a fast worker may have ended while the message was on its way."""
+        shown: dict[str, Any] = {"status_key": key, "status_at": at} if key is not None else {}
+        ids: dict[str, Any] = {} if message_id is None else {"status_message_id": message_id}
+        await self._update(job_id, status_text=text, **ids, **shown)
         return await self.get(job_id)
 
     async def set_lost_since(self, job_id: str, since: float | None) -> None:
@@ -203,7 +251,7 @@ class JobBook:
         """1 + the open jobs accepted before this one (its place in line, as far as the bot knows)."""
         async with self.db.execute(
             f"SELECT COUNT(*) FROM jobs WHERE status IN ({','.join('?' * len(OPEN))}) "
-            "AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
+            "AND seq < (SELECT seq FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
 
@@ -246,34 +294,3 @@ def read_result(job_id: str, kind: str, stored: str | None) -> Result | None:
     except (ValueError, KeyError) as exc:  # bad JSON, a shape no version wrote, an unknown kind
         log.error("job %s: its stored result cannot be read (%s)", job_id, exc)
         return None
-
-
-@dataclass(frozen=True)
-class PostedReply:
-    """A project job whose result the bot posted, as the learner reads it."""
-
-    job_id: str
-    request: str
-    asker: int  # the member who asked
-    result: ProjectResult
-    ratings: dict[int, int] = field(default_factory=dict)  # member -> their rating, 1 to 5 (the buttons)
-
-
-async def posted_reply(db: aiosqlite.Connection, message_id: int) -> PostedReply | None:
-    """The project job whose result is the message `message_id`, with every member's rating of it; None
-    if no project job with a request and a result was posted as that message (or the bot never made its tables)."""
-    try:
-        # A regenerated answer's message carries the newest job's answer (Regenerate replaces it in place).
-        async with db.execute("SELECT job_id, request, result, user_id FROM jobs WHERE message_id = ? "
-                              "AND kind = 'project' ORDER BY created_at DESC", (message_id,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None or not row[1]:
-            return None
-        async with db.execute("SELECT user_id, rating FROM feedback WHERE job_id = ?", (row[0],)) as cursor:
-            ratings = {int(user): int(rating) for user, rating in await cursor.fetchall()}
-    except aiosqlite.OperationalError:  # a store the bot never used: no tables yet
-        return None
-    result = read_result(row[0], "project", row[2])
-    if not isinstance(result, ProjectResult):
-        return None
-    return PostedReply(row[0], row[1], int(row[3]), result, ratings)

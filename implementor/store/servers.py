@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
+from implementor.store.connection import Database
 
 Hire = Literal["managers", "everyone"]  # who may hire: members with Manage Server, or any member
 HIRE_CHOICES: tuple[Hire, ...] = ("managers", "everyone")
@@ -30,7 +30,7 @@ class ServerSettings:
 class Servers:
     """Reads and writes the `servers` table (made by `migrations.py`)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def get(self, guild_id: int) -> ServerSettings:

@@ -10,14 +10,23 @@ a process crash, and a power loss can lose only the last commits, never corrupt 
 A WAL file is three files on disk (`x.sqlite3`, `-wal`, `-shm`): copy it with `implementor backup`
 (SQLite's online backup), never with `cp` while the bot runs. WAL needs the processes on one host
 (shared memory), which is how the stack runs them: the bot and the learner share the `bot-data` volume.
+Processes on several hosts share a PostgreSQL store instead (`postgres.py`).
+
+`SqliteDatabase` is this file behind the store's connection interface (`connection.py`): one connection,
+shared by a process's coroutines (aiosqlite runs it in a thread, one statement at a time).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+
+from implementor.store.connection import Database, Rows
 
 BUSY_TIMEOUT_MS = 10_000  # longer than any one write of ours takes, far shorter than a healthcheck's patience
 
@@ -37,6 +46,49 @@ async def connect(path: Path | str) -> aiosqlite.Connection:
         await db.close()
         raise
     return db
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        self.db, self.url = db, path
+
+    async def run(self, sql: str, args: tuple[Any, ...]) -> Rows:
+        async with self.db.execute(sql, args) as cursor:
+            rows: list[Any] = list(await cursor.fetchall())
+            return Rows(rows, cursor.rowcount, cursor.lastrowid)
+
+    async def commit(self) -> None:
+        await self.db.commit()
+
+    async def rollback(self) -> None:
+        await self.db.rollback()
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @asynccontextmanager
+    async def transaction(self, lock: int | None = None) -> AsyncIterator[Database]:
+        # SQLite's write lock, taken first, keeps every other writer (in any process) out until the commit.
+        if self.db.in_transaction:
+            await self.db.commit()
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+            await self.db.commit()
+        except BaseException:
+            await self.db.rollback()
+            raise
+
+    async def columns(self, table: str) -> set[str]:
+        async with self.db.execute(f"PRAGMA table_info({table})") as cursor:
+            return {str(row[1]) for row in await cursor.fetchall()}
+
+
+async def open_file(path: str) -> SqliteDatabase:
+    """The SQLite file at `path` behind the store's connection interface."""
+    return SqliteDatabase(await connect(path), path)
 
 
 def backup(source: Path, out: Path) -> int:

@@ -3,6 +3,7 @@ the real bot logs in (REST only, no gateway), and its setup_hook syncs the tree.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest_asyncio
 from bot_fake_queue import FakeJobs
 from discord.webhook import async_ as webhooks
 from fake_discord import APPLICATION_ID, FakeDiscord
+from postgres_server import PostgresServer
 from pydantic import SecretStr
 
 from implementor.bot import command_sync
@@ -20,6 +22,8 @@ from implementor.bot.app import create_bot
 from implementor.bot.limits import LimitConfig, Limits
 from implementor.config.settings import Settings
 from implementor.store.database import Store
+from implementor.store.jobbook import Claims
+from implementor.store.opening import migrate_store
 
 TOKEN = "fake." + "x" * 60
 GLOBAL = f"/applications/{APPLICATION_ID}/commands"
@@ -62,6 +66,26 @@ async def test_the_first_start_registers_every_command_globally_and_a_restart_se
     assert {"introduce", "project", "team", "learn"} <= names
     await start_and_stop(settings)  # a restart, same tree, same store
     assert overwrites(fake) == 1
+
+
+async def test_three_processes_starting_at_once_on_one_store_register_the_commands_once(
+        fake: FakeDiscord, postgres_server: PostgresServer) -> None:
+    url = postgres_server.fresh()
+    await migrate_store(url)
+    fake.overwrite_delay_s = 0.5  # the others start while the first one's sync is on its way
+    settings = Settings(discord_token=SecretStr(TOKEN), store_url=SecretStr(url))
+
+    async def one_process(i: int) -> None:
+        store = await Store(url, Claims(f"bot-{i}")).open()
+        client = create_bot(settings, FakeJobs(), store, Limits(fakeredis.FakeAsyncRedis(), LimitConfig(0, 2, 50)))
+        async with client:
+            await client.login(TOKEN)
+
+    await asyncio.gather(*(one_process(i) for i in range(3)))
+    assert overwrites(fake) == 1  # one took the lease and synced; the others found its hash
+    store = await Store(url).open()
+    assert await store.leases.holder(command_sync.SYNC_LEASE) is None  # given back
+    await store.close()
 
 
 async def test_a_changed_tree_is_synced_again(fake: FakeDiscord, settings: Settings) -> None:

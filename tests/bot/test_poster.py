@@ -8,6 +8,7 @@ import pytest
 from bot_fake_client import BOT_USER, Channels, FakeUser, http_error
 
 from implementor.bot.app import Wiring
+from implementor.bot.poster import nonce
 from implementor.contracts.jobs import ProjectJob
 from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
@@ -31,6 +32,9 @@ async def test_without_an_application_id_messages_go_to_the_channel_without_ping
     [status] = channels[500].messages
     assert status.id == message_id and status.custom_ids == [f"implementor:cancel:{record.job_id}"]
     assert status.kwargs["allowed_mentions"].to_dict() == {"parse": []}
+    # A nonce of its job and part: a create retried (by this process or one taking the job over) is made once.
+    assert status.kwargs["nonce"] == nonce(record.job_id, "status") != nonce(record.job_id, "result")
+    assert len(status.kwargs["nonce"]) == 25 and nonce(record.job_id, "status") != nonce(f"{record.job_id}x", "status")
 
     await store.jobs.set_status_message(record.job_id, message_id, "⏳ Queued")
     record = await store.jobs.get(record.job_id)  # type: ignore[assignment]

@@ -1,5 +1,6 @@
-"""The SQLite store: the roster and the ratings across a reopening, a hire made once per job, a clear
-error for an unusable path, and a store made by the old bot (before the job book) migrated in place."""
+"""The store: the roster and the ratings across a reopening and a hire made once per job (on SQLite and
+PostgreSQL alike), a clear error for an unusable path, and a store made by the old bot (before the job
+book) migrated in place."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from implementor.config.settings import Settings
 from implementor.contracts.errors import DataError
 from implementor.contracts.jobs import ProjectResult
 from implementor.store.database import Store
+from implementor.store.opening import migrate_store
 from implementor.training.rerank.quality_data import load_feedback
 
-OpenStore = Callable[[Path], Awaitable[Store]]
+OpenStore = Callable[[Path | str], Awaitable[Store]]
 
 
 @pytest_asyncio.fixture
@@ -29,7 +31,9 @@ async def open_store() -> AsyncIterator[OpenStore]:
     """Open stores by path; all are closed after the test, passed or not (an open one keeps pytest waiting)."""
     opened: list[Store] = []
 
-    async def open_store(path: Path) -> Store:
+    async def open_store(path: Path | str) -> Store:
+        if str(path).startswith("postgresql://"):
+            await migrate_store(path)  # as `implementor migrate` does, before anything opens it
         opened.append(await Store(path).open())
         return opened[-1]
 
@@ -38,13 +42,14 @@ async def open_store() -> AsyncIterator[OpenStore]:
         await store.close()
 
 
-async def test_the_roster_survives_a_restart(tmp_path: Path, open_store: OpenStore) -> None:
-    store = await open_store(tmp_path / "bot.sqlite3")
+async def test_the_roster_survives_a_restart(store_url: str, tmp_path: Path,
+                                            open_store: OpenStore) -> None:
+    store = await open_store(store_url)
     await store.hire(7, "Ada Lovelace", "Data Scientist", 7, "## Profile\nI count.", b"png-1", hired_by=42)
     await store.hire(7, "Alan Turing", "Cryptanalyst", 8, "## Profile\nI decode.", b"png-2", hired_by=43)
     await store.hire(9, "Grace Hopper", "Programmer", 9, "## Profile\nI compile.", b"png-3", hired_by=44)
     await store.close()
-    reopened = await open_store(tmp_path / "bot.sqlite3")
+    reopened = await open_store(store_url)
     team = await reopened.roster(7)
     assert [(c.name, c.position) for c in team] == [("Ada Lovelace", 1), ("Alan Turing", 2)]
     current = await reopened.colleague(7)
@@ -53,16 +58,18 @@ async def test_the_roster_survives_a_restart(tmp_path: Path, open_store: OpenSto
     assert (await reopened.colleague(7, team[0].id)).name == "Ada Lovelace"  # type: ignore[union-attr]
 
 
-async def test_a_jobs_hire_happens_once_however_often_it_is_posted(tmp_path: Path, open_store: OpenStore) -> None:
-    store = await open_store(tmp_path / "bot.sqlite3")
+async def test_a_jobs_hire_happens_once_however_often_it_is_posted(store_url: str, tmp_path: Path,
+                                                                  open_store: OpenStore) -> None:
+    store = await open_store(store_url)
     for _ in range(2):
         await store.hire(7, "Ada Lovelace", "Data Scientist", 7, "cv", b"png", hired_by=42, job_id="job-hire-1")
     await store.hire(7, "Alan Turing", "Cryptanalyst", 8, "cv", b"png", hired_by=42, job_id="job-hire-2")
     assert [c.name for c in await store.roster(7)] == ["Ada Lovelace", "Alan Turing"]
 
 
-async def test_feedback_exports_as_the_quality_models_input(tmp_path: Path, open_store: OpenStore) -> None:
-    store = await open_store(tmp_path / "bot.sqlite3")
+async def test_feedback_exports_as_the_quality_models_input(store_url: str, tmp_path: Path,
+                                                           open_store: OpenStore) -> None:
+    store = await open_store(store_url)
     await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 5, guild_id=7)
     await store.rate("job-0001", 42, "Help with the launch?", "Yes, I can.", 1,
                      guild_id=7)  # a member changes their mind

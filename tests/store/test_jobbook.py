@@ -119,4 +119,5 @@ def test_the_job_book_is_the_only_writer_of_the_jobs_table() -> None:
     writes = re.compile(r"(UPDATE|INSERT INTO|DELETE FROM)\s+jobs\b", re.IGNORECASE)
     writers = sorted(str(path.relative_to(root)) for folder in ("implementor",)
                      for path in (root / folder).rglob("*.py") if writes.search(path.read_text(encoding="utf-8")))
-    assert writers == ["implementor/store/jobbook.py"]
+    # The migrations number the jobs that were in the book before `seq` (a schema step, no state move).
+    assert writers == ["implementor/store/jobbook.py", "implementor/store/migrations.py"]

@@ -15,7 +15,8 @@ from implementor.contracts.jobs import IntroduceJob, IntroduceResult, Profile, P
 from implementor.contracts.scores import CandidateScore
 from implementor.store.consent import LearningStore
 from implementor.store.database import Store
-from implementor.store.jobbook import posted_reply, read_result
+from implementor.store.jobbook import read_result
+from implementor.store.replies import posted_reply
 
 REQUEST = "Could someone help us plan the spring launch at Acme?"
 

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from sqlite_writers import WRITES, bot_writes, learner_writes
 from typer.testing import CliRunner
 
@@ -99,3 +100,9 @@ def test_backup_refuses_a_missing_store_or_to_overwrite_it(tmp_path: Path) -> No
     (tmp_path / "bot.sqlite3").write_bytes(b"")
     same = CliRunner().invoke(app, ["backup", str(tmp_path / "bot.sqlite3"), "--store", str(tmp_path / "bot.sqlite3")])
     assert same.exit_code != 0 and "overwrite" in str(same.exception)
+
+
+def test_backup_sends_a_postgresql_store_to_pg_dump(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPLEMENTOR_STORE_URL", "postgresql://bot:secret@db:5432/implementor")
+    result = CliRunner().invoke(app, ["backup", str(tmp_path / "copy.sqlite3")])
+    assert result.exit_code != 0 and "pg_dump" in str(result.exception) and "secret" not in str(result.exception)

@@ -14,6 +14,14 @@ Members can mention the bot (`mention(...)`: a MESSAGE_CREATE in a server the bo
 `add_guild()`), and the bot can DM them (a DM channel per member, POST /users/@me/channels); a member
 in `closed_dms` refuses DMs, and Discord answers 403 with code 50007, as it does.
 
+A sharded bot's connections each IDENTIFY with `shard: [id, count]`; an event of a server goes to the
+connection serving that server's shard, by Discord's formula ((server id >> 22) % count; DMs shard 0),
+and `GET /gateway/bot` says `max_concurrency` (`self.max_concurrency`). `identifies` keeps each IDENTIFY's
+shard and time, to check that no bucket identified twice within 5 s. `hold_posts_in` holds a bot mid-post.
+
+A channel message created with a `nonce` and `enforce_nonce` is created once: the same nonce again within
+`NONCE_WINDOW_S` returns the first message (as Discord does), which `nonce_repeats` counts.
+
 For the harvest, members can speak too: `say(...)` puts a member's (or another bot's) message in a
 channel or thread, as a Discord reply or not, with reactions; history pages honour `after`, reaction
 users and active and archived threads are served, as Discord serves them.
@@ -37,6 +45,7 @@ BOT_USER = {"id": APPLICATION_ID, "username": "Implementor", "discriminator": "0
 CHANNEL = {"type": 0, "guild_id": "7", "name": "general", "position": 0, "permission_overwrites": [], "nsfw": False,
            "parent_id": None, "topic": None, "last_message_id": None, "rate_limit_per_user": 0, "flags": 0,
            "permissions": "0"}
+NONCE_WINDOW_S = 300.0  # Discord remembers an enforced nonce "for a few minutes"
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -82,6 +91,16 @@ class FakeDiscord:
         self.dm_channels: dict[str, str] = {}  # member id -> their DM channel with the bot
         self.closed_dms: set[str] = set()  # members whose DMs are closed to the bot
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or "guilds/ID" -> the registered commands
+        self.nonces: dict[str, tuple[float, dict[str, Any]]] = {}  # enforced nonce -> (when, the message it made)
+        self.nonce_repeats = 0  # creates answered with the first message of their nonce
+        self.shard_of_socket: dict[int, tuple[int, int]] = {}  # id(socket) -> (shard id, shard count)
+        self.identifies: list[tuple[int, float]] = []  # (shard id, when) of every IDENTIFY
+        self.max_concurrency = 1
+        self.overwrite_delay_s = 0.0  # how long a bulk overwrite of commands takes (a real global one is slow)
+        # Messages created in these channels are kept, but their senders wait for `released` to hear back: a
+        # bot caught mid-post (its result out, not yet recorded), for as long as the test holds it there.
+        self.hold_posts_in: set[str] = set()
+        self.released = asyncio.Event()
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -127,6 +146,9 @@ class FakeDiscord:
                 await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
             elif payload["op"] == 2:  # identify
                 self.identified += 1
+                shard = payload["d"].get("shard") or [0, 1]
+                self.shard_of_socket[id(ws)] = (int(shard[0]), int(shard[1]))
+                self.identifies.append((int(shard[0]), time.monotonic()))
                 await self.dispatch("READY", {
                     "v": 10, "user": BOT_USER, "guilds": [], "session_id": self.session_id,
                     "resume_gateway_url": self.gateway_url, "application": {"id": APPLICATION_ID, "flags": 0},
@@ -141,8 +163,18 @@ class FakeDiscord:
     def connected(self) -> bool:
         return any(not ws.closed for ws in self.sockets)
 
+    def serving(self, guild_id: str | None) -> web.WebSocketResponse | None:
+        """The open connection serving a server's shard (a DM's: shard 0), or None when none is connected."""
+        for socket in reversed(self.sockets):
+            shard, count = self.shard_of_socket.get(id(socket), (0, 1))
+            if not socket.closed and shard == (0 if guild_id is None else (int(guild_id) >> 22) % count):
+                return socket
+        return None
+
     async def dispatch(self, event: str, data: dict[str, Any], ws: web.WebSocketResponse | None = None) -> None:
-        socket = ws or next(s for s in reversed(self.sockets) if not s.closed)
+        socket = ws or self.serving(data.get("guild_id"))
+        if socket is None:
+            raise ConnectionError(f"no bot connection serves the shard of server {data.get('guild_id')}")
         await socket.send_json({"op": 0, "t": event, "s": next(self.sequence), "d": data})
 
     async def reconnect(self) -> None:
@@ -286,8 +318,24 @@ class FakeDiscord:
         body, files = await self._read(request)
         self.requests.append(Recorded(request.method, path, body, files))
         parts = path.strip("/").split("/")
+        answer = await self._answer(request, path, parts, body, files)
+        if request.method == "POST" and self._posted_in(parts) in self.hold_posts_in:
+            await self.released.wait()  # the message is made; its sender hears back only once released
+        return answer
+
+    def _posted_in(self, parts: list[str]) -> str | None:
+        """The channel a message create goes to (a follow-up webhook's: its interaction's), if it is one."""
+        if parts[0] == "webhooks" and len(parts) == 3:
+            return self.interactions.get(parts[2], {}).get("channel")
+        return parts[1] if parts[0] == "channels" and parts[-1] == "messages" else None
+
+    async def _answer(self, request: web.Request, path: str, parts: list[str], body: dict[str, Any] | None,
+                      files: dict[str, bytes]) -> web.Response:
         if path == "/users/@me":
             return json_response(BOT_USER)
+        if path == "/gateway/bot":
+            return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+                "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": self.max_concurrency}})
         if path == "/oauth2/applications/@me":
             return json_response({"id": APPLICATION_ID, "name": "Implementor", "description": "", "icon": None,
                                   "bot_public": False, "bot_require_code_grant": False, "verify_key": "0" * 64,
@@ -296,6 +344,7 @@ class FakeDiscord:
         if path == "/users/@me/channels" and request.method == "POST":
             return self._dm_channel(body)
         if parts[0] == "applications" and parts[-1] == "commands" and request.method == "PUT":
+            await asyncio.sleep(self.overwrite_delay_s)
             return self._overwrite_commands("/".join(parts[2:-1]) or "global", body)
         if parts[0] == "interactions" and parts[-1] == "callback":
             return self._callback(parts[2], body or {}, files)
@@ -363,12 +412,24 @@ class FakeDiscord:
             messages[:] = [m for m in messages if m["id"] != message_id]
         return web.Response(status=204)
 
+    def _create_once(self, channel_id: str, body: dict[str, Any] | None, files: dict[str, bytes]) -> dict[str, Any]:
+        key = f"{channel_id}/{body['nonce']}" if body and body.get("nonce") and body.get("enforce_nonce") else None
+        seen = self.nonces.get(key) if key else None
+        if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW_S:
+            self.nonce_repeats += 1
+            return seen[1]
+        message = self.message(channel_id, body, files)
+        if key is not None:
+            message["nonce"] = body["nonce"]  # type: ignore[index]
+            self.nonces[key] = (time.monotonic(), message)
+        return message
+
     def _channel(self, request: web.Request, channel_id: str, message_id: str | None, body: dict[str, Any] | None,
                  files: dict[str, bytes]) -> web.Response:
         if request.method == "POST" and message_id is None:
             if any(dm == channel_id and who in self.closed_dms for who, dm in self.dm_channels.items()):
                 return json_response({"message": "Cannot send messages to this user", "code": 50007}, status=403)
-            return json_response(self.message(channel_id, body, files))
+            return json_response(self._create_once(channel_id, body, files))
         if request.method == "GET" and message_id is None:
             limit = int(request.query.get("limit", "50"))
             messages = self.channels.get(channel_id, [])
