@@ -16,7 +16,8 @@ Reliability, for jobs that hold a GPU for seconds to minutes:
 - JSON only, in and out; results expire.
 
 Learning (`implementor/workers/learn_tasks.py`) has its own queue, `learn`, served by one learner process beside
-the bot's store; Celery beat (the `beat` service) sends it `implementor.learn` every `learn_interval_h`.
+the bot's store; Celery beat (the `beat` service, one leader among several: implementor/workers/beat.py) sends
+it `implementor.learn` every `learn_interval_h`.
 
 With no broker configured, the same app runs on kombu's in-memory transport (the embedded default).
 """
@@ -46,6 +47,14 @@ def _memory_polling(settings: Settings) -> dict[str, float]:
     return {} if settings.broker_url else {"polling_interval": EMBEDDED_POLL_S}
 
 
+def _beat_config(settings: Settings, broker: str) -> dict[str, Any]:
+    """Where beat keeps its schedule and leader's lease: Redis, shared by every beat (implementor/workers/beat.py)."""
+    if not settings.broker_url:
+        return {}
+    return {"redbeat_redis_url": broker, "redbeat_redis_options": {}, "redbeat_key_prefix": "implementor:beat:",
+            "redbeat_lock_key": "implementor:beat:leader", "redbeat_lock_timeout": settings.beat_lock_timeout_s}
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Every Celery setting we choose, from our settings; pure, so tests can read it."""
     # The embedded broker is named with a host: kombu warns about a URL without one.
@@ -64,6 +73,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # The `beat` service: harvest, then retrain when enough is new, every `learn_interval_h`.
         "beat_schedule": {"learn": {"task": LEARN_TASK, "schedule": settings.learn_interval_h * 3600,
                                     "options": {"queue": LEARN_QUEUE, "expires": settings.learn_interval_h * 3600}}},
+        **_beat_config(settings, broker),
         "task_default_queue": CPU_QUEUE,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
