@@ -32,7 +32,7 @@ from implementor.config.settings import Settings, get_settings
 from implementor.workers.ledger import Ledger, MemoryLedger
 from implementor.workers.metrics import WorkerMetrics
 from implementor.workers.model_set import ModelSet
-from implementor.workers.names import CPU_QUEUE, GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, LEARN_TASK, MODEL_TASKS
+from implementor.workers.names import CPU_QUEUE, GPU_QUEUE, LEARN_QUEUE, LEARN_TASK, LEARN_TASKS, MODEL_TASKS
 
 RESTORE_INTERVAL_S = 10
 
@@ -69,7 +69,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "result_accept_content": ["json"],
         "task_routes": {**{name: {"queue": GPU_QUEUE} for name in MODEL_TASKS},
-                        **{name: {"queue": LEARN_QUEUE} for name in (HARVEST_TASK, LEARN_TASK)}},
+                        **{name: {"queue": LEARN_QUEUE} for name in LEARN_TASKS}},
         # The `beat` service: harvest, then retrain when enough is new, every `learn_interval_h`.
         "beat_schedule": {"learn": {"task": LEARN_TASK, "schedule": settings.learn_interval_h * 3600,
                                     "options": {"queue": LEARN_QUEUE, "expires": settings.learn_interval_h * 3600}}},
