@@ -301,7 +301,7 @@ def test_the_postgres_profile_runs_sharded_bots_on_one_store_migrated_once() -> 
     assert len(bots) >= 2 and sorted(shards) == list(range(count))  # disjoint, and every shard served
     for name, svc in {**bots, "learner-pg": services["learner-pg"]}.items():
         env = svc["environment"]
-        assert env["IMPLEMENTOR_STORE_URL"] == url and "IMPLEMENTOR_BOT_STORE_PATH" not in env, name
+        assert env["IMPLEMENTOR_STORE_URL"] == url and "bot-data:/data" not in svc.get("volumes", []), name
         assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
         assert svc["depends_on"]["redis"]["condition"] == "service_healthy", name
         if STORE_HALF_IN:  # what each process is told reads as valid settings
