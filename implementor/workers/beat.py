@@ -122,7 +122,10 @@ class LeaderScheduler(RedBeatScheduler):
             self.leading = leading
         interval = self.try_every_s
         if leading:
-            interval = min(float(super().tick(*args, **kwargs)), interval)
+            try:
+                interval = min(float(super().tick(*args, **kwargs)), interval)
+            except redis.RedisError as exc:  # Redis went away mid-tick: wait for it rather than crash
+                log.warning("beat could not read its schedule from Redis: %s", exc)
         self._write_heartbeat()
         return interval
 

@@ -24,8 +24,7 @@ INTERVAL_S, LEASE_S = 4.0, 3.0  # a cycle every 4 s; a standby takes over 3 s af
 def _start_beat(url: str, folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir()
     env = {**os.environ, "IMPLEMENTOR_BROKER_URL": url, "IMPLEMENTOR_LEARNING_DIR": str(folder),
-           "IMPLEMENTOR_LEARN_INTERVAL_H": str(INTERVAL_S / 3600), "IMPLEMENTOR_BEAT_LOCK_TIMEOUT_S": str(LEASE_S),
-           "PYTHONPATH": os.getcwd() if "PYTHONPATH" not in os.environ else os.environ["PYTHONPATH"]}
+           "IMPLEMENTOR_LEARN_INTERVAL_H": str(INTERVAL_S / 3600), "IMPLEMENTOR_BEAT_LOCK_TIMEOUT_S": str(LEASE_S)}
     log = (folder / "beat.log").open("wb")
     return subprocess.Popen([sys.executable, "-m", "implementor", "beat"], env=env, stdout=log,
                             stderr=subprocess.STDOUT, cwd=folder)

@@ -83,6 +83,21 @@ def test_the_schedule_is_shared_a_standby_sends_nothing(server: RedisServer, tmp
     standby.close()
 
 
+def test_a_leader_that_loses_redis_mid_tick_waits_instead_of_crashing(server: RedisServer, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from redbeat.schedulers import RedBeatScheduler
+
+    settings, beat = _beat(server, tmp_path / "a")
+
+    def gone(*args: object, **kwargs: object) -> float:
+        raise redis.ConnectionError("Error 111 connecting to redis. Connection refused.")
+
+    monkeypatch.setattr(RedBeatScheduler, "tick", gone)
+    assert beat.tick() == beat.try_every_s  # it tries again soon
+    assert _heartbeat(settings)["role"] == "leader"  # its lease held; only the schedule could not be read
+    beat.close()
+
+
 @pytest.mark.parametrize("state, healthy, says", [
     ({"age": 10, "role": "leader", "lease_s": 150}, True, "leads"),
     ({"age": 10, "role": "standby", "leader": "beat-0:7", "lease_left_s": 120.0}, True, "standby"),
