@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 from fault_stack import record
 from local_stack import RedisServer
@@ -18,6 +19,7 @@ from local_stack import RedisServer
 from implementor.workers.beat import RENEWALS
 from implementor.workers.names import LEARN_QUEUE
 
+pytestmark = pytest.mark.slow
 INTERVAL_S, LEASE_S = 4.0, 3.0  # a cycle every 4 s; a standby takes over 3 s after the leader's last renewal
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from local_stack import RedisServer
 from pydantic import SecretStr
 
@@ -20,6 +21,7 @@ from implementor.store.consent import LearningStore
 from implementor.store.datasets import TEXTS, harvest_dir, read_rows
 from implementor.workers.client import stack_client
 
+pytestmark = pytest.mark.slow  # a real stack: redis-server and a learner process
 MEMBER, OTHER = 42, 43
 
 
