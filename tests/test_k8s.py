@@ -267,6 +267,11 @@ def test_the_learner_and_two_beats_run_on_any_node() -> None:
     beat = workloads()["implementor-beat"]
     assert beat["spec"]["replicas"] == 2  # one leads, one stands by (implementor/workers/beat.py)
     assert mounts("implementor-beat") == {}  # the schedule and the lease are in Redis
+    budgets = objects("PodDisruptionBudget")
+    assert budgets["implementor-beat"]["spec"]["minAvailable"] == 1  # a drain never takes both beats
+    assert budgets["implementor-bot"]["spec"]["maxUnavailable"] == 1
+    for name in ("implementor-beat", "implementor-bot"):
+        assert budgets[name]["spec"]["selector"] == workloads()[name]["spec"]["selector"], name
 
 
 def test_redis_persists_its_append_only_file() -> None:
