@@ -108,7 +108,7 @@ class LeaderScheduler(RedBeatScheduler):
         self.lease = Lease(get_redis(app), key, float(self.lock_timeout), beat_identity())
         # With no lock key RedBeat neither blocks on its lock at start nor extends it per tick: the lease is ours.
         self.lock_key: str | None = None
-        self.leading = False
+        self.leading: bool | None = None  # not known before the first tick, which logs the role either way
 
     @property
     def try_every_s(self) -> float:
@@ -118,7 +118,7 @@ class LeaderScheduler(RedBeatScheduler):
         leading = self.lease.hold()
         if leading != self.leading:
             log.warning("beat %s %s", self.lease.holder, "leads: it sends the schedule" if leading
-                        else "lost the lease: it waits as a standby and sends nothing")
+                        else "is a standby: it sends nothing until it holds the lease")
             self.leading = leading
         interval = self.try_every_s
         if leading:
