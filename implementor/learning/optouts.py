@@ -13,6 +13,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from implementor.config.settings import Settings
 from implementor.store import datasets
 from implementor.store.consent import LearningStore
 
@@ -30,10 +31,10 @@ async def apply_optouts(learning: LearningStore, learning_dir: Path) -> dict[int
     return removed
 
 
-async def apply_pending(store_path: Path | str, learning_dir: Path) -> dict[int, int]:
-    """`apply_optouts` on the learner's own connection to the store."""
-    learning = await LearningStore.open(store_path)
+async def apply_pending(settings: Settings) -> dict[int, int]:
+    """`apply_optouts` on the learner's own connection to the store, in its learning directory."""
+    learning = await LearningStore.open(settings.bot_store_path)
     try:
-        return await apply_optouts(learning, learning_dir)
+        return await apply_optouts(learning, settings.learning_dir)
     finally:
         await learning.close()

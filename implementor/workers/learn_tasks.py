@@ -43,7 +43,7 @@ def register_learning_tasks(app: Celery) -> dict[str, Any]:
         from implementor.learning.optouts import apply_pending
 
         settings: Settings = self.app.conf.implementor_settings
-        removed = asyncio.run(apply_pending(settings.bot_store_path, settings.learning_dir))
+        removed = asyncio.run(apply_pending(settings))
         return {str(member): rows for member, rows in removed.items()}
 
     return {"harvest": harvest, "learn": learn, "forget": forget}
