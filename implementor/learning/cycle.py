@@ -56,8 +56,7 @@ def learn_once(settings: Settings, harvest: bool = True) -> dict[str, Any]:
             return {"skipped": "another learning cycle is running"}
         # Opt-outs first: a member whose removal message was lost (or came while the learner was down) is
         # removed here, before anything is harvested or trained.
-        report: dict[str, Any] = {"optouts": {str(k): v for k, v in asyncio.run(
-            apply_pending(settings)).items()}}
+        report: dict[str, Any] = {"optouts": {str(k): v for k, v in asyncio.run(apply_pending(settings)).items()}}
         if harvest and settings.discord_token is not None:
             report["harvest"] = {str(k): v for k, v in asyncio.run(run_harvest(settings)).items()}
         else:
