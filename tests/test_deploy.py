@@ -20,6 +20,16 @@ ROOT = Path(__file__).parents[1]
 SETTINGS = {f"IMPLEMENTOR_{name.upper()}" for name in Settings.model_fields}
 
 
+def ours(service: dict) -> bool:  # type: ignore[type-arg]
+    """Runs one of our images (redis and postgres are theirs, configured their way)."""
+    return str(service.get("image", "")).startswith("implementor-")
+
+
+def interpolated(value: str) -> str:
+    """A compose value with `${NAME:-default}` replaced by its default, as compose does when NAME is unset."""
+    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+
+
 def compose() -> dict:  # type: ignore[type-arg]
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
@@ -38,11 +48,18 @@ def dockerfile_commands() -> dict[str, list[str]]:
     return out
 
 
+def containers(doc: dict) -> list[dict]:  # type: ignore[type-arg]
+    """A workload's containers, init containers too (a Job's, a Deployment's, a StatefulSet's)."""
+    if doc["kind"] not in ("Deployment", "StatefulSet", "Job"):
+        return []
+    spec = doc["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
 def all_commands() -> list[list[str]]:
     commands = [svc["command"] for svc in compose()["services"].values() if "command" in svc]
     commands += list(dockerfile_commands().values())
-    commands += [c["command"] for doc in k8s() if doc["kind"] in ("Deployment", "StatefulSet")
-                 for c in doc["spec"]["template"]["spec"]["containers"] if "command" in c]
+    commands += [c["command"] for doc in k8s() for c in containers(doc) if "command" in c]
     return commands
 
 
@@ -55,10 +72,12 @@ def test_every_service_command_is_a_real_command_with_real_options(command: list
 def test_every_variable_is_a_setting() -> None:
     seen: set[str] = set()
     for service in compose()["services"].values():
-        seen |= set(service.get("environment", {}))
+        if ours(service):
+            seen |= set(service.get("environment", {}))
     for doc in k8s():
         if doc["kind"] == "ConfigMap":
             seen |= set(doc["data"])
+        seen |= {env["name"] for c in containers(doc) for env in c.get("env", []) if env["name"].startswith("IMPL")}
     assert seen and seen <= SETTINGS, seen - SETTINGS
 
 
@@ -110,13 +129,16 @@ def test_every_service_has_an_init_a_healthcheck_that_is_a_real_command_and_rota
         assert service.get("init") is True, name
         options = service["logging"]["options"]
         assert service["logging"]["driver"] == "json-file" and options["max-size"] and int(options["max-file"]) > 1
+        if service.get("restart") == "no":  # a one-shot (`migrate`): done is its health
+            assert "healthcheck" not in service, name
+            continue
         test = service["healthcheck"]["test"]
         assert test[0] == "CMD", name
         if test[1] == "implementor":
             result = CliRunner().invoke(app, [*test[2:], "--help"])
             assert result.exit_code == 0, (name, result.output)
         else:
-            assert name == "redis" and test[1] == "redis-cli", name
+            assert (name, test[1]) in {("redis", "redis-cli"), ("postgres", "pg_isready")}, name
 
 
 def test_the_bots_drain_fits_inside_its_stop_grace_period() -> None:
@@ -171,15 +193,17 @@ def test_the_learning_services_share_what_they_must() -> None:
     assert beat["command"] == ["implementor", "beat"]
     assert learner["command"][learner["command"].index("--queues") + 1] == LEARN_QUEUE
     assert "--concurrency" in learner["command"] and learner["command"][-1] == "1"  # one cycle at a time
-    # The learner reads consent and the colleague's jobs from the bot's store, and writes what the bot's
-    # opt-out deletes from; workers read the versions it promotes, and cannot change them.
+    # The learner reads consent and the colleague's jobs from the bot's store, and alone holds the harvested
+    # sets (it carries out /learn optout); workers read the versions it promotes, and cannot change them.
     assert {"bot-data:/data", "learning-data:/learning", "models-data:/models"} <= set(learner["volumes"])
-    assert {"bot-data:/data", "learning-data:/learning"} <= set(services["bot"]["volumes"])
+    assert "bot-data:/data" in services["bot"]["volumes"]
+    assert not [v for svc in services.values() if svc.get("command", [""])[-1] in ("bot", "beat")
+                for v in svc.get("volumes", []) if v.startswith("learning-data")]
     for name in ("worker-gpu", "worker-gpu-1", "worker-cpu"):
         assert services[name]["environment"]["IMPLEMENTOR_MODELS_DIR"] == "/models", name
         assert "models-data:/models:ro" in services[name]["volumes"], name
-    paths = {"IMPLEMENTOR_BOT_STORE_PATH", "IMPLEMENTOR_LEARNING_DIR"}
-    assert all(services["bot"]["environment"][p] == learner["environment"][p] for p in paths)
+    assert services["bot"]["environment"]["IMPLEMENTOR_BOT_STORE_PATH"] == learner["environment"][
+        "IMPLEMENTOR_BOT_STORE_PATH"]
     for dockerfile in ("bot.Dockerfile", "worker.Dockerfile"):  # the one package, store and learning included
         assert "COPY implementor ./implementor" in (ROOT / "docker" / dockerfile).read_text(), dockerfile
 
@@ -207,7 +231,7 @@ def test_every_service_that_serves_metrics_exposes_its_port() -> None:
         env = service.get("environment", {})
         ports = [env[key] for key in ("IMPLEMENTOR_BOT_METRICS_PORT", "IMPLEMENTOR_WORKER_METRICS_PORT") if key in env]
         assert ports == [p for p in service.get("expose", [])], name
-        if name != "redis":
+        if ours(service):
             assert env.get("IMPLEMENTOR_LOG_FORMAT") == "json", name
 
 
@@ -249,3 +273,33 @@ def test_the_llama_cpp_build_uses_avx512_only_where_it_may(tmp_path: Path, porta
     assert ("-DGGML_AVX512=OFF" in cmake) is portable and ("-DGGML_AVX512_VNNI=OFF" in cmake) is portable
     assert pip.split()[:2] == (["-m", "pip"]) and pip.split()[2] == ("wheel" if portable else "install")
     assert "--require-hashes" in pip and "--no-cache-dir" in pip and ("--wheel-dir" in pip) is portable
+
+
+def test_the_postgres_profile_runs_sharded_bots_on_one_store_migrated_once() -> None:
+    services = compose()["services"]
+    profile = {name: svc for name, svc in services.items() if "postgres" in svc.get("profiles", [])}
+    assert {"postgres", "migrate", "bot-0", "bot-1", "learner-pg", "beat-1"} <= set(profile)
+    postgres = services["postgres"]
+    assert postgres["image"].startswith("postgres:") and "postgres-data" in compose()["volumes"]
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    migrate = services["migrate"]
+    assert migrate["command"] == ["implementor", "migrate"] and migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = migrate["environment"]["IMPLEMENTOR_STORE_URL"]
+    assert interpolated(url) == "postgresql://implementor:implementor@postgres:5432/implementor"
+    bots = {name: svc for name, svc in profile.items() if svc.get("command") == ["implementor", "bot"]}
+    [count] = {int(svc["environment"]["IMPLEMENTOR_SHARD_COUNT"]) for svc in bots.values()}  # one count for all
+    shards = [int(i) for svc in bots.values() for i in svc["environment"]["IMPLEMENTOR_SHARD_IDS"].split(",")]
+    assert len(bots) >= 2 and sorted(shards) == list(range(count))  # disjoint, and every shard served
+    for name, svc in {**bots, "learner-pg": services["learner-pg"]}.items():
+        env = svc["environment"]
+        assert env["IMPLEMENTOR_STORE_URL"] == url and "bot-data:/data" not in svc.get("volumes", []), name
+        assert svc["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+        assert svc["depends_on"]["redis"]["condition"] == "service_healthy", name
+        # What each process is told reads as valid settings.
+        Settings.model_validate({k.removeprefix("IMPLEMENTOR_").lower(): interpolated(v) for k, v in env.items()})
+    for name, bot in bots.items():  # interchangeable: nothing of their own on disk
+        assert not [v for v in bot.get("volumes", []) if not v.endswith(":ro")], name
+    beats = [name for name, svc in services.items() if svc.get("command") == ["implementor", "beat"]]
+    assert len(beats) == 2 and not [v for name in beats for v in services[name].get("volumes", [])]
+    assert services["learner-pg"]["command"][-1] == "1"  # still one learner

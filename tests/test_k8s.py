@@ -1,6 +1,6 @@
 """The Kubernetes manifests (deploy/k8s/), checked without a cluster, as `kubectl apply -k` sends them:
 rendered from their kustomization (tests/support/kustomize_lite.py stands in for kustomize), the base and
-the base with the KEDA component. Every object validates against the Kubernetes JSON schemas
+the base with each optional component (KEDA, PostgreSQL). Every object validates against the Kubernetes JSON schemas
 (kubernetes-validate, offline, strict: an unknown field fails), the base needs no KEDA, every image is set
 in the kustomization's `images:`, the whole stack is there, and commands, variables, probes, volumes and
 scaling agree with the code and its settings."""
@@ -27,11 +27,16 @@ SETTINGS = {f"IMPLEMENTOR_{name.upper()}" for name in Settings.model_fields}
 BASE = ROOT / "deploy" / "k8s"
 KEDA_COMPONENT = BASE / "components" / "keda"
 KEDA_OVERLAY = ROOT / "deploy" / "k8s-keda"  # a sibling: kustomize refuses a base holding its user
+POSTGRES_COMPONENT = BASE / "components" / "postgres"
+POSTGRES_OVERLAY = ROOT / "deploy" / "k8s-postgres"
 
 
 def documents(keda: bool = True) -> list[dict[str, Any]]:
-    """The rendered stack: the base with the KEDA component (every object we ship), or the base alone."""
+    """The rendered stack: the base with the KEDA component, or the base alone."""
     return build(KEDA_OVERLAY if keda else BASE)
+
+
+RENDERS = {"base": BASE, "keda": KEDA_OVERLAY, "postgres": POSTGRES_OVERLAY}
 
 
 def kustomization(directory: Path) -> dict[str, Any]:
@@ -51,7 +56,7 @@ def containers() -> list[dict[str, Any]]:
 
 
 def images(docs: list[dict[str, Any]]) -> set[str]:
-    pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Deployment", "StatefulSet")]
+    pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Deployment", "StatefulSet", "Job")]
     return {c["image"] for pod in pods for c in pod.get("initContainers", []) + pod["containers"]}
 
 
@@ -62,11 +67,13 @@ def config() -> dict[str, str]:
 def env_of(container: dict[str, Any]) -> dict[str, str]:
     """What a container's process sees of our settings: the config map, then its own `env`."""
     from_map = config() if any("configMapRef" in e for e in container.get("envFrom", [])) else {}
-    return {**from_map, **{e["name"]: e.get("value", "") for e in container.get("env", [])}}
+    # A value from the pod's own fields (the bots' shard: their index label) stands as the first pod's.
+    return {**from_map, **{e["name"]: e.get("value", "0" if "fieldRef" in e.get("valueFrom", {}) else "")
+                           for e in container.get("env", [])}}
 
 
 @pytest.mark.parametrize("doc", [pytest.param(d, id=f"{render}:{d['kind']}/{d['metadata']['name']}")
-                                 for render, keda in (("base", False), ("keda", True)) for d in documents(keda)
+                                 for render, folder in RENDERS.items() for d in build(folder)
                                  if not d["apiVersion"].startswith("keda.sh/")])  # KEDA's CRDs: not in the schemas
 def test_every_rendered_object_validates_against_the_kubernetes_schema(doc: dict[str, Any]) -> None:
     kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
@@ -84,6 +91,27 @@ def test_every_manifest_is_in_the_kustomization_and_keda_only_in_its_component()
                                                     if p.name != "kustomization.yaml")
     overlay = kustomization(KEDA_OVERLAY)
     assert overlay["resources"] == ["../k8s"] and overlay["components"] == ["../k8s/components/keda"]
+    component = kustomization(POSTGRES_COMPONENT)
+    assert component["kind"] == "Component" and component["resources"] == ["postgres.yaml"]
+    overlay = kustomization(POSTGRES_OVERLAY)
+    assert overlay["resources"] == ["../k8s"] and overlay["components"] == ["../k8s/components/postgres"]
+
+
+def test_the_postgres_component_adds_a_database_on_a_volume_and_changes_nothing_else() -> None:
+    base, with_postgres = documents(keda=False), build(POSTGRES_OVERLAY)
+    added = {(d["kind"], d["metadata"]["name"]): d for d in with_postgres if d not in base}
+    assert set(added) == {("Service", "implementor-postgres"), ("StatefulSet", "implementor-postgres")}
+    assert [d for d in with_postgres if d in base] == base
+    spec = added[("StatefulSet", "implementor-postgres")]["spec"]
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["image"].startswith("postgres:") and split_image(container["image"])[1] not in ("", ":latest")
+    [claim] = spec["volumeClaimTemplates"]
+    assert {"name": claim["metadata"]["name"], "mountPath": "/var/lib/postgresql/data"} in container["volumeMounts"]
+    assert container["readinessProbe"]["exec"]["command"][0] == "pg_isready"
+    password = next(e for e in container["env"] if e["name"] == "POSTGRES_PASSWORD")
+    assert password["valueFrom"]["secretKeyRef"]["name"] == "implementor-secrets"  # never in a manifest
+    # The URL the secret's instructions give points at this service.
+    assert "@implementor-postgres:5432/" in (BASE / "config.yaml").read_text()
 
 
 def test_the_base_renders_no_keda_object_and_the_component_adds_only_keda_objects() -> None:
@@ -99,7 +127,8 @@ def test_every_image_is_set_in_the_kustomizations_images_section_with_its_build_
     entries = {e["name"]: f"{e['newName']}:{e['newTag']}" for e in kustomization(BASE)["images"]}
     text = (BASE / "kustomization.yaml").read_text()
     written = {split_image(c["image"])[0] for path in BASE.glob("*.yaml")
-               for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] in ("Deployment", "StatefulSet")
+               for d in yaml.safe_load_all(path.read_text())
+               if d and d["kind"] in ("Deployment", "StatefulSet", "Job")
                for c in d["spec"]["template"]["spec"]["containers"]}
     ours = {name for name in written if name.startswith("implementor-")}
     assert ours == set(entries)  # every image of ours is overridden, and no entry is a typo that matches nothing
@@ -117,7 +146,7 @@ def test_every_image_is_set_in_the_kustomizations_images_section_with_its_build_
 
 
 def test_the_validator_would_catch_a_mistake() -> None:
-    broken = copy.deepcopy(objects("Deployment")["implementor-bot"])
+    broken = copy.deepcopy(workloads()["implementor-bot"])
     broken["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["exec"]["comand"] = ["x"]
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, K8S_VERSION, strict=True)
@@ -126,7 +155,8 @@ def test_the_validator_would_catch_a_mistake() -> None:
 def test_the_whole_stack_is_there() -> None:
     assert {"implementor-bot", "implementor-redis", "implementor-worker-gpu", "implementor-worker-cpu",
             "implementor-learner", "implementor-beat"} <= set(workloads())
-    assert "implementor-redis" in objects("Service")
+    assert {"implementor-redis", "implementor-bot"} <= set(objects("Service"))
+    assert "implementor-migrate" in objects("Job")
 
 
 @pytest.mark.parametrize("container", [c for c in containers() if c.get("command", [""])[0] == "implementor"],
@@ -192,20 +222,54 @@ def test_the_models_volume_is_shared_written_by_the_learner_and_read_by_the_work
     assert learner["command"][learner["command"].index("--queues") + 1] == LEARN_QUEUE
 
 
-def test_the_bot_runs_as_one_process_beside_the_learner_on_its_store() -> None:
+def test_the_bots_are_interchangeable_processes_one_shard_each_on_any_node() -> None:
     bot = workloads()["implementor-bot"]
-    assert bot["spec"]["replicas"] == 1 and bot["spec"]["strategy"]["type"] == "Recreate"  # never two at once
-    assert bot["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] <= 10  # its drain takes 7 s at most
-    store = str(Path(config()["IMPLEMENTOR_BOT_STORE_PATH"]).parent)
-    assert mounts("implementor-bot")["implementor-bot-data"][0] == store
-    assert mounts("implementor-learner")["implementor-bot-data"][0] == store
+    assert bot["kind"] == "StatefulSet" and bot["spec"]["replicas"] >= 3
+    assert bot["spec"]["serviceName"] in objects("Service") and bot["spec"]["podManagementPolicy"] == "Parallel"
+    spec = bot["spec"]["template"]["spec"]
+    assert spec["terminationGracePeriodSeconds"] <= 10  # its drain takes 7 s at most
+    assert "nodeAffinity" not in spec.get("affinity", {}) and "podAffinity" not in spec.get("affinity", {})
+    [container] = spec["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert int(env["IMPLEMENTOR_SHARD_COUNT"]["value"]) == bot["spec"]["replicas"]  # one shard per pod
+    # Pod N serves shard N: the index label the StatefulSet controller sets (0 .. replicas - 1, never two alike).
+    assert env["IMPLEMENTOR_SHARD_IDS"]["valueFrom"]["fieldRef"]["fieldPath"] == (
+        "metadata.labels['apps.kubernetes.io/pod-index']")
+    assert set(mounts("implementor-bot")) == {"implementor-models"}  # no store and no harvested sets on disk
+    assert mounts("implementor-bot")["implementor-models"][1] is True
+    assert "implementor-bot-data" not in objects("PersistentVolumeClaim")
+    health = Path(config()["IMPLEMENTOR_BOT_STORE_PATH"]).parent  # the health file goes beside that path
+    assert {"name": "health", "emptyDir": {}} in spec["volumes"]
+    assert {"name": "health", "mountPath": str(health)} in container["volumeMounts"]
+
+
+def test_the_schema_is_migrated_once_by_a_job_that_reruns_with_each_release() -> None:
+    job = objects("Job")["implementor-migrate"]
+    spec = job["spec"]
+    [container] = spec["template"]["spec"]["containers"]
+    assert container["command"] == ["implementor", "migrate"]
+    assert spec["template"]["spec"]["restartPolicy"] == "OnFailure" and spec["backoffLimit"] >= 5
+    assert 0 < spec["ttlSecondsAfterFinished"] <= 3600  # gone before the next release's apply
+    assert {"configMapRef": {"name": "implementor-config"}} in container["envFrom"]
+    assert {"secretRef": {"name": "implementor-secrets"}} in container["envFrom"]  # IMPLEMENTOR_STORE_URL
+    if "store_url" in Settings.model_fields:
+        assert CliRunner().invoke(app, ["migrate", "--help"]).exit_code == 0
+
+
+def test_the_learner_and_two_beats_run_on_any_node() -> None:
     for name in ("implementor-learner", "implementor-beat"):
-        affinity = workloads()[name]["spec"]["template"]["spec"]["affinity"]["podAffinity"]
-        [term] = affinity["requiredDuringSchedulingIgnoredDuringExecution"]
-        assert term["topologyKey"] == "kubernetes.io/hostname"  # SQLite's write-ahead log needs one host
-        assert term["labelSelector"]["matchLabels"]["component"] == "bot"
-    for name in ("implementor-learner", "implementor-beat"):
-        assert workloads()[name]["spec"]["replicas"] == 1
+        affinity = workloads()[name]["spec"]["template"]["spec"].get("affinity", {})
+        assert "podAffinity" not in affinity and "nodeAffinity" not in affinity, name
+    assert workloads()["implementor-learner"]["spec"]["replicas"] == 1  # one learner: one retraining at a time
+    assert set(mounts("implementor-learner")) == {"implementor-learning-data", "implementor-models"}
+    beat = workloads()["implementor-beat"]
+    assert beat["spec"]["replicas"] == 2  # one leads, one stands by (implementor/workers/beat.py)
+    assert mounts("implementor-beat") == {}  # the schedule and the lease are in Redis
+    budgets = objects("PodDisruptionBudget")
+    assert budgets["implementor-beat"]["spec"]["minAvailable"] == 1  # a drain never takes both beats
+    assert budgets["implementor-bot"]["spec"]["maxUnavailable"] == 1
+    for name in ("implementor-beat", "implementor-bot"):
+        assert budgets[name]["spec"]["selector"] == workloads()[name]["spec"]["selector"], name
 
 
 def test_redis_persists_its_append_only_file() -> None:

@@ -9,7 +9,7 @@ the one place that decides which part gets what.
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)  Settings(store)
-      Learn(store, learning, learning_dir, models_dir, channel, harvest_soon)   /learn: consent, opt-outs, status
+      Learn(store, learning, models_dir, channel, harvest_soon, forget_soon)   /learn: consent, opt-outs, status
       Help(settings, cogs)                     /help: what it does, keeps and runs (the cogs' commands, the cards)
 
 No part holds the bot, and no part looks another up. After each reconciler pass the bot writes a
@@ -141,8 +141,11 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     async def harvest_soon() -> None:
         await asyncio.to_thread(jobs.request_harvest)
 
-    learn = Learn(store=store, learning=store.learning, learning_dir=settings.learning_dir,
-                  models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
+    async def forget_soon() -> None:
+        await asyncio.to_thread(jobs.request_forget)
+
+    learn = Learn(store=store, learning=store.learning, models_dir=settings.models_dir,
+                  channel=client.get_partial_messageable, harvest_soon=harvest_soon, forget_soon=forget_soon)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
     wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
                     Help(settings=settings, cogs=lambda: wiring.cogs),

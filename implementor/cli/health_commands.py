@@ -4,7 +4,8 @@ Each prints one line and exits 0 when healthy, 1 when not, so compose (and Kuber
 - bot: the health file it writes after every reconciler pass is fresh, and the gateway is connected;
 - worker: the worker named after this host answers a control ping within a few seconds (its main
   process answers even while a batch keeps the models busy, so a long job is not mistaken for death);
-- beat: its heartbeat (written at every tick, at least once a minute) is fresh, and Redis answers.
+- beat: its heartbeat (written at every tick, at least once a minute) is fresh, and Redis answers; a
+  standby waiting for the leader's lease is healthy (it is what lets beat survive the leader's death).
 """
 
 from __future__ import annotations
@@ -75,8 +76,9 @@ def beat(
     settings = get_settings()
     path = settings.beat_health_path
     try:
-        lag = time.time() - float(json.loads(path.read_text(encoding="utf-8"))["time"])
-    except (OSError, ValueError, KeyError):
+        heartbeat = json.loads(path.read_text(encoding="utf-8"))
+        lag = time.time() - float(heartbeat["time"])
+    except (OSError, ValueError, KeyError, TypeError):
         typer.echo(f"unhealthy: no heartbeat at {path} (beat has not ticked yet)")
         raise typer.Exit(1) from None
     problems = [f"beat last ticked {lag:.0f} s ago"] if lag > max_age else []
@@ -87,5 +89,19 @@ def beat(
             redis.Redis.from_url(settings.broker_url.get_secret_value(), socket_timeout=3).ping()
         except redis.RedisError as exc:
             problems.append(f"the broker does not answer ({exc})")
-    typer.echo(("unhealthy: " + "; ".join(problems)) if problems else f"healthy: beat ticked {lag:.0f} s ago")
+    line = f"{_beat_role(heartbeat)}, ticked {lag:.0f} s ago"
+    typer.echo(f"unhealthy: {'; '.join(problems)} ({line})" if problems else f"healthy: {line}")
     raise typer.Exit(1 if problems else 0)
+
+
+def _beat_role(heartbeat: dict[str, object]) -> str:
+    """What this beat was doing at its last tick: leading, or waiting behind whom and for how long."""
+    role, leader, left = heartbeat.get("role"), heartbeat.get("leader"), heartbeat.get("lease_left_s")
+    if role == "leader":
+        return f"beat leads and sends the schedule (lease {heartbeat.get('lease_s')} s)"
+    if role == "standby":
+        behind = "no leader holds the lease; it takes it at its next tick"
+        if leader and isinstance(left, float | int):
+            behind = f"behind {leader}, whose lease ends in {float(left):.0f} s"
+        return f"beat is a standby, sending nothing ({behind})"
+    return "beat"

@@ -5,7 +5,8 @@
     implementor models list                every version of each head, with its metrics; the live one marked
     implementor models promote KIND VER    make a version live (workers follow within IMPLEMENTOR_MODEL_POLL_S)
     implementor models rollback KIND       make the version live before the current one live again
-    implementor beat                       Celery beat: a learning cycle every IMPLEMENTOR_LEARN_INTERVAL_H
+    implementor beat                       Celery beat: a learning cycle every IMPLEMENTOR_LEARN_INTERVAL_H (one
+                                           leader among the beats running)
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def models_rollback(kind: KindArg) -> None:
 
 
 def beat() -> None:
-    """Run Celery beat, which sends a learning cycle to the learner every IMPLEMENTOR_LEARN_INTERVAL_H."""
+    """Run Celery beat, which sends a learning cycle to the learner every IMPLEMENTOR_LEARN_INTERVAL_H.
+
+    Run two (or more) for a beat that survives: one leads and sends, the others wait and take over
+    within IMPLEMENTOR_BEAT_LOCK_TIMEOUT_S of its death; the schedule lives in Redis, not on disk."""
     settings = get_settings()
     if settings.broker_url is None:
         raise ConfigError("beat sends work through the broker: set IMPLEMENTOR_BROKER_URL (redis://...)")
@@ -90,7 +94,6 @@ def beat() -> None:
     from implementor.workers.beat import MAX_INTERVAL_S
     from implementor.workers.worker import app
 
-    settings.learning_dir.mkdir(parents=True, exist_ok=True)
-    app.start(["beat", "--loglevel", settings.log_level, "--schedule",
-               str(settings.learning_dir / "celerybeat-schedule"),
-               "--scheduler", "implementor.workers.beat:HeartbeatScheduler", "--max-interval", str(MAX_INTERVAL_S)])
+    settings.beat_health_path.parent.mkdir(parents=True, exist_ok=True)  # the heartbeat; the schedule is in Redis
+    app.start(["beat", "--loglevel", settings.log_level,
+               "--scheduler", "implementor.workers.beat:LeaderScheduler", "--max-interval", str(MAX_INTERVAL_S)])

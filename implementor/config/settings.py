@@ -22,13 +22,8 @@ _PLACEHOLDERS = {"changeme", "change-me", "token", "xxx", "your-token-here", "to
 class Settings(ScaleOut):
     """Every knob of the Implementor. Field descriptions double as the docs' configuration page."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="IMPLEMENTOR_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = SettingsConfigDict(env_prefix="IMPLEMENTOR_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", frozen=True)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level for the CLI, workers and bot."
@@ -158,6 +153,10 @@ class Settings(ScaleOut):
     learn_interval_h: float = Field(
         24.0, gt=0, le=24 * 30, description="How often the `beat` service runs harvest and retraining."
     )
+    beat_lock_timeout_s: float = Field(
+        150.0, ge=1, le=3600, description="Beat's leader lease: a standby beat takes over this long after the "
+        "leader died (plus a fifth of it at most)."
+    )
     learn_min_pairs: int = Field(
         50, ge=1, description="New harvested pairs needed before a head is retrained (fewer: the run waits)."
     )
@@ -219,7 +218,7 @@ class Settings(ScaleOut):
 
     @property
     def beat_health_path(self) -> Path:
-        """Where beat writes its heartbeat (beside its schedule), for `implementor health beat`."""
+        """Where beat writes its heartbeat (its role too: leader or standby), for `implementor health beat`."""
         return self.learning_dir / "beat.health.json"
 
     def check_model_paths(self) -> None:

@@ -1,8 +1,9 @@
 """One learning cycle, as the `beat` service runs it: harvest, then retrain each head that has enough new data.
 
 `implementor learn` and the learner's `implementor.learn` task call `learn_once`. Two cycles never run
-at once (a lock file in the learning directory: a second one reports that it skipped). Opted-out
-members are left out of the training sets again here, whatever the files hold.
+at once (a lock file in the learning directory: a second one reports that it skipped). Each cycle
+first removes the rows of members who opted out since the last removal (`learning/optouts.py`), and
+opted-out members are left out of the training sets again here, whatever the files hold.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ async def _opted_out(settings: Settings) -> set[int]:
 def learn_once(settings: Settings, harvest: bool = True) -> dict[str, Any]:
     """Harvest (if a token is set), then retrain each head that has enough new data; a report of each step."""
     from implementor.learning.harvest_job import run_harvest
+    from implementor.learning.optouts import apply_pending
     from implementor.learning.retrain import retrain_quality
     from implementor.learning.retrain_realism import retrain_realism
 
@@ -52,7 +54,9 @@ def learn_once(settings: Settings, harvest: bool = True) -> dict[str, Any]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return {"skipped": "another learning cycle is running"}
-        report: dict[str, Any] = {}
+        # Opt-outs first: a member whose removal message was lost (or came while the learner was down) is
+        # removed here, before anything is harvested or trained.
+        report: dict[str, Any] = {"optouts": {str(k): v for k, v in asyncio.run(apply_pending(settings)).items()}}
         if harvest and settings.discord_token is not None:
             report["harvest"] = {str(k): v for k, v in asyncio.run(run_harvest(settings)).items()}
         else:

@@ -4,7 +4,8 @@ how far each channel's history has been read. Every change is logged with who ma
 The tables live in the bot's store (the same SQLite file or PostgreSQL database, `IMPLEMENTOR_STORE_URL`),
 so the bot (`/learn`) and the harvest (`implementor harvest`, or the learner's task) read one truth.
 Nothing is read from a channel unless an admin enabled it; a member who opts out is never read again,
-and their rows leave every harvested set (`datasets.forget`).
+and their rows leave every harvested set: the bot records the opt-out, the learner removes the rows
+(`implementor.learning.optouts`) and records that it did (`forgotten`, in the log).
 """
 
 from __future__ import annotations
@@ -82,6 +83,20 @@ class LearningStore:
     async def opted_out(self) -> set[int]:
         async with self.db.execute("SELECT user_id FROM learning_optouts") as cursor:
             return {int(r[0]) for r in await cursor.fetchall()}
+
+    async def optouts_to_apply(self) -> list[int]:
+        """Members who opted out and whose rows the learner has not yet removed since (`forgotten`). The bot
+        writes `at` of the opt-out, the learner that of the removal: with clocks apart, a removal may be
+        done twice (harmless: it finds nothing), never skipped."""
+        async with self.db.execute(
+                "SELECT o.user_id FROM learning_optouts o WHERE NOT EXISTS (SELECT 1 FROM learning_log l "
+                "WHERE l.user_id = o.user_id AND l.action = 'forgotten' AND l.at > o.at) ORDER BY o.at") as cursor:
+            return [int(r[0]) for r in await cursor.fetchall()]
+
+    async def forgotten(self, user_id: int) -> None:
+        """The learner removed an opted-out member's rows from the harvested sets."""
+        await self._log(user_id, "forgotten")
+        await self.db.commit()
 
     async def advance(self, guild_id: int, channel_id: int, last_message_id: int, counts: dict[str, Any]) -> None:
         """Remember where a channel's history was read up to (the next harvest starts after it)."""

@@ -16,7 +16,8 @@ Reliability, for jobs that hold a GPU for seconds to minutes:
 - JSON only, in and out; results expire.
 
 Learning (`implementor/workers/learn_tasks.py`) has its own queue, `learn`, served by one learner process beside
-the bot's store; Celery beat (the `beat` service) sends it `implementor.learn` every `learn_interval_h`.
+the bot's store; Celery beat (the `beat` service, one leader among several: implementor/workers/beat.py) sends
+it `implementor.learn` every `learn_interval_h`.
 
 With no broker configured, the same app runs on kombu's in-memory transport (the embedded default).
 """
@@ -31,7 +32,7 @@ from implementor.config.settings import Settings, get_settings
 from implementor.workers.ledger import Ledger, MemoryLedger
 from implementor.workers.metrics import WorkerMetrics
 from implementor.workers.model_set import ModelSet
-from implementor.workers.names import CPU_QUEUE, GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, LEARN_TASK, MODEL_TASKS
+from implementor.workers.names import CPU_QUEUE, GPU_QUEUE, LEARN_QUEUE, LEARN_TASK, LEARN_TASKS, MODEL_TASKS
 
 RESTORE_INTERVAL_S = 10
 
@@ -44,6 +45,14 @@ def _memory_polling(settings: Settings) -> dict[str, float]:
     average `introduce` or `project`. Polling a queue in this process's memory is cheap, so poll often.
     (Redis is not polled: the worker waits on its socket.)"""
     return {} if settings.broker_url else {"polling_interval": EMBEDDED_POLL_S}
+
+
+def _beat_config(settings: Settings, broker: str) -> dict[str, Any]:
+    """Where beat keeps its schedule and leader's lease: Redis, shared by every beat (implementor/workers/beat.py)."""
+    if not settings.broker_url:
+        return {}
+    return {"redbeat_redis_url": broker, "redbeat_redis_options": {}, "redbeat_key_prefix": "implementor:beat:",
+            "redbeat_lock_key": "implementor:beat:leader", "redbeat_lock_timeout": settings.beat_lock_timeout_s}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -60,10 +69,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "result_accept_content": ["json"],
         "task_routes": {**{name: {"queue": GPU_QUEUE} for name in MODEL_TASKS},
-                        **{name: {"queue": LEARN_QUEUE} for name in (HARVEST_TASK, LEARN_TASK)}},
+                        **{name: {"queue": LEARN_QUEUE} for name in LEARN_TASKS}},
         # The `beat` service: harvest, then retrain when enough is new, every `learn_interval_h`.
         "beat_schedule": {"learn": {"task": LEARN_TASK, "schedule": settings.learn_interval_h * 3600,
                                     "options": {"queue": LEARN_QUEUE, "expires": settings.learn_interval_h * 3600}}},
+        **_beat_config(settings, broker),
         "task_default_queue": CPU_QUEUE,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,

@@ -37,7 +37,7 @@ from implementor.contracts.jobs import RESULT_OF_KIND, IntroduceJob, JobView, Pr
 from implementor.workers import liveness
 from implementor.workers.app import create_app
 from implementor.workers.ledger import Ledger, RedisLedger
-from implementor.workers.names import GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, TASK_OF_KIND
+from implementor.workers.names import FORGET_TASK, GPU_QUEUE, HARVEST_TASK, LEARN_QUEUE, TASK_OF_KIND
 
 _RESULT: TypeAdapter[Result] = TypeAdapter(Result)
 Progress = Callable[[str], None]
@@ -198,6 +198,11 @@ class JobClient:
     def request_harvest(self) -> None:
         """Ask the learner for a harvest now (after `/learn enable`), instead of at the next scheduled run."""
         self.app.send_task(HARVEST_TASK, queue=LEARN_QUEUE, retry=False)
+
+    def request_forget(self) -> None:
+        """Ask the learner to remove opted-out members' rows from the harvested sets now (after `/learn optout`);
+        lost or not, the next learning cycle does it too."""
+        self.app.send_task(FORGET_TASK, queue=LEARN_QUEUE, retry=False)
 
     def check_broker(self, timeout: float = 3.0) -> None:
         """Raise a one-line ConfigError, naming the URL (password hidden), if the broker does not answer."""

@@ -1,5 +1,6 @@
-"""The learner's tasks, on the `learn` queue: a harvest (the bot asks for one after `/learn enable`), and
-a whole learning cycle (the `beat` service sends one every `learn_interval_h`).
+"""The learner's tasks, on the `learn` queue: a harvest (the bot asks for one after `/learn enable`), the
+removal of opted-out members' rows (the bot asks after `/learn optout`), and a whole learning cycle (the
+`beat` service sends one every `learn_interval_h`).
 
 They are acknowledged when received, not when done: a cycle runs for minutes to hours, longer than
 the broker's visibility timeout, and a cycle lost to a crash costs nothing but waiting for the next
@@ -15,10 +16,10 @@ from typing import Any
 from celery import Celery
 
 from implementor.config.settings import Settings
-from implementor.workers.names import HARVEST_TASK, LEARN_TASK
+from implementor.workers.names import FORGET_TASK, HARVEST_TASK, LEARN_TASK
 
 log = logging.getLogger(__name__)
-HARVEST_LIMIT_S, LEARN_LIMIT_S = 3600, 6 * 3600
+HARVEST_LIMIT_S, LEARN_LIMIT_S, FORGET_LIMIT_S = 3600, 6 * 3600, 600
 
 
 def register_learning_tasks(app: Celery) -> dict[str, Any]:
@@ -37,4 +38,12 @@ def register_learning_tasks(app: Celery) -> dict[str, Any]:
 
         return learn_once(self.app.conf.implementor_settings)
 
-    return {"harvest": harvest, "learn": learn}
+    @app.task(name=FORGET_TASK, time_limit=FORGET_LIMIT_S, soft_time_limit=FORGET_LIMIT_S - 60, **options)
+    def forget(self: Any) -> dict[str, int]:
+        from implementor.learning.optouts import apply_pending
+
+        settings: Settings = self.app.conf.implementor_settings
+        removed = asyncio.run(apply_pending(settings))
+        return {str(member): rows for member, rows in removed.items()}
+
+    return {"harvest": harvest, "learn": learn, "forget": forget}

@@ -16,6 +16,8 @@ PROJECT_TASK = "implementor.project"
 PING_TASK = "implementor.ping"  # a cheap round trip: healthchecks and the queue benchmark
 HARVEST_TASK = "implementor.harvest"
 LEARN_TASK = "implementor.learn"
+FORGET_TASK = "implementor.forget"  # remove opted-out members' rows from the harvested sets (the bot asks)
 
 MODEL_TASKS = (INTRODUCE_TASK, PROJECT_TASK)
+LEARN_TASKS = (HARVEST_TASK, LEARN_TASK, FORGET_TASK)  # the learner's, on LEARN_QUEUE
 TASK_OF_KIND = {"introduce": INTRODUCE_TASK, "project": PROJECT_TASK}  # a job's kind -> the task that runs it

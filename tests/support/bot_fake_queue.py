@@ -69,6 +69,7 @@ class FakeJobs:
         self.submitted: list[Job] = []  # every submission, in order, resubmissions included
         self.withdraw_calls: list[str] = []  # every job the bot asked to withdraw
         self.harvests_requested = 0  # harvests the bot asked the learner for (/learn enable)
+        self.forgets_requested = 0  # removals of opted-out rows the bot asked the learner for (/learn optout)
         self.withdrawn: list[str] = []  # those withdrawn for good (no worker had admitted them)
         self.hold = False  # True: jobs wait in the queue until `release`
         self.down = False  # True: the broker cannot be reached
@@ -132,6 +133,10 @@ class FakeJobs:
     def request_harvest(self) -> None:
         self._reachable()
         self.harvests_requested += 1
+
+    def request_forget(self) -> None:
+        self._reachable()
+        self.forgets_requested += 1
 
     def live_workers(self) -> int:
         self._reachable()

@@ -24,9 +24,10 @@ WHAT = ("I am this server's synthetic colleague: a face and a CV, made up, not a
         "the one my quality model expects you to rate highest; **Why this reply?** under it shows the drafts. "
         "Heavy work runs on workers, so you may wait in a queue; the status message says where you stand.")
 CONSENT = ("Nothing is read to learn from until someone with Manage Server runs `/learn enable` for a channel, and "
-           "that channel is told. `/learn optout` deletes at once what I kept of yours (harvested messages, your "
-           "ratings and ratings of replies to you) and I never read your messages to learn again; models trained "
-           "before keep what they learned, the next retraining leaves you out. `/learn optin` undoes it.")
+           "that channel is told. `/learn optout` deletes what I kept of yours (your ratings and ratings of replies "
+           "to you at once, harvested messages by the learner before it trains again) and I never read your "
+           "messages to learn again; models trained before keep what they learned, the next retraining leaves "
+           "you out. `/learn optin` undoes it.")
 
 
 def stored(settings: Settings) -> str:

@@ -3,14 +3,16 @@
     /learn enable [#channel]   an admin (Manage Server) lets the colleague learn from a channel
     /learn disable [#channel]  and stops it; nothing more is read from there
     /learn status              per channel: enabled by whom, last harvest and its counts; the live models
-    /learn optout              any member: their harvested messages and ratings are deleted, never read again
+    /learn optout              any member: never read again; ratings deleted now, harvested messages by the learner
     /learn optin               and back in, from now on
 
 Enabling and disabling are announced in the channel they are about (`#other`, not the channel the
 command was typed in), so that the members who are read know; the admin's confirmation is private.
 If the announcement cannot be posted there, nothing changes: nobody is read without being told.
 Every change is written down with who made it and when (`implementor.store.consent`). The harvest itself
-runs in the learner (`implementor.harvest`), which the bot asks for right after a channel is enabled.
+runs in the learner (`implementor.harvest`), which the bot asks for right after a channel is enabled. So
+does the removal of an opted-out member's harvested messages (`implementor.forget`, asked for at once,
+and done by every learning cycle too): the harvested sets live with the learner, not beside the bot.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from discord.ext import commands
 
 from implementor.bot.render import NO_PINGS
 from implementor.contracts.errors import InputError
-from implementor.store import datasets, versions
+from implementor.store import versions
 from implementor.store.consent import Channel, LearningStore
 from implementor.store.database import Store
 
@@ -46,14 +48,15 @@ def _admin(interaction: discord.Interaction) -> None:
 
 
 ChannelById = Callable[[int], Any]  # a channel id -> something to `send` to (Client.get_partial_messageable)
+Soon = Callable[[], Awaitable[None]]  # asks the learner for a task now (raises if the broker is away)
 
 
 class Learn(commands.GroupCog, group_name="learn"):
-    def __init__(self, *, store: Store, learning: LearningStore, learning_dir: Path, models_dir: Path | None,
-                 channel: ChannelById, harvest_soon: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, *, store: Store, learning: LearningStore, models_dir: Path | None, channel: ChannelById,
+                 harvest_soon: Soon | None = None, forget_soon: Soon | None = None) -> None:
         super().__init__()
-        self.store, self.learning, self.learning_dir, self.models_dir = store, learning, learning_dir, models_dir
-        self.channel, self.harvest_soon = channel, harvest_soon
+        self.store, self.learning, self.models_dir = store, learning, models_dir
+        self.channel, self.harvest_soon, self.forget_soon = channel, harvest_soon, forget_soon
 
     async def announce(self, channel_id: int, text: str) -> None:
         """Tell a channel's members, in that channel; a refusal is the admin's to fix, so it says how."""
@@ -97,14 +100,25 @@ class Learn(commands.GroupCog, group_name="learn"):
     async def optout(self, interaction: discord.Interaction) -> None:
         """Keep your messages and ratings out of my training, and delete what I kept."""
         member = interaction.user.id
-        await self.learning.opt_out(member)
-        harvested = await asyncio.to_thread(datasets.forget, self.learning_dir, member)
+        await self.learning.opt_out(member)  # recorded first: the learner removes what it finds recorded
         ratings = await self.store.forget_feedback(member)
+        when = "now" if await self._forget_soon() else "at the next learning cycle"
         await interaction.response.send_message(
-            f"Done: you are opted out. I deleted {harvested} harvested messages and {ratings} ratings, and I "
-            "will not read your messages to learn again. Models trained before today keep what they learned; "
-            "the next retraining leaves you out. `/learn optin` undoes this.", ephemeral=True,
-            allowed_mentions=NO_PINGS)
+            f"Done: you are opted out. I deleted your {ratings} ratings, your harvested messages are being "
+            f"removed from the learning sets ({when}), and I will not read your messages to learn again. Models "
+            "trained before today keep what they learned; the next retraining leaves you out. `/learn optin` "
+            "undoes this.", ephemeral=True, allowed_mentions=NO_PINGS)
+
+    async def _forget_soon(self) -> bool:
+        """Ask the learner to remove opted-out rows now; False if it could not be asked (the cycle does it)."""
+        if self.forget_soon is None:
+            return False
+        try:
+            await self.forget_soon()
+        except Exception as exc:  # noqa: BLE001 - the opt-out stands; the removal only waits for the cycle
+            log.warning("could not ask the learner to remove opted-out rows (%s); the next cycle will", exc)
+            return False
+        return True
 
     @app_commands.command(name="optin")
     async def optin(self, interaction: discord.Interaction) -> None:

@@ -31,7 +31,7 @@ async def test_help_is_private_and_names_every_command(wiring: Wiring, make_inte
              "learn disable", "learn optout", "learn optin", "learn status", "settings", "help"]
     assert all(f"`/{name}`" in text for name in names), text
     assert "@Implementor introduce yourself" in text
-    assert "/learn optout" in text and "deletes at once" in text  # consent and opt-out
+    assert "/learn optout" in text and "ratings and ratings of replies to you at once" in text  # consent and opt-out
     assert "the queue forgets them after 24 h" in text  # what is kept, for how long (result_ttl_s)
     assert len(embed) <= 6000 and all(len(f.value) <= 1024 for f in embed.fields)  # Discord's limits
 

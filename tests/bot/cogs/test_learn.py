@@ -1,5 +1,6 @@
 """/learn: only an admin chooses where the colleague learns, and says so in the channel; any member can opt
-out, which deletes their harvested messages and ratings at once; /learn status shows what was read."""
+out, which deletes their ratings at once and has the learner remove their harvested messages; /learn status
+shows what was read."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bot_fake_queue import FakeJobs
 from implementor.bot.app import Wiring
 from implementor.config.settings import Settings
 from implementor.contracts.errors import InputError
+from implementor.learning.optouts import apply_optouts
 from implementor.store import versions
 from implementor.store.database import Store
 from implementor.store.datasets import PAIRS, TEXTS, harvest_dir, read_rows
@@ -74,8 +76,8 @@ async def test_a_channel_that_cannot_be_told_is_not_read(wiring: Wiring, store: 
     assert await store.learning.channels() == []
 
 
-async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
-        wiring: Wiring, store: Store, settings: Settings, make_interaction: MakeInteraction) -> None:
+async def test_opting_out_deletes_the_ratings_and_has_the_learner_remove_the_harvested_rows(
+        wiring: Wiring, store: Store, settings: Settings, jobs: FakeJobs, make_interaction: MakeInteraction) -> None:
     folder = harvest_dir(settings.learning_dir)
     folder.mkdir(parents=True)
     pairs = [{"message_id": 1, "request_author": MEMBER, "reply_author": OTHER},
@@ -97,15 +99,42 @@ async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
     interaction = make_interaction(user_id=MEMBER)
     await cog.optout.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
     [text] = interaction.response.private
-    assert text is not None and "deleted 4 harvested messages and 2 ratings" in text
+    assert text is not None and "deleted your 2 ratings" in text
+    assert "being removed from the learning sets (now)" in text
+    assert [(r["job_id"], r["who"]) for r in await store.feedback()] == [("job-b", str(OTHER))]
+    assert await store.learning.opted_out() == {MEMBER} and jobs.forgets_requested == 1
+    # The bot holds no learning volume: the rows are the learner's to remove, and it finds the member pending.
+    assert len(read_rows(folder / PAIRS)) == 3
+    assert await apply_optouts(store.learning, settings.learning_dir) == {MEMBER: 4}
     assert [r["message_id"] for r in read_rows(folder / PAIRS)] == [3]
     assert [r["message_id"] for r in read_rows(folder / TEXTS)] == [6]
-    assert [(r["job_id"], r["who"]) for r in await store.feedback()] == [("job-b", str(OTHER))]
-    assert await store.learning.opted_out() == {MEMBER}
+    assert await apply_optouts(store.learning, settings.learning_dir) == {}  # recorded as done
 
     back = make_interaction(user_id=MEMBER)
     await cog.optin.callback(cog, back)  # type: ignore[arg-type, call-arg]
     assert await store.learning.opted_out() == set()
+
+
+async def test_an_optout_the_learner_could_not_be_told_of_is_applied_by_the_next_cycle(
+        wiring: Wiring, store: Store, settings: Settings, jobs: FakeJobs, make_interaction: MakeInteraction) -> None:
+    folder = harvest_dir(settings.learning_dir)
+    folder.mkdir(parents=True)
+    (folder / TEXTS).write_text(json.dumps({"message_id": 4, "author": MEMBER, "context_author": None}) + "\n")
+    cog = wiring.learn
+    jobs.down = True
+    interaction = make_interaction(user_id=MEMBER)
+    await cog.optout.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
+    [text] = interaction.response.private
+    assert text is not None and "(at the next learning cycle)" in text and jobs.forgets_requested == 0
+    assert await store.learning.optouts_to_apply() == [MEMBER]
+    await store.learning.set_channel(7, 500, True, by=1)  # other consent changes leave the pending removal alone
+    assert await apply_optouts(store.learning, settings.learning_dir) == {MEMBER: 1}
+    assert read_rows(folder / TEXTS) == []
+    # Back in, then out again: a new opt-out is pending again, whatever was removed before.
+    await store.learning.opt_in(MEMBER)
+    assert await store.learning.optouts_to_apply() == []
+    await store.learning.opt_out(MEMBER)
+    assert await store.learning.optouts_to_apply() == [MEMBER]
 
 
 async def test_status_shows_each_channels_harvest_and_the_live_versions(

@@ -139,7 +139,8 @@ def test_drafts_the_contract_refuses_are_dropped_and_drafted_again(writer: Write
 
 ADA_CV = ("## Profile\nI have planned events for 9 years.\n\n## Skills\n- plan events\n- budget\n- negotiate\n\n"
           "## Experience\n- Senior Planner, Acme Events (2019-present). Ran trade fairs for large venues.\n"
-          "- Planner, Bolt and Sons (2017-2019). Booked halls.\n\n## Education\n- BA in Events, University of Leeds (2016)")
+          "- Planner, Bolt and Sons (2017-2019). Booked halls.\n\n"
+          "## Education\n- BA in Events, University of Leeds (2016)")
 
 
 def test_a_reply_names_nothing_that_neither_its_colleagues_cv_nor_the_request_gives(writer: Writer) -> None:
@@ -151,7 +152,8 @@ def test_a_reply_names_nothing_that_neither_its_colleagues_cv_nor_the_request_gi
     engine = _Scripted(writer, [invented, grounded])
     assert draft_replies(writer, REQUEST, n=1, seed=0, persona=ada, engine=engine) == [grounded]
     # Whatever is drafted, nothing invented is posted: a reply no draft of which passes loses those sentences.
-    never = _Scripted(writer, [invented + f" I can start on {day}." for day in ("Monday", "Tuesday", "Thursday", "Friday")])
+    days = ("Monday", "Tuesday", "Thursday", "Friday")
+    never = _Scripted(writer, [invented + f" I can start on {day}." for day in days])
     repaired = draft_replies(writer, REQUEST, n=1, seed=0, persona=ada, engine=never)
     assert repaired and all("Beek" not in text and "2012" not in text and text.startswith("Happy to help.")
                             for text in repaired)
