@@ -88,10 +88,13 @@ CV_RULES = Rules(stop=lambda text: stray_heading(text) is not None, cut=cut_at_s
 
 
 def reply_rules(request: str, persona: Persona | None) -> Rules:
-    """A reply to `request` by `persona`: nothing said twice; it names no employer, client, place, degree or
-    year that neither the persona's CV nor the request gives (`contracts/grounding.py`); if no draft manages
-    that, the best is posted without its ungrounded sentences."""
-    known = persona.known_text() if persona is not None else ""
+    """A reply to `request` by `persona`: nothing said twice; and, from a colleague with a CV, it names no
+    employer, client, place, degree or year that neither that CV nor the request gives
+    (`contracts/grounding.py`); if no draft manages that, the best is posted without its ungrounded
+    sentences. A reply from nobody in particular (no persona, or one without roles) has no story to keep."""
+    if persona is None or not persona.roles:
+        return Rules(mend=without_repeats)
+    known = persona.known_text()
     return Rules(mend=without_repeats, accept=lambda text: not ungrounded(text, known, request),
                  repair=lambda text: grounded_only(text, known, request))
 
