@@ -59,14 +59,45 @@ class IntroduceJob(_Message):
         return value
 
 
+TURN_MAX = 6000  # a turn's characters: a member's turn is a request (1,500 at most), a colleague's a reply
+MAX_TURNS = 24  # earlier turns a follow-up carries: the prompt's budget drops the oldest of them anyway
+
+
+class Turn(_Message):
+    """One turn of a conversation before the newest request: the member's words, or the colleague's answer."""
+
+    role: Literal["member", "colleague"]
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        value = strip_invisible(value)
+        if not 1 <= len(value) <= TURN_MAX:
+            raise ValueError(f"a turn must be 1 to {TURN_MAX} characters, got {len(value)}")
+        return value
+
+
 class ProjectJob(_Message):
-    """Answer a colleague's project request in the voice of the colleague given here (if any)."""
+    """Answer a colleague's project request in the voice of the colleague given here (if any).
+
+    A follow-up carries the conversation before its request in `history`, oldest first: the member's
+    first request, the colleague's answer, the member's next turn, and so on, always ending with the
+    colleague's answer (the turns alternate and start with the member's)."""
 
     kind: Literal["project"] = "project"
     job_id: JobId = Field(default_factory=new_job_id)
     request: str
     colleague: Persona | None = None
     explore: float | None = Field(None, ge=0.0, le=1.0)  # the server's own (/settings); None: the workers'
+    history: tuple[Turn, ...] = Field((), max_length=MAX_TURNS)
+
+    @field_validator("history")
+    @classmethod
+    def _alternating(cls, value: tuple[Turn, ...]) -> tuple[Turn, ...]:
+        if len(value) % 2 or any(turn.role != ("member", "colleague")[i % 2] for i, turn in enumerate(value)):
+            raise ValueError("a conversation's turns alternate member, colleague, ..., and end with the colleague's")
+        return value
 
     @field_validator("request")
     @classmethod

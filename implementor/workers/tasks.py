@@ -124,7 +124,7 @@ def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob],
                     progress: Progress | None = None) -> list[ProjectResult]:
     timings: dict[str, float] = {}
     answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings, progress=progress,
-                              explore=[j.explore for j in jobs])
+                              explore=[j.explore for j in jobs], histories=[j.history for j in jobs])
     return [ProjectResult(job_id=job.job_id, status="ok", reply=a.reply, timings_ms=timings,
                           low_confidence=a.ranked.low_confidence, candidates=list(a.ranked.candidates),
                           explored=a.ranked.explored)

@@ -7,7 +7,13 @@ One format serves training, generation and evaluation:
         we need someone to ...<|reply|> As a data scientist I have done this before ... <|endoftext|>
 
 The reply prompt carries the colleague who answers (name, title and a few skills from their CV), so
-that the reply speaks from that colleague's experience. A pair without a persona (an operator's own
+that the reply speaks from that colleague's experience. A follow-up's prompt carries the conversation
+before it (`contracts.jobs.Turn`), each earlier request and answer as its own turn:
+
+    <|persona|> ...<|request|> first request<|reply|> first answer<|request|> follow-up<|reply|>
+
+and, for the instruct format, as the chat's own user and assistant turns. Which turns fit the
+writer's context is `conversation.py`'s to decide (the oldest go first). A pair without a persona (an operator's own
 data, or a writer trained before personas existed) is written without the `<|persona|>` part.
 
 (The space after a control token lets the first word use the same BPE token as anywhere else.)
@@ -16,8 +22,10 @@ The CV body's own format (its four sections) is `contracts.cv`; the records are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from implementor.contracts.jobs import Turn
 from implementor.contracts.persona import PERSONA_SKILLS, Persona
 from implementor.contracts.records import CVRecord, Record
 from implementor.models.writer.trades import TradeBook
@@ -34,9 +42,10 @@ def cv_prompt(name: str, title: str) -> str:
     return f"{CV}{NAME} {name.strip()}{TITLE} {title.strip()}{BODY}"
 
 
-def reply_prompt(request: str, persona: Persona | None = None) -> str:
+def reply_prompt(request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
     who = f"{PERSONA} {persona.line()}" if persona is not None else ""
-    return f"{who}{REQUEST} {request.strip()}{REPLY}"
+    earlier = "".join(f"{REQUEST if t.role == 'member' else REPLY} {t.text.strip()}" for t in history)
+    return f"{who}{earlier}{REQUEST} {request.strip()}{REPLY}"
 
 
 def judge_prompt_cv(name: str, title: str) -> str:
@@ -72,8 +81,8 @@ class ControlFormat:
     def cv(self, name: str, title: str) -> str:
         return cv_prompt(name, title)
 
-    def reply(self, request: str, persona: Persona | None = None) -> str:
-        return reply_prompt(request, persona if self.persona else None)
+    def reply(self, request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
+        return reply_prompt(request, persona if self.persona else None, history)
 
     def completion(self, record: Record) -> str:
         return completion_of(record)
@@ -102,10 +111,17 @@ class InstructFormat:
         a, b = (tokenizer(self._wrap(x))["input_ids"] for x in "ab")
         self.keep_head = next(i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
 
-    def _wrap(self, instruction: str) -> str:
-        if not self.chat:
-            return PLAIN_TEMPLATE.format(instruction=instruction)
+    def _wrap(self, instruction: str, turns: Sequence[Turn] = (), request: str | None = None) -> str:
+        """The instruction as the first user turn, then the earlier turns and the newest request, if any."""
+        if not self.chat:  # no chat format: the conversation is told inside the one instruction
+            told = "".join(f"\n{'They' if t.role == 'member' else 'You'} wrote:\n{t.text.strip()}" for t in turns)
+            last = f"\nThey now write:\n{request.strip()}\nAnswer them." if request is not None else ""
+            return PLAIN_TEMPLATE.format(instruction=instruction + told + last)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": instruction}]
+        messages += [{"role": "user" if t.role == "member" else "assistant", "content": t.text.strip()}
+                     for t in turns]
+        if request is not None:
+            messages.append({"role": "user", "content": request.strip()})
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
     def cv(self, name: str, title: str) -> str:
@@ -114,13 +130,16 @@ class InstructFormat:
         return self._wrap(f"Write your CV. You are {' '.join(name.split())}, {' '.join(title.split())}.{facts}"
                           "Use the sections Profile, Skills, Experience and Education.")
 
-    def reply(self, request: str, persona: Persona | None = None) -> str:
+    def reply(self, request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
+        """The reply prompt; a follow-up's first request opens the chat, and each later turn is a turn of it."""
         who = ""
         if persona is not None:
             skills = ", ".join(" ".join(s.split()) for s in persona.skills[:PERSONA_SKILLS])
             who = f"You are {' '.join(persona.name.split())}, {' '.join(persona.title.split())}"
             who += f"; your skills include {skills}. " if skills else ". "
-        return self._wrap(f"{who}A colleague posts this project request:\n{request.strip()}\nReply to them.")
+        first = history[0].text if history else request
+        instruction = f"{who}A colleague posts this project request:\n{first.strip()}\nReply to them."
+        return self._wrap(instruction, history[1:], request) if history else self._wrap(instruction)
 
     def completion(self, record: Record) -> str:
         return record.body if isinstance(record, CVRecord) else record.reply
