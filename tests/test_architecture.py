@@ -195,6 +195,7 @@ TABLES = {  # table -> every module that may name it in SQL besides the migratio
     "jobs": {"implementor/store/jobbook.py"},
     "feedback": {"implementor/store/database.py", "implementor/store/jobbook.py"},
     "schema_version": set(),
+    "preferences": {"implementor/store/preferences.py"},
     **{f"learning_{name}": {"implementor/store/consent.py"} for name in ("channels", "log", "optouts", "cursors")},
 }
 

@@ -9,6 +9,7 @@ the one place that decides which part gets what.
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)  Settings(store)
+      Conversation(store, runner, me)          follow-ups: the Follow up modal's text, replies that mention it
       Learn(store, learning, learning_dir, models_dir, channel, harvest_soon)   /learn: consent, opt-outs, status
       Help(settings, cogs)                     /help: what it does, keeps and runs (the cogs' commands, the cards)
 
@@ -19,7 +20,8 @@ with the development server, or globally when the tree changed since the last re
 SIGTERM it drains (`drain`): no new requests, the reconciler's pass finished, then it closes.
 
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
-bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
+bot carries its content anyway (a reply to an answer that does not mention it gets a hint, `conversation.py`).
+Everything it sends is sent with `AllowedMentions.none()`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from discord.ext import commands
 
 from implementor.bot import command_sync
 from implementor.bot.capacity import Jobs
+from implementor.bot.cogs.conversation import Conversation
 from implementor.bot.cogs.feedback import Feedback
 from implementor.bot.cogs.help import Help
 from implementor.bot.cogs.introduce import Introduce
@@ -89,10 +92,12 @@ class Wiring:
     learn: Learn
     help: Help
     settings: ServerSettingsCog
+    conversation: Conversation
 
     @property
     def cogs(self) -> tuple[commands.Cog, ...]:
-        return self.introduce, self.team, self.project, self.feedback, self.learn, self.settings, self.help
+        return (self.introduce, self.team, self.project, self.conversation, self.feedback, self.learn, self.settings,
+                self.help)
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
@@ -109,7 +114,10 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     async def regenerate(interaction: discord.Interaction, record: JobRecord) -> None:
         await project.regenerate(interaction, record)
 
-    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate))
+    async def follow_up(interaction: discord.Interaction, job_id: str, text: str) -> None:
+        await conversation.follow_up(interaction, job_id, text)
+
+    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate, follow_up=follow_up))
     poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics,
                     result_view=buttons.result_view)
 
@@ -127,6 +135,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                        refuse_after_s=settings.no_worker_refuse_s)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
+    conversation = Conversation(store=store, runner=runner, me=lambda: client.user)
 
     async def harvest_soon() -> None:
         await asyncio.to_thread(jobs.request_harvest)
@@ -136,7 +145,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
     wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
                     Help(settings=settings, cogs=lambda: wiring.cogs),
-                    ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s))
+                    ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s), conversation)
     return wiring
 
 

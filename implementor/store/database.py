@@ -9,6 +9,7 @@
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
   goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
   bot restarts;
+- preferences (`store.preferences`, see `preferences.py`): members' choices among a reply's drafts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 Every table is made by `migrations.py`, which opening the store runs first: the migrations this file
@@ -33,6 +34,7 @@ from implementor.store import sqlite
 from implementor.store.consent import LearningStore
 from implementor.store.jobbook import JobBook
 from implementor.store.migrations import migrate
+from implementor.store.preferences import Preferences
 from implementor.store.servers import Servers
 
 
@@ -89,6 +91,11 @@ class Store:
     def servers(self) -> Servers:
         """Each server's own settings and current colleague: a table in this same file."""
         return Servers(self.db)
+
+    @property
+    def preferences(self) -> Preferences:
+        """Members' choices among a reply's drafts (the draft menu): a table in this same file."""
+        return Preferences(self.db)
 
     @property
     def learning(self) -> LearningStore:
@@ -209,7 +216,7 @@ class Store:
         for job_id in await self.jobs.asked_by(user_id):  # the job book's to say which jobs were theirs
             forgotten += (await self.db.execute("DELETE FROM feedback WHERE job_id = ?", (job_id,))).rowcount
         await self.db.commit()
-        return forgotten
+        return forgotten + await self.preferences.forget(user_id, await self.jobs.asked_by(user_id))
 
     async def export_feedback(self, path: Path) -> int:
         """Write the ratings as JSONL for `implementor train quality --feedback`; return how many."""

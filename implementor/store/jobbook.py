@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
-           "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id")
+           "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id", "parent_job_id",
+           "reply_to_id")
 _JOB: TypeAdapter[Job] = TypeAdapter(Job)
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
 
@@ -78,6 +79,8 @@ class JobRecord:
     lost_since: float | None = None
     error: str | None = None
     replaces_job_id: str | None = None  # a Regenerate: the job whose answer it replaces, in that answer's message
+    parent_job_id: str | None = None  # a follow-up: the job whose answer it follows (its conversation's last turn)
+    reply_to_id: int | None = None  # the message its status and answer reply to (a follow-up's), if any
 
     @property
     def open(self) -> bool:
@@ -96,23 +99,24 @@ class JobBook:
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
                   token_expires: float | None = None, colleague_id: int | None = None,
-                  replaces: JobRecord | None = None) -> int:
+                  replaces: JobRecord | None = None, parent_job_id: str | None = None,
+                  reply_to_id: int | None = None) -> int:
         """Write an accepted job down with all it takes to post it from any process; returns its place in line.
-        `replaces`: a Regenerate's, whose answer message is this job's status message, then its answer."""
+        `replaces`: a Regenerate's, whose answer message is this job's status message, then its answer.
+        A follow-up names the job it follows (`parent_job_id`) and the message its answer replies to."""
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
-            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?)",
+            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id, parent_job_id, reply_to_id) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)",
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
              job.model_dump_json(), token, token_expires, colleague_id, replaces.job_id if replaces else None,
-             replaces.message_id if replaces else None))
+             replaces.message_id if replaces else None, parent_job_id, reply_to_id))
         await self.db.commit()
         return await self.position(job.job_id)
 
     async def get(self, job_id: str) -> JobRecord | None:
-        rows = await self._select("WHERE job_id = ?", (job_id,))
-        return rows[0] if rows else None
+        return next(iter(await self._select("WHERE job_id = ?", (job_id,))), None)
 
     async def open_jobs(self) -> list[JobRecord]:
         """Every job not at an end, oldest first."""
@@ -206,6 +210,23 @@ class JobBook:
             "AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?)", (*OPEN, job_id)) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
+
+    async def answered_as(self, message_id: int) -> JobRecord | None:
+        """The project job whose answer is the message `message_id` (the newest, after a Regenerate), if any."""
+        rows = await self._select("WHERE message_id = ? AND kind = 'project' ORDER BY created_at DESC", (message_id,))
+        return next(iter(rows), None)
+
+    async def show_draft(self, job_id: str, text: str) -> ProjectResult | None:
+        """A member chose another of a posted reply's drafts: it becomes the reply the book keeps (rated and
+        followed up from then on); None if the job has no such draft on record."""
+        record = await self.get(job_id)
+        result = record.result if record is not None else None
+        if not isinstance(result, ProjectResult) or all(c.text != text for c in result.candidates):
+            return None
+        shown = result.model_copy(update={"reply": text, "candidates": [
+            c.model_copy(update={"chosen": c.text == text}) for c in result.candidates]})
+        await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), result=shown.model_dump_json())
+        return shown
 
     async def replacing(self, job_id: str) -> bool:
         """Whether a Regenerate of this job's answer is under way (one at a time: they share its message)."""

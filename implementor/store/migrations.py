@@ -2,8 +2,8 @@
 
 Every table of the store is made here and nowhere else: the roster (`colleagues`) and the bot's notes
 (`meta`), each server's settings (`servers`), the book of jobs (`jobs`), members' ratings (`feedback`)
-and consent (`learning_*`). The modules that query them (`database.py`, `servers.py`, `jobbook.py`,
-`consent.py`) never create or alter a table.
+consent (`learning_*`) and choices among a reply's drafts (`preferences`). The modules that query them
+(`database.py`, `servers.py`, `jobbook.py`, `consent.py`, `preferences.py`) never create or alter a table.
 
 `migrate(db)` brings a database to the newest version: it reads `schema_version` (one row per
 migration applied: its number, what it did, when), and applies the missing ones in order, all inside
@@ -154,6 +154,28 @@ async def _regenerate_in_place(db: aiosqlite.Connection) -> None:
     await db.execute("ALTER TABLE jobs ADD COLUMN replaces_job_id TEXT")
 
 
+PREFERENCES = """
+CREATE TABLE IF NOT EXISTS preferences (
+    job_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    request TEXT NOT NULL,
+    shown TEXT NOT NULL,
+    chosen TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (job_id, at)
+)
+"""
+
+
+async def _conversations(db: aiosqlite.Connection) -> None:
+    """A follow-up names the job it follows and the message it answers; a member's choice among a reply's
+    drafts is kept as a preference (the draft shown below the one chosen)."""
+    await db.execute("ALTER TABLE jobs ADD COLUMN parent_job_id TEXT")
+    await db.execute("ALTER TABLE jobs ADD COLUMN reply_to_id INTEGER")
+    await db.execute(PREFERENCES)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -166,6 +188,10 @@ MIGRATIONS = (
     Migration(2, "servers' own settings and current colleague; retired colleagues; a face's model size",
               _members_in_control),
     Migration(3, "a Regenerate's job names the answer it replaces", _regenerate_in_place),
+    # The conversations' step is numbered 4 here: `migrate` applies MIGRATIONS by position, so numbers must
+    # run without a gap. The PostgreSQL work takes a step of its own; whichever merges second renumbers.
+    Migration(4, "follow-ups name the job they follow and the message they answer; draft preferences",
+              _conversations),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -28,6 +28,7 @@ from yarl import URL
 from implementor.bot.app import ImplementorBot, create_bot
 from implementor.bot.limits import LimitConfig, Limits
 from implementor.config.settings import Settings
+from implementor.contracts.jobs import strip_invisible
 from implementor.store.database import Store
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
@@ -202,3 +203,45 @@ async def test_a_gateway_reconnect_resumes_the_session(discord_stack) -> None:  
     assert resume["session_id"] == fake.session_id and resume["seq"] > 0 and resume["token"] == TOKEN
     token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}])
     await wait_for(lambda: result_post(fake, token), 120, "a reply after resuming")
+
+
+def replies_to(fake: FakeDiscord, message_id: str) -> list[dict[str, Any]]:
+    """The bot's answers (embed and buttons) posted as Discord replies to a message."""
+    return [m for m in fake.results() if (m.get("message_reference") or {}).get("message_id") == message_id]
+
+
+async def test_a_conversation_goes_on_by_the_follow_up_modal_and_by_replies(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    await fake.add_guild()  # a member's message names its server: the bot must know it
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="45")
+    await wait_for(lambda: result_post(fake, token), 120, "the first answer")
+    first = next(m for m in fake.results() if m["content"].startswith("<@45>"))
+    # Turn 2: the Follow up button opens a modal; what the member writes there is answered under the answer.
+    clicked = await fake.click(first, f"implementor:follow:{fake.job_of(first)}", user_id="45")
+    modal = await wait_for(lambda: fake.modal(clicked), 10, "the Follow up modal")
+    field = modal["components"][0]["components"][0]
+    assert (field["min_length"], field["max_length"]) == (10, 1500)
+    await fake.submit(first, modal["custom_id"], {field["custom_id"]: "What would that cost, roughly?"}, user_id="45")
+    [second] = await wait_for(lambda: replies_to(fake, first["id"]), 120, "the answer to the follow-up")
+    # Turn 3: a Discord reply to that answer which mentions the bot.
+    asked = await fake.reply("45", second, "Could you start on Monday?")
+    [third] = await wait_for(lambda: replies_to(fake, asked["id"]), 120, "the answer to the reply")
+    assert third["content"].startswith("<@45>") and "Could you start on Monday?" in third["embeds"][0]["description"]
+    # The conversation, as the job book rebuilt it for the third turn: every earlier turn, oldest first.
+    book = bot.store.jobs
+    records = [await book.answered_as(int(m["id"])) for m in (first, second, third)]
+    job = records[2].queued_job()
+    assert [(t.role, t.text) for t in job.history] == [
+        ("member", REQUEST), ("colleague", strip_invisible(records[0].result.reply)),
+        ("member", "What would that cost, roughly?"), ("colleague", strip_invisible(records[1].result.reply))]
+    assert job.request == "Could you start on Monday?"
+    assert [r.parent_job_id for r in records] == [None, records[0].job_id, records[1].job_id]
+    assert len({r.colleague_id for r in records}) == 1 and job.colleague == records[0].queued_job().colleague
+    # A reply that does not mention the bot reaches it with no text: the member gets a hint by DM, once.
+    before = len(fake.messages())
+    await fake.reply("46", third, "", mention=False)
+    [hint] = await wait_for(lambda: fake.dms("46"), 10, "the hint")
+    assert "mention me" in hint["content"] and "Follow up" in hint["content"]
+    await fake.reply("46", third, "", mention=False)
+    await asyncio.sleep(0.5)
+    assert len(fake.dms("46")) == 1 and len(fake.messages()) == before + 2  # the two replies; nothing from the bot

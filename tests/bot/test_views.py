@@ -114,7 +114,7 @@ async def test_every_action_comes_back_from_its_custom_id_and_only_a_rating_has_
         wiring: Wiring, make_interaction: MakeInteraction) -> None:
     buttons = wiring.buttons
     sent = [buttons.cancel("job-0001"), buttons.why("job-0001"), buttons.rate("job-0001", 1),
-            buttons.delete("job-0001"), buttons.regenerate("job-0001")]
+            buttons.delete("job-0001"), buttons.regenerate("job-0001"), buttons.follow("job-0001")]
     assert {b.action for b in sent} == set(ACTIONS)
     template = buttons.item.__discord_ui_compiled_template__
     for button in sent:

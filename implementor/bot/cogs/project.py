@@ -16,10 +16,15 @@ from pydantic import ValidationError
 
 from implementor.bot.runner import JobRunner
 from implementor.contracts.errors import InputError
-from implementor.contracts.jobs import REQUEST_MAX, REQUEST_MIN, ProjectJob
+from implementor.contracts.jobs import REQUEST_MAX, REQUEST_MIN, ProjectJob, new_job_id
 from implementor.contracts.persona import Persona
-from implementor.store.database import Store
+from implementor.store.database import Colleague, Store
 from implementor.store.jobbook import JobRecord
+
+
+def persona_of(colleague: Colleague | None) -> Persona | None:
+    """Who a colleague on the roster is, as a project job carries them (None: nobody answers as anyone)."""
+    return Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
 
 
 def validated(description: str, colleague: Persona | None = None, explore: float | None = None) -> ProjectJob:
@@ -47,7 +52,7 @@ class Project(commands.Cog):
         """Queue a request, answering the interaction (refusals are private: nothing was said before)."""
         validated(request)  # a bad description is refused before the limits are touched
         colleague = await self.store.colleague(interaction.guild_id or 0)
-        persona = Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
+        persona = persona_of(colleague)
         own = await self.store.servers.get(interaction.guild_id or 0)
         job = validated(request, persona, explore=0.0 if own.explore is False else None)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
@@ -55,6 +60,13 @@ class Project(commands.Cog):
                                  replaces=replaces)
 
     async def regenerate(self, interaction: discord.Interaction, record: JobRecord) -> None:
-        """Ask a posted reply's request again; the new answer takes the old one's place, in its message."""
+        """Ask a posted reply's request again; the new answer takes the old one's place, in its message.
+        A follow-up is asked again as it was (its conversation, its colleague), under a new id."""
         assert record.request is not None
+        queued = record.queued_job()
+        if isinstance(queued, ProjectJob) and record.parent_job_id is not None and record.message_id is not None:
+            await self.runner.accept(queued.model_copy(update={"job_id": new_job_id()}), interaction.user.id,
+                                     interaction.guild_id, interaction.channel_id or 0, interaction=interaction,
+                                     colleague_id=record.colleague_id, replaces=record, follows=record.parent_job_id)
+            return
         await self.ask(interaction, record.request, replaces=record if record.message_id is not None else None)
