@@ -3,7 +3,8 @@ the one place that decides which part gets what.
 
     ImplementorBot(settings=, jobs=, store=, limits=)   setup_hook calls wire(), then registers:
       Buttons(ButtonActions(store, cancel, regenerate))  the one button class, bound to them
-      Poster(client, ResultRenderer(store, result_view), status_view)   a job's messages on Discord
+      DraftMenus(MenuActions(store, threshold, show))   the drafts' menu class, bound likewise
+      Poster(client, ResultRenderer(store, result_view, menu), status_view)   a job's messages on Discord
       Reconciler(jobs, book, limits, poster, hire, ...)  drives every accepted job to one end (an
                                                           introduction hires when it finishes); runs
                                                           from start-up until the bot closes
@@ -49,6 +50,7 @@ from implementor.bot.cogs.learn import Learn
 from implementor.bot.cogs.project import Project
 from implementor.bot.cogs.settings import Settings as ServerSettingsCog
 from implementor.bot.cogs.team import Team
+from implementor.bot.draft_menu import DraftMenus, MenuActions
 from implementor.bot.errors import ImplementorTree
 from implementor.bot.limits import Limits
 from implementor.bot.metrics import BotMetrics
@@ -59,6 +61,7 @@ from implementor.bot.results import ResultRenderer, hire
 from implementor.bot.runner import JobRunner
 from implementor.bot.views import ButtonActions, Buttons
 from implementor.config.settings import Settings
+from implementor.contracts.jobs import ProjectResult
 from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
 
@@ -85,6 +88,7 @@ class Wiring:
     runner: JobRunner
     reconciler: Reconciler
     buttons: Buttons
+    menus: DraftMenus
     introduce: Introduce
     team: Team
     project: Project
@@ -117,9 +121,14 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     async def follow_up(interaction: discord.Interaction, job_id: str, text: str) -> None:
         await conversation.follow_up(interaction, job_id, text)
 
+    async def show(record: JobRecord, result: ProjectResult) -> tuple[list[discord.Embed], discord.ui.View | None]:
+        rendered, _, view = await renderer(record, result)
+        return rendered.embeds, view
+
     buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate, follow_up=follow_up))
-    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics,
-                    result_view=buttons.result_view)
+    menus = DraftMenus(MenuActions(store=store, threshold=settings.realism_threshold, show=show))
+    renderer = ResultRenderer(store, buttons.result_view, menus.menu)
+    poster = Poster(client, renderer, buttons.status_view, metrics=metrics, result_view=buttons.result_view)
 
     def passed(report: PassReport) -> None:
         metrics.passed(report.open_jobs, report.finished_at, report.workers)
@@ -143,7 +152,8 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     learn = Learn(store=store, learning=store.learning, learning_dir=settings.learning_dir,
                   models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
-    wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
+    wiring = Wiring(runner, reconciler, buttons, menus, introduce, Team(store=store), project, Feedback(store=store),
+                    learn,
                     Help(settings=settings, cogs=lambda: wiring.cogs),
                     ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s), conversation)
     return wiring
@@ -170,7 +180,7 @@ class ImplementorBot(commands.Bot):
                 await self.add_cog(cog)
             except Exception:
                 log.exception("could not load the %s cog", type(cog).__name__)
-        self.dynamic_items = self.wiring.buttons.dynamic_items
+        self.dynamic_items = (*self.wiring.buttons.dynamic_items, self.wiring.menus.item)
         self.add_dynamic_items(*self.dynamic_items)  # buttons keep working across restarts
         if not self.serve:
             return  # `implementor bot sync`: the commands are all it needs

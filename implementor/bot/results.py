@@ -6,12 +6,14 @@
 - `ResultRenderer`: a result as the message that answers it, made from the typed result and the roster
   alone, so any process can post it, and rendering it again (for the follow-ups still to send) changes
   nothing. An introduction shows the face and the CV; a project reply is posted in the name, and with
-  the face, of the colleague who answered.
+  the face, of the colleague who answered, with the menu of its drafts (`draft_menu.py`).
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from typing import Any
 
 import discord
 
@@ -31,9 +33,12 @@ async def hire(store: Store, record: JobRecord, result: IntroduceResult) -> None
                      face_px=profile.face_px)
 
 
+DraftMenu = Callable[[str, ProjectResult], "discord.ui.Item[Any] | None"]  # (job id, result) -> its drafts' menu
+
+
 class ResultRenderer:
-    def __init__(self, store: Store, result_view: ResultView) -> None:
-        self.store, self.result_view = store, result_view
+    def __init__(self, store: Store, result_view: ResultView, draft_menu: DraftMenu | None = None) -> None:
+        self.store, self.result_view, self.draft_menu = store, result_view, draft_menu
 
     async def __call__(self, record: JobRecord, result: Result
                        ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
@@ -59,4 +64,8 @@ class ResultRenderer:
         rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
                                result.low_confidence, record.request, record.user_id)
         rendered.text, rendered.ping = ready_text(record.user_id, "project", name), record.user_id
-        return rendered, files, self.result_view(record.job_id, "project")
+        view = self.result_view(record.job_id, "project")
+        menu = self.draft_menu(record.job_id, result) if self.draft_menu is not None else None
+        if menu is not None:
+            view.add_item(menu)
+        return rendered, files, view

@@ -78,8 +78,10 @@ async def discord_stack(worker: tuple[str, Any], tmp_path_factory: pytest.TempPa
     old = discord.http.Route.BASE, webhooks.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = webhooks.Route.BASE = fake.api_base
     DiscordWebSocket.DEFAULT_GATEWAY = URL(fake.gateway_url)
+    # The tiny test models believe few of their drafts: every draft is offered in the menu (threshold 0).
     settings = Settings(discord_token=SecretStr(TOKEN), broker_url=SecretStr(url), user_cooldown_s=0,
-                        reconcile_interval_s=0.2, bot_store_path=tmp_path_factory.mktemp("bot") / "bot.sqlite3")
+                        reconcile_interval_s=0.2, bot_store_path=tmp_path_factory.mktemp("bot") / "bot.sqlite3",
+                        realism_threshold=0.0 if not BUNDLED else 0.9)
     store = await Store(settings.bot_store_path).open()
     limits = Limits(aioredis.Redis.from_url(url), LimitConfig(0, 5, 50))
     bot = create_bot(settings, jobs, store, limits)
@@ -245,3 +247,44 @@ async def test_a_conversation_goes_on_by_the_follow_up_modal_and_by_replies(disc
     await fake.reply("46", third, "", mention=False)
     await asyncio.sleep(0.5)
     assert len(fake.dms("46")) == 1 and len(fake.messages()) == before + 2  # the two replies; nothing from the bot
+
+
+def components(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for row in message["components"] for c in row["components"]]
+
+
+async def test_the_draft_menu_swaps_the_answer_in_place_for_the_asker_and_refuses_others(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="47")
+    await wait_for(lambda: result_post(fake, token), 120, "the answer")
+    message = next(m for m in fake.results() if m["content"].startswith("<@47>"))
+    [menu] = [c for c in components(message) if c["type"] == 3]
+    job_id = menu["custom_id"].removeprefix("implementor:pick:")
+    assert 2 <= len(menu["options"]) <= 4 and sum(bool(o.get("default")) for o in menu["options"]) == 1
+    other = next(o for o in menu["options"] if not o.get("default"))
+    before, count = dict(message), len(fake.messages())
+    shown = (await bot.store.jobs.get(job_id)).result.reply
+    # Another member: refused privately; the answer stays as it was.
+    refused = await fake.choose(message, menu["custom_id"], [other["value"]], user_id="48")
+    [no] = await wait_for(lambda: answer(fake, refused), 10, "the refusal")
+    assert no.json["data"]["flags"] == 64 and "Only the member who asked" in no.json["data"]["content"]  # type: ignore[index]
+    assert fake.find(message["id"])["embeds"] == before["embeds"]  # type: ignore[index]
+    # The member who asked: the same message now shows the draft chosen, with the same buttons.
+    chosen = await fake.choose(message, menu["custom_id"], [other["value"]], user_id="47")
+    [ack] = await wait_for(lambda: answer(fake, chosen), 10, "the swap")
+    assert ack.json["type"] == 7  # type: ignore[index]  # the message itself, edited
+    after = fake.find(message["id"])
+    assert after is not None and after["embeds"] != before["embeds"] and len(fake.messages()) == count
+    assert [c.get("custom_id") for c in components(after)] == [c.get("custom_id") for c in components(message)]
+    [menu_after] = [c for c in components(after) if c["type"] == 3]
+    assert next(o for o in menu_after["options"] if o.get("default"))["value"] == other["value"]
+    record = await bot.store.jobs.get(job_id)
+    assert record.result.reply == record.result.candidates[int(other["value"])].text != shown  # type: ignore[union-attr]
+    [preference] = await bot.store.preferences.all(job_id)
+    assert (preference.shown, preference.chosen, preference.user_id) == (shown, record.result.reply, 47)  # type: ignore[union-attr]
+    # A moderator (Manage Messages) may choose too: back to the first draft, a preference of its own.
+    first = next(o for o in menu["options"] if o.get("default"))
+    moderated = await fake.choose(after, menu["custom_id"], [first["value"]], user_id="49", manage_messages=True)
+    [ack] = await wait_for(lambda: answer(fake, moderated), 10, "the moderator's swap")
+    assert ack.json["type"] == 7  # type: ignore[index]
+    assert [p.chosen for p in await bot.store.preferences.all(job_id)] == [record.result.reply, shown]  # type: ignore[union-attr]
