@@ -111,24 +111,21 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
 
     # The buttons and the work they start need each other: the runner puts a Cancel button on every
     # status message, and a Regenerate button runs the Project cog, which queues a job with buttons.
-    # These two functions close the loop: they reach the runner and the cog when a member clicks.
+    # These functions close the loop: they reach the runner and the cogs when a member clicks.
     async def cancel(job_id: str) -> bool:
         return await runner.cancel(job_id)
 
     async def regenerate(interaction: discord.Interaction, record: JobRecord) -> None:
         await project.regenerate(interaction, record)
 
-    async def follow_up(interaction: discord.Interaction, job_id: str, text: str) -> None:
-        await conversation.follow_up(interaction, job_id, text)
-
     async def show(record: JobRecord, result: ProjectResult) -> tuple[list[discord.Embed], discord.ui.View | None]:
-        rendered, _, view = await renderer(record, result)
-        return rendered.embeds, view
+        return (rendered := await renderer(record, result))[0].embeds, rendered[2]
 
-    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate, follow_up=follow_up))
+    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate,
+                                    follow_up=lambda *submitted: conversation.follow_up(*submitted)))
     menus = DraftMenus(MenuActions(store=store, threshold=settings.realism_threshold, show=show))
-    renderer = ResultRenderer(store, buttons.result_view, menus.menu)
-    poster = Poster(client, renderer, buttons.status_view, metrics=metrics, result_view=buttons.result_view)
+    poster = Poster(client, renderer := ResultRenderer(store, buttons.result_view, menus.menu), buttons.status_view,
+                    metrics=metrics, result_view=buttons.result_view)
 
     def passed(report: PassReport) -> None:
         metrics.passed(report.open_jobs, report.finished_at, report.workers)
@@ -153,8 +150,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                   models_dir=settings.models_dir, channel=client.get_partial_messageable, harvest_soon=harvest_soon)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
     wiring = Wiring(runner, reconciler, buttons, menus, introduce, Team(store=store), project, Feedback(store=store),
-                    learn,
-                    Help(settings=settings, cogs=lambda: wiring.cogs),
+                    learn, Help(settings=settings, cogs=lambda: wiring.cogs),
                     ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s), conversation)
     return wiring
 

@@ -30,8 +30,8 @@ class Preference:
 
     def row(self) -> dict[str, Any]:
         """As the learner's JSONL keeps it."""
-        return {"job_id": self.job_id, "who": str(self.user_id), "request": self.request, "shown": self.shown,
-                "chosen": self.chosen, "when": self.at}
+        return {"key": f"{self.job_id}:{self.at}", "job_id": self.job_id, "who": self.user_id,
+                "request": self.request, "shown": self.shown, "chosen": self.chosen, "when": self.at}
 
 
 class Preferences:
