@@ -56,7 +56,7 @@ def judge_prompt_cv(name: str, title: str) -> str:
 def prompt_of(record: Record) -> str:
     if isinstance(record, CVRecord):
         return cv_prompt(record.name, record.title)
-    return reply_prompt(record.request, record.persona)
+    return reply_prompt(record.request, record.persona, record.history)
 
 
 def completion_of(record: Record) -> str:
@@ -151,7 +151,7 @@ PromptFormat = ControlFormat | InstructFormat
 def format_prompt(fmt: PromptFormat, record: Record) -> str:
     if isinstance(record, CVRecord):
         return fmt.cv(record.name, record.title)
-    return fmt.reply(record.request, record.persona)
+    return fmt.reply(record.request, record.persona, record.history)
 
 
 def format_training_text(fmt: PromptFormat, record: Record) -> str:
