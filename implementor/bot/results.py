@@ -6,7 +6,9 @@
 - `ResultRenderer`: a result as the message that answers it, made from the typed result and the roster
   alone, so any process can post it, and rendering it again (for the follow-ups still to send) changes
   nothing. An introduction shows the face and the CV; a project reply is posted in the name, and with
-  the face, of the colleague who answered, with the menu of its drafts (`draft_menu.py`).
+  the face, of the colleague who answered, with the menu of its drafts (`draft_menu.py`). A server
+  with nobody on the team hires a colleague with its first request (`ProjectJob.hire`), who answers it:
+  the answer says so, and `hire` adds them to the roster, so that no header contradicts the voice.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
 
 
-async def hire(store: Store, record: JobRecord, result: IntroduceResult) -> None:
-    """Hire the colleague of a finished introduction into the roster of the server it was asked in."""
+async def hire(store: Store, record: JobRecord, result: IntroduceResult | ProjectResult) -> None:
+    """Hire the colleague of a finished introduction (or of a project job that hired first, its answer's
+    author) into the roster of the server it was asked in."""
     profile = result.profile
-    assert profile is not None, "an introduction that succeeded carries its profile"
+    assert profile is not None, "an introduction that succeeded, or a job that hired, carries its profile"
     await store.hire(record.guild_id or 0, profile.name, profile.title, profile.seed, profile.cv,
                      base64.b64decode(profile.png_base64), record.user_id, job_id=record.job_id,
                      face_px=profile.face_px)
@@ -58,12 +61,16 @@ class ResultRenderer:
     async def _reply(self, record: JobRecord, result: ProjectResult
                      ) -> tuple[Rendered, list[discord.File], discord.ui.View | None]:
         assert result.reply is not None, "a reply that succeeded carries its text"
-        colleague = await self.store.colleague(record.guild_id or 0, record.colleague_id)
+        if result.profile is not None:  # hired to answer this: the roster has them by this job
+            colleague = await self.store.hired_by(record.job_id)
+        else:
+            colleague = await self.store.colleague(record.guild_id or 0, record.colleague_id)
         name, title = (colleague.name, colleague.title) if colleague else ("The Implementor", "Consultant")
         files = [face_file(png=colleague.png, name="face.png")] if colleague else []
         rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
                                result.low_confidence, record.request, record.user_id)
-        rendered.text, rendered.ping = ready_text(record.user_id, "project", name), record.user_id
+        rendered.text = ready_text(record.user_id, "hired" if result.profile and colleague else "project", name)
+        rendered.ping = record.user_id
         view = self.result_view(record.job_id, "project")
         menu = self.draft_menu(record.job_id, result) if self.draft_menu is not None else None
         if menu is not None:

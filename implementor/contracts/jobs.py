@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from implementor.contracts.persona import Persona
 from implementor.contracts.scores import CandidateScore
@@ -91,6 +91,15 @@ class ProjectJob(_Message):
     colleague: Persona | None = None
     explore: float | None = Field(None, ge=0.0, le=1.0)  # the server's own (/settings); None: the workers'
     history: tuple[Turn, ...] = Field((), max_length=MAX_TURNS)
+    # Nobody on the team yet: the worker hires a colleague first (a face and a CV, as /introduce does),
+    # who then answers; the result carries their profile, and the bot adds them to the roster.
+    hire: bool = False
+
+    @model_validator(mode="after")
+    def _one_voice(self) -> ProjectJob:
+        if self.hire and self.colleague is not None:
+            raise ValueError("a job either names its colleague or hires one, not both")
+        return self
 
     @field_validator("history")
     @classmethod
@@ -148,6 +157,7 @@ class ProjectResult(ResultBase):
     candidates: list[CandidateScore] = Field(default_factory=list)
     low_confidence: bool = False
     explored: bool = False  # the posted draft was chosen by exploration, not as the top one
+    profile: Profile | None = None  # the colleague a hiring job hired first, who wrote the reply
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]

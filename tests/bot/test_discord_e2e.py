@@ -288,3 +288,32 @@ async def test_the_draft_menu_swaps_the_answer_in_place_for_the_asker_and_refuse
     [ack] = await wait_for(lambda: answer(fake, moderated), 10, "the moderator's swap")
     assert ack.json["type"] == 7  # type: ignore[index]
     assert [p.chosen for p in await bot.store.preferences.all(job_id)] == [record.result.reply, shown]  # type: ignore[union-attr]
+
+
+async def test_with_nobody_hired_a_request_hires_the_colleague_who_answers_it(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    assert await bot.store.colleague(8) is None  # a server nobody has hired for yet
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="50",
+                                   guild_id="8")
+    [post] = await wait_for(lambda: result_post(fake, token), 120, "the answer")
+    hired = await bot.store.colleague(8)
+    assert hired is not None  # on the roster now, answering the server's requests
+    embed = post.json["embeds"][0]  # type: ignore[index]
+    assert embed["author"]["name"] == f"{hired.name} · {hired.title}"  # the header is the voice's own
+    assert post.json["content"] == (f"<@50>, {hired.name} joined the team to answer your request "  # type: ignore[index]
+                                    "(/introduce shows their CV).")
+    record = await bot.store.jobs.get(fake.job_of(next(m for m in fake.results() if m["content"].startswith("<@50>"))))
+    assert record is not None and record.queued_job().hire  # type: ignore[union-attr]
+    assert record.result.profile.cv == hired.cv  # type: ignore[union-attr]
+    assert (await bot.store.hired_by(record.job_id)) == hired
+    # A follow-up goes on in the same voice: the colleague this request hired.
+    first = next(m for m in fake.results() if m["content"].startswith("<@50>"))
+    clicked = await fake.click(first, f"implementor:follow:{record.job_id}", user_id="50")
+    modal = await wait_for(lambda: fake.modal(clicked), 10, "the Follow up modal")
+    field = modal["components"][0]["components"][0]
+    await fake.submit(first, modal["custom_id"], {field["custom_id"]: "Can you start on Monday?"}, user_id="50")
+    [second] = await wait_for(lambda: replies_to(fake, first["id"]), 120, "the answer to the follow-up")
+    follow = await bot.store.jobs.answered_as(int(second["id"]))
+    assert follow is not None and follow.colleague_id == hired.id and not follow.queued_job().hire  # type: ignore[union-attr]
+    assert follow.queued_job().colleague.name == hired.name  # type: ignore[union-attr]
+    assert second["embeds"][0]["author"]["name"] == f"{hired.name} · {hired.title}"

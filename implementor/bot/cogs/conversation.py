@@ -69,9 +69,10 @@ class Conversation(commands.Cog):
 
     async def job(self, parent: JobRecord, text: str) -> ProjectJob:
         """The follow-up job: the conversation so far, in the voice of the colleague who answered it."""
-        colleague = None
-        if parent.colleague_id is not None:
-            colleague = await self.store.colleague(parent.guild_id or 0, parent.colleague_id)
+        colleague = await self.store.hired_by(parent.job_id)  # the colleague it hired to answer it, if it did
+        if parent.colleague_id is not None or colleague is not None:
+            if colleague is None:
+                colleague = await self.store.colleague(parent.guild_id or 0, parent.colleague_id)
             if colleague is None or colleague.retired:
                 name = discord.utils.escape_markdown(colleague.name) if colleague else "The colleague who answered"
                 raise InputError(f"{name} has retired, so they cannot carry on this conversation; /project asks "
@@ -86,8 +87,9 @@ class Conversation(commands.Cog):
 
     async def ask(self, parent: JobRecord, text: str, user_id: int, reply_to: discord.Message) -> None:
         job = await self.job(parent, text)
+        hired = await self.store.hired_by(parent.job_id)
         await self.runner.accept(job, user_id, parent.guild_id, parent.channel_id, reply_to=reply_to,
-                                 colleague_id=parent.colleague_id, follows=parent.job_id)
+                                 colleague_id=hired.id if hired else parent.colleague_id, follows=parent.job_id)
 
     async def follow_up(self, interaction: discord.Interaction, job_id: str, text: str) -> None:
         """The Follow up modal's text: answered as a reply to the answer it was typed under."""

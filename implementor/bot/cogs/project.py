@@ -1,7 +1,9 @@
 """/project: bring the colleague a piece of work; it answers with its experience, an approach and a next step.
 
 The reply is written in the voice of the server's current colleague (their name, title and the first
-skills of their CV travel with the job). `Project.regenerate` is what a result's Regenerate button
+skills of their CV travel with the job). With nobody on the team, the request hires one first (the
+worker makes a face and a CV, as /introduce does), who answers it and joins the roster.
+`Project.regenerate` is what a result's Regenerate button
 runs: `implementor.bot.app.wire` hands it to the buttons. It is a request like any other, the cooldown
 included (else a member could draft without end by clicking), answered in place: its status shows
 above the answer it replaces, and its answer takes that one's place in the same message.
@@ -27,10 +29,11 @@ def persona_of(colleague: Colleague | None) -> Persona | None:
     return Persona.from_cv(colleague.name, colleague.title, colleague.cv) if colleague else None
 
 
-def validated(description: str, colleague: Persona | None = None, explore: float | None = None) -> ProjectJob:
+def validated(description: str, colleague: Persona | None = None, explore: float | None = None,
+              hire: bool = False) -> ProjectJob:
     """The job for a description; Discord's own length check can be bypassed, so check again here."""
     try:
-        return ProjectJob(request=description, colleague=colleague, explore=explore)
+        return ProjectJob(request=description, colleague=colleague, explore=explore, hire=hire)
     except ValidationError as exc:
         raise InputError(f"Describe the project in {REQUEST_MIN} to {REQUEST_MAX} characters "
                          f"(after removing invisible characters).") from exc
@@ -54,7 +57,10 @@ class Project(commands.Cog):
         colleague = await self.store.colleague(interaction.guild_id or 0)
         persona = persona_of(colleague)
         own = await self.store.servers.get(interaction.guild_id or 0)
-        job = validated(request, persona, explore=0.0 if own.explore is False else None)
+        # Nobody on the team: the request hires its colleague first, who answers it. Requests made while that
+        # hire is under way hire too (each answer in the voice of its own hire, never of nobody): refusing them
+        # would turn a server's first burst of requests away.
+        job = validated(request, persona, explore=0.0 if own.explore is False else None, hire=colleague is None)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
                                  interaction=interaction, colleague_id=colleague.id if colleague else None,
                                  replaces=replaces)
