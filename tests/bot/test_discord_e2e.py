@@ -45,6 +45,18 @@ CAPTURE = str(Path(os.environ["IMPLEMENTOR_E2E_CAPTURE"]).resolve()) if os.envir
     else None
 
 
+def capture_thread(name: str, fake: FakeDiscord, messages: list[dict[str, Any]]) -> None:
+    """Keep a conversation as the channel holds it: its messages in order, each one's attachments numbered."""
+    if not CAPTURE:
+        return
+    folder = Path(CAPTURE)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
+    for i, message in enumerate(messages):
+        for filename, data in fake.files.get(message["id"], {}).items():
+            (folder / f"{name}-{i}-{filename}").write_bytes(data)
+
+
 def capture(name: str, post: Recorded) -> None:
     """Keep a posted message as the fake Discord received it: its JSON and its attachments."""
     if not CAPTURE:
@@ -237,6 +249,7 @@ async def test_a_conversation_goes_on_by_the_follow_up_modal_and_by_replies(disc
         ("member", REQUEST), ("colleague", strip_invisible(records[0].result.reply)),
         ("member", "What would that cost, roughly?"), ("colleague", strip_invisible(records[1].result.reply))]
     assert job.request == "Could you start on Monday?"
+    capture_thread("conversation", fake, [first, second, asked, third])
     assert [r.parent_job_id for r in records] == [None, records[0].job_id, records[1].job_id]
     assert len({r.colleague_id for r in records}) == 1 and job.colleague == records[0].queued_job().colleague
     # A reply that does not mention the bot reaches it with no text: the member gets a hint by DM, once.
