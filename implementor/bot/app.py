@@ -188,6 +188,12 @@ class ImplementorBot(commands.Bot):
         # Start-up is the first reconciliation: jobs accepted before a restart are followed again.
         self._reconciling = asyncio.create_task(self.wiring.reconciler.run(), name="reconciler")
 
+    async def on_command_error(self, context: commands.Context[Any], exception: commands.CommandError, /) -> None:
+        """A mention is read as a prefix command first: "@Implementor what would that cost?" is no command but a
+        follow-up (or an introduction), which the cogs' listeners answer, so not an error to log."""
+        if not isinstance(exception, commands.CommandNotFound):
+            await super().on_command_error(context, exception)
+
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))
         if self.wiring is not None:

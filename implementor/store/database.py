@@ -210,7 +210,8 @@ class Store:
                 for r in rows]
 
     async def forget_feedback(self, user_id: int) -> int:
-        """Delete every rating a member gave, and every rating of a reply to a member's request (`/learn optout`)."""
+        """Delete every rating (and choice among drafts) a member gave, and every one given to a reply to their
+        request (`/learn optout`); returns how many went."""
         given = await self.db.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,))
         forgotten = given.rowcount
         for job_id in await self.jobs.asked_by(user_id):  # the job book's to say which jobs were theirs

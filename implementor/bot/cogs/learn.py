@@ -101,7 +101,8 @@ class Learn(commands.GroupCog, group_name="learn"):
         harvested = await asyncio.to_thread(datasets.forget, self.learning_dir, member)
         ratings = await self.store.forget_feedback(member)
         await interaction.response.send_message(
-            f"Done: you are opted out. I deleted {harvested} harvested messages and {ratings} ratings, and I "
+            f"Done: you are opted out. I deleted {harvested} harvested messages and {ratings} ratings and draft "
+            "choices, and I "
             "will not read your messages to learn again. Models trained before today keep what they learned; "
             "the next retraining leaves you out. `/learn optin` undoes this.", ephemeral=True,
             allowed_mentions=NO_PINGS)

@@ -97,7 +97,7 @@ async def test_opting_out_deletes_the_members_harvested_rows_and_ratings(
     interaction = make_interaction(user_id=MEMBER)
     await cog.optout.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
     [text] = interaction.response.private
-    assert text is not None and "deleted 4 harvested messages and 2 ratings" in text
+    assert text is not None and "deleted 4 harvested messages and 2 ratings and draft choices" in text
     assert [r["message_id"] for r in read_rows(folder / PAIRS)] == [3]
     assert [r["message_id"] for r in read_rows(folder / TEXTS)] == [6]
     assert [(r["job_id"], r["who"]) for r in await store.feedback()] == [("job-b", str(OTHER))]
