@@ -8,7 +8,8 @@
   nothing. An introduction shows the face and the CV; a project reply is posted in the name, and with
   the face, of the colleague who answered, with the menu of its drafts (`draft_menu.py`). A server
   with nobody on the team hires a colleague with its first request (`ProjectJob.hire`), who answers it:
-  the answer says so, and `hire` adds them to the roster, so that no header contradicts the voice.
+  the answer says so, and `hire` adds them to the roster, so that no header contradicts the voice. One
+  hire at a time: a request made while it is under way is answered as nobody, and its header says so.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ async def hire(store: Store, record: JobRecord, result: IntroduceResult | Projec
                      face_px=profile.face_px)
 
 
+NOBODY = "no colleague hired yet"  # the header of an answer no hired colleague wrote: it says so plainly
 DraftMenu = Callable[[str, ProjectResult], "discord.ui.Item[Any] | None"]  # (job id, result) -> its drafts' menu
 
 
@@ -63,9 +65,11 @@ class ResultRenderer:
         assert result.reply is not None, "a reply that succeeded carries its text"
         if result.profile is not None:  # hired to answer this: the roster has them by this job
             colleague = await self.store.hired_by(record.job_id)
-        else:
+        elif record.colleague_id is not None:
             colleague = await self.store.colleague(record.guild_id or 0, record.colleague_id)
-        name, title = (colleague.name, colleague.title) if colleague else ("The Implementor", "Consultant")
+        else:  # asked while the server's first hire was under way: written as nobody, and headed so
+            colleague = None
+        name, title = (colleague.name, colleague.title) if colleague else ("The Implementor", NOBODY)
         files = [face_file(png=colleague.png, name="face.png")] if colleague else []
         rendered = reply_embed(name, title, result.reply, "attachment://face.png" if colleague else None,
                                result.low_confidence, record.request, record.user_id)

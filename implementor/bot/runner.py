@@ -90,9 +90,11 @@ class JobRunner:
                               "restarting")
         self._refuse_without_workers()
         async with self._intake:
-            if one_hire and guild_id is not None and await self.book.hiring(guild_id):
-                raise InputError("A colleague is being hired here already: they will introduce themselves in a "
-                                 "moment.")
+            if (one_hire or getattr(job, "hire", False)) and guild_id is not None and await self.book.hiring(guild_id):
+                if one_hire:
+                    raise InputError("A colleague is being hired here already: they will introduce themselves in "
+                                     "a moment.")
+                job = job.model_copy(update={"hire": False})  # one hire per server: this one is answered plainly
             own = (await self.servers.get(guild_id)).cooldown_s if self.servers and guild_id else None
             await self._take_slot(user_id, job.job_id, cooldown, own)
             # A Regenerate edits the answer it replaces through the channel: its click's token owns no message.

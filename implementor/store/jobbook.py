@@ -235,9 +235,9 @@ class JobBook:
             return await cursor.fetchone() is not None
 
     async def hiring(self, guild_id: int) -> bool:
-        """Whether an introduction is under way in this server (a hire that has not ended yet)."""
-        async with self.db.execute(f"SELECT 1 FROM jobs WHERE kind = 'introduce' AND guild_id = ? "
-                                   f"{_among(*OPEN)} LIMIT 1", (guild_id,)) as cursor:
+        """Whether a hire is under way in this server: an introduction, or a request that hires first."""
+        async with self.db.execute(f"SELECT 1 FROM jobs WHERE (kind = 'introduce' OR job LIKE ?) AND guild_id = ? "
+                                   f"{_among(*OPEN)} LIMIT 1", ('%"hire":true%', guild_id)) as cursor:
             return await cursor.fetchone() is not None
 
     async def asked_by(self, user_id: int) -> list[str]:

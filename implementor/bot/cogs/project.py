@@ -57,9 +57,9 @@ class Project(commands.Cog):
         colleague = await self.store.colleague(interaction.guild_id or 0)
         persona = persona_of(colleague)
         own = await self.store.servers.get(interaction.guild_id or 0)
-        # Nobody on the team: the request hires its colleague first, who answers it. Requests made while that
-        # hire is under way hire too (each answer in the voice of its own hire, never of nobody): refusing them
-        # would turn a server's first burst of requests away.
+        # Nobody on the team: the request hires its colleague first, who answers it. One hire per server: a
+        # request made while it is under way is answered as nobody (the runner decides, in line), not refused,
+        # which would turn a server's first burst of requests away.
         job = validated(request, persona, explore=0.0 if own.explore is False else None, hire=colleague is None)
         await self.runner.accept(job, interaction.user.id, interaction.guild_id, interaction.channel_id or 0,
                                  interaction=interaction, colleague_id=colleague.id if colleague else None,
