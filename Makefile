@@ -71,9 +71,10 @@ docs: $(BIN)/.docs-installed  ## the docs site, built strictly into site/
 docs-images: install
 	rm -rf out/discord
 	IMPLEMENTOR_E2E_BUNDLED=1 IMPLEMENTOR_E2E_CAPTURE=out/discord $(BIN)/pytest -q -p no:cacheprovider \
-	  tests/bot/test_discord_e2e.py -k "introduce_is or project_is"
+	  tests/bot/test_discord_e2e.py -k "introduce_is or project_is or conversation"
 	$(BIN)/python docs/render_discord.py out/discord/introduce.json docs/discord-introduce.png
 	$(BIN)/python docs/render_discord.py out/discord/project.json docs/discord-project.png
+	$(BIN)/python docs/render_discord.py out/discord/conversation.json docs/discord-conversation.png
 
 # The bot's image has no torch: its tests and the contracts' run in a venv from the bot's lock alone.
 BOT_VENV ?= .venv-bot

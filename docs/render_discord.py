@@ -3,12 +3,15 @@
 The messages come from the end-to-end test: the real bot, a real worker with the bundled models and the
 fake Discord API, which keeps what it receives. This script only lays that JSON and its attachments out
 as a picture (dark theme, the message's text with its mention, embeds, the face as Discord places it,
-buttons in their styles with their emoji); it invents no content. `make docs-images` runs both steps:
+buttons in their styles with their emoji, a select menu showing its chosen option); it invents no
+content. A JSON list is a conversation: its messages in order, each reply under the line Discord
+shows above it ("replying to ..."). `make docs-images` runs both steps:
 
     IMPLEMENTOR_E2E_BUNDLED=1 IMPLEMENTOR_E2E_CAPTURE=out/discord \\
-        .venv/bin/pytest tests/bot/test_discord_e2e.py -k "introduce or project_is"
+        .venv/bin/pytest tests/bot/test_discord_e2e.py -k "introduce_is or project_is or conversation"
     .venv/bin/python docs/render_discord.py out/discord/introduce.json docs/discord-introduce.png
     .venv/bin/python docs/render_discord.py out/discord/project.json docs/discord-project.png
+    .venv/bin/python docs/render_discord.py out/discord/conversation.json docs/discord-conversation.png
 
 The emoji are drawn from Noto Color Emoji (Debian: fonts-noto-color-emoji) where it is installed, else
 as text the DejaVu font has, and the script says so.
@@ -78,7 +81,7 @@ class Canvas:
     """A tall scratch image written top to bottom, cropped to what was used."""
 
     def __init__(self) -> None:
-        self.image = Image.new("RGB", (WIDTH, 4000), BACKGROUND)
+        self.image = Image.new("RGB", (WIDTH, 12000), BACKGROUND)
         self.draw = ImageDraw.Draw(self.image)
         self.y = PAD
 
@@ -104,15 +107,44 @@ class Canvas:
 
 def render(message: dict[str, Any], attachments: dict[str, Path]) -> Image.Image:
     canvas = Canvas()
-    draw = canvas.draw
-    draw.ellipse((PAD, canvas.y, PAD + 40, canvas.y + 40), fill=(88, 101, 242))
-    draw.text((PAD + 52, canvas.y), "The Implementor", font=font(16, True), fill=WHITE)
-    draw.text((PAD + 52 + draw.textlength("The Implementor ", font=font(16, True)), canvas.y + 2), "APP  Today",
-              font=font(12), fill=MUTED)
+    _message(canvas, message, attachments)
+    return canvas.crop()
+
+
+def render_thread(messages: list[dict[str, Any]], attachments: list[dict[str, Path]]) -> Image.Image:
+    """Messages in order, as the channel shows them; a reply under a line naming what it answers."""
+    canvas = Canvas()
+    authors = {m.get("id"): _author(m) for m in messages}
+    for message, files in zip(messages, attachments, strict=True):
+        answered = (message.get("message_reference") or {}).get("message_id")
+        if answered:
+            canvas.draw.line((PAD + 20, canvas.y + 8, PAD + 20, canvas.y + 16), fill=MUTED, width=2)
+            canvas.draw.line((PAD + 20, canvas.y + 8, PAD + 46, canvas.y + 8), fill=MUTED, width=2)
+            canvas.draw.text((PAD + 52, canvas.y), f"replying to {authors.get(answered, 'a message')}",
+                             font=font(12), fill=MUTED)
+            canvas.y += 20
+        _message(canvas, message, files)
+        canvas.y += 8
+    return canvas.crop()
+
+
+def _author(message: dict[str, Any]) -> str:
+    author = message.get("author") or {}
+    return "The Implementor" if author.get("bot") else f"member{author.get('id', '')}"
+
+
+def _message(canvas: Canvas, message: dict[str, Any], attachments: dict[str, Path]) -> None:
+    draw, name = canvas.draw, _author(message)
+    bot = name == "The Implementor"
+    draw.ellipse((PAD, canvas.y, PAD + 40, canvas.y + 40), fill=(88, 101, 242) if bot else (120, 124, 132))
+    draw.text((PAD + 52, canvas.y), name, font=font(16, True), fill=WHITE)
+    draw.text((PAD + 52 + draw.textlength(f"{name} ", font=font(16, True)), canvas.y + 2),
+              "APP  Today" if bot else "Today", font=font(12), fill=MUTED)
     canvas.y += 24
     left = PAD + 52
     if message.get("content"):
-        _content(canvas, left, message["content"])
+        names = {str(m.get("id")): m.get("username", "") for m in message.get("mentions", [])}
+        _content(canvas, left, message["content"], names)
     for embed in message.get("embeds", []):
         top = canvas.y + 4
         canvas.y = top + 10
@@ -128,18 +160,35 @@ def render(message: dict[str, Any], attachments: dict[str, Path]) -> Image.Image
         _thumbnail(canvas, embed, attachments, left + EMBED_WIDTH - THUMBNAIL - 12, top + 10)
         canvas.y = bottom + 14
     for row in message.get("components", []):
-        _buttons(canvas, left, row.get("components", []))
-    return canvas.crop()
+        menus = [c for c in row.get("components", []) if c.get("type") == 3]
+        for menu in menus:
+            _select(canvas, left, menu)
+        _buttons(canvas, left, [c for c in row.get("components", []) if c.get("type") != 3])
 
 
-def _content(canvas: Canvas, left: int, content: str) -> None:
-    """The message's text; a user mention is a highlighted chip, as Discord shows it."""
+def _select(canvas: Canvas, left: int, menu: dict[str, Any]) -> None:
+    """A select menu, closed, showing its chosen option (or its placeholder), as Discord draws it."""
+    chosen = next((o["label"] for o in menu.get("options", []) if o.get("default")), menu.get("placeholder", ""))
+    canvas.draw.rounded_rectangle((left, canvas.y, left + EMBED_WIDTH - 40, canvas.y + 38), radius=4,
+                                  fill=(30, 31, 34), outline=(20, 20, 22))
+    face = font(14)
+    text = chosen
+    while canvas.draw.textlength(text, font=face) > EMBED_WIDTH - 100 and len(text) > 2:
+        text = text[:-2] + "…"
+    canvas.draw.text((left + 12, canvas.y + 10), text, font=face, fill=TEXT)
+    canvas.draw.text((left + EMBED_WIDTH - 68, canvas.y + 8), "⌄", font=font(18, True), fill=TEXT)
+    canvas.y += 46
+
+
+def _content(canvas: Canvas, left: int, content: str, names: dict[str, str] | None = None) -> None:
+    """The message's text; a user mention is a highlighted chip, as Discord shows it (by name where the
+    message says whom it mentions: the bot, in a member's reply)."""
     x, face = left, font(15)
     for part in re.split(r"(<@!?\d+>)", content):
         if not part:
             continue
         mention = re.fullmatch(r"<@!?(\d+)>", part)
-        text = f"@member{mention.group(1)}" if mention else part
+        text = f"@{(names or {}).get(mention.group(1)) or 'member' + mention.group(1)}" if mention else part
         width = int(canvas.draw.textlength(text, font=face))
         if mention:
             canvas.draw.rounded_rectangle((x - 2, canvas.y - 1, x + width + 2, canvas.y + 20), radius=3, fill=MENTION)
@@ -202,6 +251,12 @@ def main(message_json: Path, out: Path) -> None:
     if not EMOJI_FONT.exists():
         print(f"no colour emoji font at {EMOJI_FONT} (apt-get install fonts-noto-color-emoji): emoji drawn as text")
     message = json.loads(message_json.read_text())
+    if isinstance(message, list):  # a conversation: message i's attachments are STEM-i-NAME
+        files = [{p.name.removeprefix(f"{message_json.stem}-{i}-"): p
+                  for p in message_json.parent.glob(f"{message_json.stem}-{i}-*")} for i in range(len(message))]
+        render_thread(message, files).save(out)
+        print(f"rendered {message_json} ({len(message)} messages) -> {out}")
+        return
     prefix = message_json.stem + "-"
     attachments = {p.name.removeprefix(prefix): p for p in message_json.parent.glob(prefix + "*")}
     render(message, attachments).save(out)

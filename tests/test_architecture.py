@@ -196,6 +196,7 @@ TABLES = {  # table -> every module that may name it in SQL besides the migratio
     "feedback": {"implementor/store/database.py", "implementor/store/replies.py"},
     "leases": {"implementor/store/leases.py"},
     "schema_version": set(),
+    "preferences": {"implementor/store/preferences.py"},
     **{f"learning_{name}": {"implementor/store/consent.py"} for name in ("channels", "log", "optouts", "cursors")},
 }
 

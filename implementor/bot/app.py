@@ -3,12 +3,14 @@ the one place that decides which part gets what.
 
     ImplementorBot(settings=, jobs=, store=, limits=)   setup_hook calls wire(), then registers:
       Buttons(ButtonActions(store, cancel, regenerate))  the one button class, bound to them
-      Poster(client, ResultRenderer(store, result_view), status_view)   a job's messages on Discord
+      DraftMenus(MenuActions(store, threshold, show))   the drafts' menu class, bound likewise
+      Poster(client, ResultRenderer(store, result_view, menu), status_view)   a job's messages on Discord
       Reconciler(jobs, book, limits, poster, hire, ...)  drives every accepted job to one end (an
                                                           introduction hires when it finishes); runs
                                                           from start-up until the bot closes
       JobRunner(jobs, book, limits, poster, reconciler)  the front door: limits, book, answer, queue
       Introduce(store, runner, me)  Team(store)  Feedback(store)  Project(store, runner)  Settings(store)
+      Conversation(store, runner, me)          follow-ups: the Follow up modal's text, replies that mention it
       Learn(store, learning, models_dir, channel, harvest_soon, forget_soon)   /learn: consent, opt-outs, status
       Help(settings, cogs)                     /help: what it does, keeps and runs (the cogs' commands, the cards)
 
@@ -26,7 +28,8 @@ command sync runs under a lease, and shards identify one per `max_concurrency` b
 all processes (`before_identify_hook`, a lease per bucket in the store).
 
 It needs no privileged intents: slash commands come as interactions, and a message that mentions the
-bot carries its content anyway. Everything it sends is sent with `AllowedMentions.none()`.
+bot carries its content anyway (a reply to an answer that does not mention it gets a hint, `conversation.py`).
+Everything it sends is sent with `AllowedMentions.none()`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from discord.ext import commands
 
 from implementor.bot import command_sync
 from implementor.bot.capacity import Jobs
+from implementor.bot.cogs.conversation import Conversation
 from implementor.bot.cogs.feedback import Feedback
 from implementor.bot.cogs.help import Help
 from implementor.bot.cogs.introduce import Introduce
@@ -54,6 +58,7 @@ from implementor.bot.cogs.learn import Learn
 from implementor.bot.cogs.project import Project
 from implementor.bot.cogs.settings import Settings as ServerSettingsCog
 from implementor.bot.cogs.team import Team
+from implementor.bot.draft_menu import DraftMenus, MenuActions
 from implementor.bot.errors import ImplementorTree
 from implementor.bot.limits import Limits
 from implementor.bot.metrics import BotMetrics
@@ -64,6 +69,7 @@ from implementor.bot.results import ResultRenderer, hire
 from implementor.bot.runner import JobRunner
 from implementor.bot.views import ButtonActions, Buttons
 from implementor.config.settings import Settings
+from implementor.contracts.jobs import ProjectResult
 from implementor.store.database import Store
 from implementor.store.jobbook import JobRecord
 from implementor.store.leases import Leases
@@ -92,6 +98,7 @@ class Wiring:
     runner: JobRunner
     reconciler: Reconciler
     buttons: Buttons
+    menus: DraftMenus
     introduce: Introduce
     team: Team
     project: Project
@@ -99,10 +106,12 @@ class Wiring:
     learn: Learn
     help: Help
     settings: ServerSettingsCog
+    conversation: Conversation
 
     @property
     def cogs(self) -> tuple[commands.Cog, ...]:
-        return self.introduce, self.team, self.project, self.feedback, self.learn, self.settings, self.help
+        return (self.introduce, self.team, self.project, self.conversation, self.feedback, self.learn, self.settings,
+                self.help)
 
 
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
@@ -112,16 +121,21 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
 
     # The buttons and the work they start need each other: the runner puts a Cancel button on every
     # status message, and a Regenerate button runs the Project cog, which queues a job with buttons.
-    # These two functions close the loop: they reach the runner and the cog when a member clicks.
+    # These functions close the loop: they reach the runner and the cogs when a member clicks.
     async def cancel(job_id: str) -> bool:
         return await runner.cancel(job_id)
 
     async def regenerate(interaction: discord.Interaction, record: JobRecord) -> None:
         await project.regenerate(interaction, record)
 
-    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate))
-    poster = Poster(client, ResultRenderer(store, buttons.result_view), buttons.status_view, metrics=metrics,
-                    result_view=buttons.result_view)
+    async def show(record: JobRecord, result: ProjectResult) -> tuple[list[discord.Embed], discord.ui.View | None]:
+        return (rendered := await renderer(record, result))[0].embeds, rendered[2]
+
+    buttons = Buttons(ButtonActions(store=store, cancel=cancel, regenerate=regenerate,
+                                    follow_up=lambda *submitted: conversation.follow_up(*submitted)))
+    menus = DraftMenus(MenuActions(store=store, threshold=settings.realism_threshold, show=show))
+    poster = Poster(client, renderer := ResultRenderer(store, buttons.result_view, menus.menu), buttons.status_view,
+                    metrics=metrics, result_view=buttons.result_view)
 
     def passed(report: PassReport) -> None:
         metrics.passed(report.open_jobs, report.finished_at, report.workers)
@@ -137,6 +151,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
                        refuse_after_s=settings.no_worker_refuse_s)
     project = Project(store=store, runner=runner)
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
+    conversation = Conversation(store=store, runner=runner, me=lambda: client.user)
 
     async def harvest_soon() -> None:
         await asyncio.to_thread(jobs.request_harvest)
@@ -147,9 +162,9 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     learn = Learn(store=store, learning=store.learning, models_dir=settings.models_dir,
                   channel=client.get_partial_messageable, harvest_soon=harvest_soon, forget_soon=forget_soon)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
-    wiring = Wiring(runner, reconciler, buttons, introduce, Team(store=store), project, Feedback(store=store), learn,
-                    Help(settings=settings, cogs=lambda: wiring.cogs),
-                    ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s))
+    wiring = Wiring(runner, reconciler, buttons, menus, introduce, Team(store=store), project, Feedback(store=store),
+                    learn, Help(settings=settings, cogs=lambda: wiring.cogs),
+                    ServerSettingsCog(store=store, default_cooldown_s=settings.user_cooldown_s), conversation)
     return wiring
 
 
@@ -179,7 +194,7 @@ class ImplementorBot(commands.Bot):
                 await self.add_cog(cog)
             except Exception:
                 log.exception("could not load the %s cog", type(cog).__name__)
-        self.dynamic_items = self.wiring.buttons.dynamic_items
+        self.dynamic_items = (*self.wiring.buttons.dynamic_items, self.wiring.menus.item)
         self.add_dynamic_items(*self.dynamic_items)  # buttons keep working across restarts
         if not self.serve:
             return  # `implementor bot sync`: the commands are all it needs
@@ -207,6 +222,12 @@ class ImplementorBot(commands.Bot):
         owner = f"{self.store.claims.owner if self.store.claims else ''}/shard-{shard_id}"
         while not await Leases(self.store.db, owner).take(f"identify.{bucket}", IDENTIFY_SPACING_S):
             await asyncio.sleep(0.25)
+
+    async def on_command_error(self, context: commands.Context[Any], exception: commands.CommandError, /) -> None:
+        """A mention is read as a prefix command first: "@Implementor what would that cost?" is no command but a
+        follow-up (or an introduction), which the cogs' listeners answer, so not an error to log."""
+        if not isinstance(exception, commands.CommandNotFound):
+            await super().on_command_error(context, exception)
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (%s) in %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))

@@ -2,7 +2,9 @@
 
 A job's status message and its result go to the interaction's follow-up webhook while its token
 lives (15 minutes), and to the channel after that, so a restarted bot posts exactly where the member
-asked. `find_posted` answers the one question a crash can leave open ("did my last post go out?") by
+asked. A follow-up's messages go to the channel as Discord replies to the message they answer (the
+member's reply, or the answer a Follow up was typed under), so the thread reads as a conversation.
+`find_posted` answers the one question a crash can leave open ("did my last post go out?") by
 looking for the job's buttons on the channel's recent messages.
 
 Every message sent to a channel carries a nonce derived from its job and its part (`nonce`: the status,
@@ -68,6 +70,9 @@ class Poster:
                 return sent
             except discord.NotFound:  # the interaction never got its first answer, or its token died early
                 log.info("the follow-up webhook of job %s is gone; posting in the channel", record.job_id)
+        if record.reply_to_id is not None:  # a follow-up's messages reply to what they answer (gone: sent plainly)
+            kwargs.setdefault("reference", discord.MessageReference(
+                message_id=record.reply_to_id, channel_id=record.channel_id, fail_if_not_exists=False))
         return await self._channel(record).send(content, nonce=nonce(record.job_id, part), **kwargs)
 
     async def send_status(self, record: JobRecord, text: str) -> int:

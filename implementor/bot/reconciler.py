@@ -7,9 +7,9 @@ processes share the work, none does a job twice), asks the broker where they sta
 - a job the book accepted but the broker never got (the bot died before, or the broker was away) is
   submitted, once the front door has had its chance to do it (through `submit`, as the front door does);
 - a finished job's result is recorded in the book, typed (an introduction's colleague is hired then, once
-  per job, see `results.hire`), and posted, once: claimed in the book, sent, recorded (a claim left by a
-  crash is checked against the channel before anything is sent again); a failed or withdrawn one ends
-  with an honest status;
+  per job, see `results.hire`, and so is the colleague a project job hired first), and posted, once:
+  claimed in the book, sent, recorded (a claim left by a crash is checked against the channel before
+  anything is sent again); a failed or withdrawn one ends with an honest status;
 - a waiting or running job's status message shows its real place in the queue, how many workers serve
   it, and an estimate from measured job times (`estimate`); a running one shows its stage and a
   progress bar (`status.py`: edited only when that changes, the bar at most every few seconds); with
@@ -41,7 +41,7 @@ from implementor.bot.limits import Limits
 from implementor.bot.poster import Poster
 from implementor.bot.status import ACCEPT_GRACE_S, StatusMessages
 from implementor.config.log_setup import job_context
-from implementor.contracts.jobs import IntroduceResult, Job, JobView
+from implementor.contracts.jobs import IntroduceResult, Job, JobView, ProjectResult
 from implementor.contracts.states import WAITING, JobState, Stage
 from implementor.store.jobbook import JobBook, JobRecord
 
@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
 
 
-Hire = Callable[[JobRecord, IntroduceResult], Awaitable[None]]  # a finished introduction's colleague joins the roster
+# A finished introduction's colleague joins the roster; so does the one a project job hired first.
+Hire = Callable[[JobRecord, IntroduceResult | ProjectResult], Awaitable[None]]
 
 
 @dataclass
@@ -185,7 +186,8 @@ class Reconciler:
         if result is None:
             await self._end(record, JobState.FAILED, view.stage or "the worker could not run it")
         elif result.status == "ok":
-            if isinstance(result, IntroduceResult):  # before the book has it: a crash in between hires again, once
+            # Before the book has it: a crash in between hires again, which the roster makes the same one hire.
+            if isinstance(result, IntroduceResult) or (isinstance(result, ProjectResult) and result.profile):
                 await self.hire(record, result)
             await self.book.store_result(record.job_id, result)
             fresh = await self.book.get(record.job_id)

@@ -48,6 +48,8 @@ def ping_only(user_id: int) -> discord.AllowedMentions:
 def ready_text(user_id: int, kind: str, name: str) -> str:
     """The text of a result's message: the member who asked, told it is ready."""
     who = safe(name)[:80]
+    if kind == "hired":  # nobody was on the team: the request hired its colleague (`ProjectJob.hire`)
+        return f"<@{user_id}>, {who} joined the team to answer your request (/introduce shows their CV)."
     return f"<@{user_id}>, meet {who}, your new colleague." if kind == "introduce" else \
         f"<@{user_id}>, {who} answered your request."
 

@@ -67,16 +67,17 @@ class JobRunner:
     async def accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                      interaction: discord.Interaction | None = None, reply_to: discord.Message | None = None,
                      colleague_id: int | None = None, cooldown: bool = True, one_hire: bool = False,
-                     replaces: JobRecord | None = None) -> None:
+                     replaces: JobRecord | None = None, follows: str | None = None) -> None:
         """Take the request (see the module docstring); raises RateLimited, having said nothing yet.
         `one_hire`: refuse it while an introduction is under way in the server (checked in line, so two
         members asking at once hire one colleague). `replaces`: a Regenerate's, answered in place: its
-        status, then its answer, take the place of that job's answer, in the same message."""
+        status, then its answer, take the place of that job's answer, in the same message. `follows`: a
+        follow-up's, the job it follows; its status and its answer reply to `reply_to`."""
         with job_context(job.job_id):
             try:
                 await self._accept(job, user_id, guild_id, channel_id, interaction=interaction, reply_to=reply_to,
                                    colleague_id=colleague_id, cooldown=cooldown, one_hire=one_hire,
-                                   replaces=replaces)
+                                   replaces=replaces, follows=follows)
             except RateLimited as refused:
                 self.metrics.refusals.labels(refused.reason).inc()
                 raise
@@ -85,21 +86,24 @@ class JobRunner:
     async def _accept(self, job: Job, user_id: int, guild_id: int | None, channel_id: int, *,
                       interaction: discord.Interaction | None, reply_to: discord.Message | None,
                       colleague_id: int | None, cooldown: bool, one_hire: bool,
-                      replaces: JobRecord | None = None) -> None:
+                      replaces: JobRecord | None = None, follows: str | None = None) -> None:
         if self.closing:
             raise RateLimited("I am restarting and not taking requests for a moment. Try again in a minute.", 60,
                               "restarting")
         self._refuse_without_workers()
         async with self._intake:
-            if one_hire and guild_id is not None and await self.book.hiring(guild_id):
-                raise InputError("A colleague is being hired here already: they will introduce themselves in a "
-                                 "moment.")
+            if (one_hire or getattr(job, "hire", False)) and guild_id is not None and await self.book.hiring(guild_id):
+                if one_hire:
+                    raise InputError("A colleague is being hired here already: they will introduce themselves in "
+                                     "a moment.")
+                job = job.model_copy(update={"hire": False})  # one hire per server: this one is answered plainly
             own = (await self.servers.get(guild_id)).cooldown_s if self.servers and guild_id else None
             await self._take_slot(user_id, job.job_id, cooldown, own)
             # A Regenerate edits the answer it replaces through the channel: its click's token owns no message.
             token = interaction.token if interaction is not None and replaces is None else None
             position = await self.book.add(job, guild_id, channel_id, user_id, token,
-                                           self.clock() + TOKEN_LIFETIME_S, colleague_id, replaces)
+                                           self.clock() + TOKEN_LIFETIME_S, colleague_id, replaces, follows,
+                                           reply_to.id if follows is not None and reply_to is not None else None)
             await self.reconciler.submit(job)  # in the same order as the places in line (it fails fast: no retries)
         eta = await self.reconciler.estimate(position, job.kind)
         text = status_line(Stage.QUEUED, position, eta, as_of=self.clock(), workers=self.reconciler.capacity.workers)

@@ -6,7 +6,8 @@ still works after a restart. The job it refers to is looked up in the store, its
 book read it (no button reads raw JSON).
 
 An action is data: its name in the custom id, how its button looks, and what a click does (`ACTIONS`:
-cancel, why, rate, delete, regenerate). One class, `ActionButton`, carries any of them.
+cancel, why, rate, delete, regenerate, follow up). One class, `ActionButton`, carries any of them. A
+project's answer also carries the menu of its drafts (`draft_menu.py`, a dynamic item of its own).
 
 A button is given what it acts on and never looks for it (not on the client, not by a cog's name):
 `Buttons(actions)` binds the class to one bot's `ButtonActions` (its store, the runner's cancel, the
@@ -26,6 +27,7 @@ from typing import Any, ClassVar, cast
 import discord
 
 from implementor.bot.errors import friendly
+from implementor.bot.follow_up import FollowUpModal, Submit
 from implementor.bot.render import NO_PINGS, why_message
 from implementor.contracts.errors import InputError
 from implementor.contracts.jobs import ProjectResult, Result
@@ -43,6 +45,7 @@ class ButtonActions:
     store: Store
     cancel: Callable[[str], Awaitable[bool]]  # withdraw a job that has not started: True if there was one
     regenerate: Callable[[discord.Interaction, JobRecord], Awaitable[None]]  # ask a project job again, in place
+    follow_up: Submit  # a member's next turn after a project's answer (the Follow up modal's text)
 
 
 async def _job(store: Store, job_id: str) -> tuple[JobRecord, Result]:
@@ -145,6 +148,14 @@ async def _regenerate(actions: ButtonActions, interaction: discord.Interaction, 
     await actions.regenerate(interaction, record)  # answers in place, or refuses privately
 
 
+async def _follow(actions: ButtonActions, interaction: discord.Interaction, job_id: str, score: int | None) -> None:
+    """Anyone may carry on a conversation (as anyone may ask /project): the modal asks for their next turn."""
+    record, _ = await _job(actions.store, job_id)
+    if record.kind != "project":
+        raise InputError("Only project answers can be followed up.")
+    await interaction.response.send_modal(FollowUpModal(job_id, actions.follow_up))
+
+
 Click = Callable[[ButtonActions, discord.Interaction, str, int | None], Awaitable[None]]
 
 
@@ -171,6 +182,7 @@ ACTIONS = {action.name: action for action in (
     Action("rate", _rate),
     Action("delete", _delete, label="Delete"),
     Action("regen", _regenerate, label="Regenerate", emoji="🔄", style=discord.ButtonStyle.primary),
+    Action("follow", _follow, label="Follow up", emoji="💬", style=discord.ButtonStyle.primary),
 )}
 # A rating carries its score, and nothing else does: `(?(rate)...)` asks for one only after "rate".
 _OTHERS = "|".join(name for name in ACTIONS if name != "rate")
@@ -241,6 +253,9 @@ class Buttons:
     def regenerate(self, job_id: str) -> ActionButton:
         return self.item("regen", job_id)
 
+    def follow(self, job_id: str) -> ActionButton:
+        return self.item("follow", job_id)
+
     def status_view(self, job_id: str) -> discord.ui.View:
         """The buttons on a job's status message while it waits or runs."""
         view = discord.ui.View(timeout=None)
@@ -248,9 +263,10 @@ class Buttons:
         return view
 
     def result_view(self, job_id: str, kind: str) -> discord.ui.View:
-        """The buttons under a posted result: why and regenerate for projects, then rate and delete."""
+        """The buttons under a posted result: follow up, why and regenerate for projects, then rate and delete."""
         view = discord.ui.View(timeout=None)
         if kind == "project":
+            view.add_item(self.follow(job_id))
             view.add_item(self.why(job_id))
             view.add_item(self.regenerate(job_id))
         view.add_item(self.rate(job_id, 5))

@@ -11,7 +11,7 @@ import re
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from implementor.contracts.persona import Persona
 from implementor.contracts.scores import CandidateScore
@@ -59,14 +59,54 @@ class IntroduceJob(_Message):
         return value
 
 
+TURN_MAX = 6000  # a turn's characters: a member's turn is a request (1,500 at most), a colleague's a reply
+MAX_TURNS = 24  # earlier turns a follow-up carries: the prompt's budget drops the oldest of them anyway
+
+
+class Turn(_Message):
+    """One turn of a conversation before the newest request: the member's words, or the colleague's answer."""
+
+    role: Literal["member", "colleague"]
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _clean_text(cls, value: str) -> str:
+        value = strip_invisible(value)
+        if not 1 <= len(value) <= TURN_MAX:
+            raise ValueError(f"a turn must be 1 to {TURN_MAX} characters, got {len(value)}")
+        return value
+
+
 class ProjectJob(_Message):
-    """Answer a colleague's project request in the voice of the colleague given here (if any)."""
+    """Answer a colleague's project request in the voice of the colleague given here (if any).
+
+    A follow-up carries the conversation before its request in `history`, oldest first: the member's
+    first request, the colleague's answer, the member's next turn, and so on, always ending with the
+    colleague's answer (the turns alternate and start with the member's)."""
 
     kind: Literal["project"] = "project"
     job_id: JobId = Field(default_factory=new_job_id)
     request: str
     colleague: Persona | None = None
     explore: float | None = Field(None, ge=0.0, le=1.0)  # the server's own (/settings); None: the workers'
+    history: tuple[Turn, ...] = Field((), max_length=MAX_TURNS)
+    # Nobody on the team yet: the worker hires a colleague first (a face and a CV, as /introduce does),
+    # who then answers; the result carries their profile, and the bot adds them to the roster.
+    hire: bool = False
+
+    @model_validator(mode="after")
+    def _one_voice(self) -> ProjectJob:
+        if self.hire and self.colleague is not None:
+            raise ValueError("a job either names its colleague or hires one, not both")
+        return self
+
+    @field_validator("history")
+    @classmethod
+    def _alternating(cls, value: tuple[Turn, ...]) -> tuple[Turn, ...]:
+        if len(value) % 2 or any(turn.role != ("member", "colleague")[i % 2] for i, turn in enumerate(value)):
+            raise ValueError("a conversation's turns alternate member, colleague, ..., and end with the colleague's")
+        return value
 
     @field_validator("request")
     @classmethod
@@ -117,6 +157,7 @@ class ProjectResult(ResultBase):
     candidates: list[CandidateScore] = Field(default_factory=list)
     low_confidence: bool = False
     explored: bool = False  # the posted draft was chosen by exploration, not as the top one
+    profile: Profile | None = None  # the colleague a hiring job hired first, who wrote the reply
 
 
 Result = Annotated[IntroduceResult | ProjectResult, Field(discriminator="kind")]

@@ -33,8 +33,12 @@ def spec_from(settings: Settings) -> Any:
 
 
 async def _opted_out(settings: Settings) -> set[int]:
+    """Who opted out; and members' choices among drafts are copied into the harvest (no token needed)."""
+    from implementor.learning.harvest_job import export_preferences
+
     store = await LearningStore.open(settings.store_target)
     try:
+        await export_preferences(store.db, settings.learning_dir)
         return await store.opted_out()
     finally:
         await store.close()

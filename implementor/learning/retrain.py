@@ -17,6 +17,13 @@ not only from its favourites. Weights are clipped at `MAX_IPW` (a 1-in-30 draft 
 the rest; the usual clipped-IPS trade of a little bias for much less variance) and normalised so
 that the colleague's replies keep their mean weight of 1 next to members' pairs. Replies recorded
 before propensities were logged weigh 1.
+Members' choices among a reply's drafts (the draft menu; `store/preferences.py`) are the strongest
+signal a member gives: two drafts of one request, compared side by side, one preferred. Each
+preference becomes two pointwise examples, the chosen draft labelled 1 and the draft it replaced 0,
+each weighing `PREFERENCE_WEIGHT` (2: a deliberate comparison says more than one reaction, and two
+examples of one request must not outweigh a whole reaction history); both share a group, so a pair
+lands on one side of the head's own validation split. They count as taught examples for the prior's
+weight and towards `min_pairs`, and a member who opted out takes their choices with them.
 Candidate and live head are scored on the same held-out pairs, the latest fifth by time (the future
 the head will face): Spearman's rho between predicted rating and reaction bin, and the ROC AUC of
 "5+ reactions" against "none". The candidate becomes a version either way, and goes live only if its
@@ -34,7 +41,7 @@ from typing import Any
 from implementor.models.common.encoder import MINILM, SentenceEncoder
 from implementor.models.rerank.head import PairScorer
 from implementor.store import versions
-from implementor.store.datasets import PAIRS, harvest_dir, read_rows
+from implementor.store.datasets import PAIRS, PREFERENCES, harvest_dir, read_rows
 from implementor.store.live import live_head
 from implementor.training.corpus.splits import BUNDLED_CORPUS
 from implementor.training.metrics import roc_auc, spearman
@@ -99,6 +106,22 @@ def harvested_examples(rows: list[dict[str, Any]]) -> PairExamples:
                         [f"harvest:{r.get('request_id', r['message_id'])}" for r in rows], selection_weights(rows))
 
 
+PREFERENCE_WEIGHT = 2.0  # each side of a member's choice between two drafts (module docstring)
+
+
+def preference_examples(rows: list[dict[str, Any]]) -> PairExamples:
+    """A choice between two drafts as two pointwise examples: the chosen one 1, the one it replaced 0."""
+    prompts = [r["request"] for r in rows for _ in (0, 1)]
+    texts = [text for r in rows for text in (r["chosen"], r["shown"])]
+    groups = [f"preference:{r['job_id']}:{r['when']}" for r in rows for _ in (0, 1)]
+    return PairExamples(prompts, texts, [1.0, 0.0] * len(rows), groups, [PREFERENCE_WEIGHT] * (2 * len(rows)))
+
+
+def joined(a: PairExamples, b: PairExamples) -> PairExamples:
+    return PairExamples(a.prompts + b.prompts, a.texts + b.texts, a.targets + b.targets, a.groups + b.groups,
+                        a.weights + b.weights)
+
+
 def prior_weight(spec: LearnSpec, taught: int) -> float:
     """What one prior example weighs beside `taught` of the server's own (module docstring)."""
     return spec.prior_pseudo_count / (spec.prior_pseudo_count + taught)
@@ -125,21 +148,26 @@ def retrain_quality(spec: LearnSpec, opted_out: set[int] | None = None) -> dict[
     gone = opted_out or set()
     rows = [r for r in read_rows(harvest_dir(spec.learning_dir) / PAIRS)
             if r.get("request_author") not in gone and r.get("reply_author") not in gone]
+    chosen = [r for r in read_rows(harvest_dir(spec.learning_dir) / PREFERENCES) if int(r["who"]) not in gone]
     encoder = SentenceEncoder.load(spec.encoder, spec.device)
     live, live_card = live_quality(spec, encoder)
-    seen = live_card.get("learning", {}).get("harvested_pairs", 0)
-    if len(rows) - seen < spec.min_pairs:
-        return {"retrained": False, "why": f"{len(rows) - seen} new pairs; retraining waits for {spec.min_pairs}"}
+    seen = live_card.get("learning", {})
+    new = len(rows) - seen.get("harvested_pairs", 0) + len(chosen) - seen.get("preferences", 0)
+    if new < spec.min_pairs:
+        return {"retrained": False, "why": f"{new} new pairs; retraining waits for {spec.min_pairs}",
+                "preferences": len(chosen)}
     train, held = by_time(rows, spec.held_out_fraction)
     _, prior = quality_prior(spec.corpus, spec.prior_pairs // 2, spec.seed)
     config = HeadTrainConfig(epochs=spec.epochs, seed=spec.seed, device=spec.device)
-    candidate, report = fit_head("quality", encoder, prior, config, harvested_examples(train),
-                                 prior_weight(spec, len(train)), progress=False)
+    taught = joined(harvested_examples(train), preference_examples(chosen))
+    candidate, report = fit_head("quality", encoder, prior, config, taught,
+                                 prior_weight(spec, len(train) + len(chosen)), progress=False)
     ours, theirs = score(candidate, held), score(live, held)
     better = ours["spearman"] > theirs["spearman"] + spec.margin
     explored = sum(bool(r.get("explored")) for r in train if r.get("source") == "colleague")
     learning = {"harvested_pairs": len(rows), "trained_on": len(train), "held_out": ours, "live_held_out": theirs,
                 "colleague_ratings": sum(r.get("source") == "colleague" for r in train), "explored_ratings": explored,
+                "preferences": len(chosen),
                 "prior_weight": round(prior_weight(spec, len(train)), 4),
                 "promoted": better}
     with tempfile.TemporaryDirectory() as scratch:

@@ -31,11 +31,13 @@ from pathlib import Path
 
 from faker import Faker
 
+from implementor.contracts.jobs import Turn
 from implementor.contracts.persona import Persona
 from implementor.contracts.states import Stage
 from implementor.models.face.generator import FaceGenerator, png_bytes, to_uint8
 from implementor.models.rerank.policy import Ranked, RerankPolicy
 from implementor.models.rerank.reranker import Reranker
+from implementor.models.writer.conversation import conversation_prompt
 from implementor.models.writer.drafts import CV_RULES, generate_many, reply_prompt_for, reply_rules
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.engine_choice import load_engine
@@ -86,6 +88,12 @@ class Introduction:
 class Answer:
     reply: str
     ranked: Ranked
+
+
+def said(request: str, history: Sequence[Turn]) -> str:
+    """Everything a reply may draw on besides its colleague's CV: the conversation so far and the request (a
+    follow-up may name what an earlier turn named)."""
+    return "\n".join([*(turn.text for turn in history), request])
 
 
 def _quiet(_stage: str, _done: float | None) -> None:
@@ -169,18 +177,24 @@ class ColleaguePipeline:
 
     def answer(self, requests: Sequence[tuple[str, Persona | None]], timings: dict[str, float],
                seed: int | None = None, sampling: SamplingSettings | None = None,
-               progress: Progress | None = None, explore: list[float | None] | None = None) -> list[Answer]:
+               progress: Progress | None = None, explore: list[float | None] | None = None,
+               histories: list[tuple[Turn, ...]] | None = None) -> list[Answer]:
         """Replies to (request, who answers) pairs; the heads judge each reply against its request alone.
         `sampling` overrides the writer's reply sampling (`reply --explain --temperature`); `explore`, the
-        share of exploration, per request (None: the policy's)."""
+        share of exploration, per request (None: the policy's); `histories`, a follow-up's conversation
+        before its request, per request (the newest turns that fit the writer's context)."""
         report = progress or _quiet
+        reply = sampling or self.writer.sampling.reply
         with timed(timings, "draft_ms"):
             report(Stage.DRAFTING, None)
-            prompts = [reply_prompt_for(self.writer, request, persona) for request, persona in requests]
-            reply = sampling or self.writer.sampling.reply
-            # A reply says nothing of its colleague's past that their CV does not (drafts.reply_rules).
+            turns = histories or [() for _ in requests]
+            prompts = [conversation_prompt(self.writer, request, persona, history, reply) if history else
+                       reply_prompt_for(self.writer, request, persona)
+                       for (request, persona), history in zip(requests, turns, strict=True)]
             drafts = generate_many(self.writer, prompts, self.candidates or reply.candidates, reply, seed,
-                                   engine=self.engine, rules=[reply_rules(r, p) for r, p in requests],
+                                   engine=self.engine, rules=[reply_rules(said(request, history), persona) for
+                                                              (request, persona), history in zip(requests, turns,
+                                                                                                 strict=True)],
                                    progress=lambda done: report(Stage.DRAFTING, done))
         report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):

@@ -10,6 +10,7 @@ and the book of jobs.
 - jobs (`store.jobs`, see `jobbook.py`, the table's only writer): every accepted job, where its result
   goes and how far it got, so that a result is posted once even if a worker delivers it twice or the
   bot restarts;
+- preferences (`store.preferences`, see `preferences.py`): members' choices among a reply's drafts;
 - meta: the bot's own notes, such as the hash of the command tree it last registered (`command_sync.py`).
 
 Every table is made by `migrations.py`. Opening a SQLite store migrates it first (the migrations the file
@@ -34,6 +35,7 @@ from implementor.store.consent import LearningStore
 from implementor.store.jobbook import Claims, JobBook
 from implementor.store.leases import Leases
 from implementor.store.opening import open_store_database
+from implementor.store.preferences import Preferences
 from implementor.store.servers import Servers
 
 
@@ -84,6 +86,11 @@ class Store:
     def leases(self) -> Leases:
         """Named leases for duties one bot process at a time does (`leases.py`), held as this process."""
         return Leases(self.db, self.claims.owner if self.claims else "")
+
+    @property
+    def preferences(self) -> Preferences:
+        """Members' choices among a reply's drafts (the draft menu): a table in this same store."""
+        return Preferences(self.db)
 
     @property
     def learning(self) -> LearningStore:
@@ -198,13 +205,14 @@ class Store:
                 for r in rows]
 
     async def forget_feedback(self, user_id: int) -> int:
-        """Delete every rating a member gave, and every rating of a reply to a member's request (`/learn optout`)."""
+        """Delete every rating (and choice among drafts) a member gave, and every one given to a reply to their
+        request (`/learn optout`); returns how many went."""
         given = await self.db.execute("DELETE FROM feedback WHERE user_id = ?", (user_id,))
         forgotten = given.rowcount
         for job_id in await self.jobs.asked_by(user_id):  # the job book's to say which jobs were theirs
             forgotten += (await self.db.execute("DELETE FROM feedback WHERE job_id = ?", (job_id,))).rowcount
         await self.db.commit()
-        return forgotten
+        return forgotten + await self.preferences.forget(user_id, await self.jobs.asked_by(user_id))
 
     async def export_feedback(self, path: Path) -> int:
         """Write the ratings as JSONL for `implementor train quality --feedback`; return how many."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 PAIRS, TEXTS = "pairs.jsonl", "texts.jsonl"
+PREFERENCES = "preferences.jsonl"  # members' choices among a reply's drafts, copied from the bot's store
 BINS = ((0, 0), (1, 1), (2, 4), (5, 10**9))  # the reddit bot's upvote bins, for distinct reacting members
 
 
@@ -76,7 +77,8 @@ def forget(learning_dir: Path, member: int) -> int:
     """Remove every harvested row a member wrote (or asked, or answered); returns how many went."""
     removed = 0
     with locked(harvest_dir(learning_dir)):
-        for name, fields in ((PAIRS, ("request_author", "reply_author")), (TEXTS, ("author", "context_author"))):
+        for name, fields in ((PAIRS, ("request_author", "reply_author")), (TEXTS, ("author", "context_author")),
+                             (PREFERENCES, ("who",))):
             path = harvest_dir(learning_dir) / name
             rows = read_rows(path)
             kept = [row for row in rows if all(row.get(f) != member for f in fields)]

@@ -40,65 +40,23 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from implementor.contracts.jobs import RESULT_OF_KIND, Job, Result
+from implementor.contracts.jobs import RESULT_OF_KIND, Job, ProjectResult, Result
 from implementor.contracts.states import OPEN, WAITING, JobState
 from implementor.store.connection import Database
+from implementor.store.job_record import JobRecord
 
 log = logging.getLogger(__name__)
 
 _FIELDS = ("job_id", "kind", "guild_id", "channel_id", "user_id", "request", "status", "result", "message_id",
            "created_at", "finished_at", "job", "token", "token_expires", "status_message_id", "status_text",
            "slot_open", "colleague_id", "extras_sent", "lost_since", "error", "replaces_job_id", "claimed_by",
-           "lease_until", "status_key", "status_at")
-_JOB: TypeAdapter[Job] = TypeAdapter(Job)
+           "lease_until", "status_key", "status_at", "parent_job_id", "reply_to_id")
 ENDABLE = (*WAITING, JobState.DONE)  # what `end` may end: not a job being posted (the poster finishes it)
 
 
 def _among(*states: JobState) -> str:
     """The guard of a move: `AND status IN (...)`, spelled from the enum (our constants, never input)."""
     return f"AND status IN ({', '.join(repr(s.value) for s in states)})"
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    job_id: str
-    kind: str
-    guild_id: int | None
-    channel_id: int
-    user_id: int
-    request: str | None
-    status: JobState  # see the module docstring
-    result: Result | None  # typed once, as it was read from the book
-    message_id: int | None  # the posted result
-    created_at: float
-    finished_at: float | None
-    job: str | None = None  # the job as queued (JSON), to submit it again if the broker lost it
-    token: str | None = None  # the interaction's token, for follow-ups while it lives
-    token_expires: float | None = None
-    status_message_id: int | None = None
-    status_text: str | None = None
-    slot_open: int = 0
-    colleague_id: int | None = None
-    extras_sent: int = 0  # follow-up messages of a long result already sent
-    lost_since: float | None = None
-    error: str | None = None
-    replaces_job_id: str | None = None  # a Regenerate: the job whose answer it replaces, in that answer's message
-    claimed_by: str | None = None  # the bot process working on it, while its lease lives
-    lease_until: float | None = None
-    status_key: str | None = None  # what the status message last showed (`bot/status.py`'s key), and when
-    status_at: float | None = None
-
-    @property
-    def open(self) -> bool:
-        return self.status.open
-
-    def token_alive(self, now: float, margin_s: float = 30.0) -> bool:
-        return self.token is not None and self.token_expires is not None and now < self.token_expires - margin_s
-
-    def queued_job(self) -> Job | None:
-        return _JOB.validate_json(self.job) if self.job else None
 
 
 @dataclass(frozen=True)
@@ -118,24 +76,25 @@ class JobBook:
 
     async def add(self, job: Job, guild_id: int | None, channel_id: int, user_id: int, token: str | None = None,
                   token_expires: float | None = None, colleague_id: int | None = None,
-                  replaces: JobRecord | None = None) -> int:
+                  replaces: JobRecord | None = None, parent_job_id: str | None = None,
+                  reply_to_id: int | None = None) -> int:
         """Write an accepted job down with all it takes to post it from any process; returns its place in line.
-        `replaces`: a Regenerate's, whose answer message is this job's status message, then its answer."""
+        `replaces`: a Regenerate's, whose answer message is this job's status message, then its answer.
+        A follow-up names the job it follows (`parent_job_id`) and the message its answer replies to."""
         request = getattr(job, "request", None)
         await self.db.execute(
             "INSERT INTO jobs (job_id, kind, guild_id, channel_id, user_id, request, status, created_at, job, token, "
-            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id, claimed_by, lease_until) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?)",
+            "token_expires, slot_open, colleague_id, replaces_job_id, status_message_id, claimed_by, lease_until, "
+            "parent_job_id, reply_to_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?,?,?,?,?,?,?)",
             (job.job_id, job.kind, guild_id, channel_id, user_id, request, JobState.ACCEPTED, time.time(),
              job.model_dump_json(), token, token_expires, colleague_id, replaces.job_id if replaces else None,
              replaces.message_id if replaces else None, self.claims.owner or None,
-             time.time() + self.claims.lease_s))
+             time.time() + self.claims.lease_s, parent_job_id, reply_to_id))
         await self.db.commit()
         return await self.position(job.job_id)
 
     async def get(self, job_id: str) -> JobRecord | None:
-        rows = await self._select("WHERE job_id = ?", (job_id,))
-        return rows[0] if rows else None
+        return next(iter(await self._select("WHERE job_id = ?", (job_id,))), None)
 
     async def open_jobs(self) -> list[JobRecord]:
         """Every job not at an end, oldest first (every process's)."""
@@ -255,6 +214,23 @@ class JobBook:
             row = await cursor.fetchone()
         return int(row[0]) + 1 if row else 1
 
+    async def answered_as(self, message_id: int) -> JobRecord | None:
+        """The project job whose answer is the message `message_id` (the newest, after a Regenerate), if any."""
+        rows = await self._select("WHERE message_id = ? AND kind = 'project' ORDER BY created_at DESC", (message_id,))
+        return next(iter(rows), None)
+
+    async def show_draft(self, job_id: str, text: str) -> ProjectResult | None:
+        """A member chose another of a posted reply's drafts: it becomes the reply the book keeps (rated and
+        followed up from then on); None if the job has no such draft on record."""
+        record = await self.get(job_id)
+        result = record.result if record is not None else None
+        if not isinstance(result, ProjectResult) or all(c.text != text for c in result.candidates):
+            return None
+        shown = result.model_copy(update={"reply": text, "candidates": [
+            c.model_copy(update={"chosen": c.text == text}) for c in result.candidates]})
+        await self._update(job_id, _among(JobState.POSTING, JobState.POSTED), result=shown.model_dump_json())
+        return shown
+
     async def replacing(self, job_id: str) -> bool:
         """Whether a Regenerate of this job's answer is under way (one at a time: they share its message)."""
         async with self.db.execute(f"SELECT 1 FROM jobs WHERE replaces_job_id = ? {_among(*OPEN)} LIMIT 1",
@@ -262,9 +238,9 @@ class JobBook:
             return await cursor.fetchone() is not None
 
     async def hiring(self, guild_id: int) -> bool:
-        """Whether an introduction is under way in this server (a hire that has not ended yet)."""
-        async with self.db.execute(f"SELECT 1 FROM jobs WHERE kind = 'introduce' AND guild_id = ? "
-                                   f"{_among(*OPEN)} LIMIT 1", (guild_id,)) as cursor:
+        """Whether a hire is under way in this server: an introduction, or a request that hires first."""
+        async with self.db.execute(f"SELECT 1 FROM jobs WHERE (kind = 'introduce' OR job LIKE ?) AND guild_id = ? "
+                                   f"{_among(*OPEN)} LIMIT 1", ('%"hire":true%', guild_id)) as cursor:
             return await cursor.fetchone() is not None
 
     async def asked_by(self, user_id: int) -> list[str]:

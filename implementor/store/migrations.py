@@ -2,8 +2,8 @@
 
 Every table of the store is made here and nowhere else: the roster (`colleagues`) and the bot's notes
 (`meta`), each server's settings (`servers`), the book of jobs (`jobs`), members' ratings (`feedback`)
-and consent (`learning_*`). The modules that query them (`database.py`, `servers.py`, `jobbook.py`,
-`consent.py`) never create or alter a table.
+consent (`learning_*`) and choices among a reply's drafts (`preferences`). The modules that query them
+(`database.py`, `servers.py`, `jobbook.py`, `consent.py`, `preferences.py`) never create or alter a table.
 
 `migrate(db)` brings a database to the newest version: it reads `schema_version` (one row per
 migration applied: its number, what it did, when), and applies the missing ones in order, all inside
@@ -190,6 +190,28 @@ async def _several_processes(db: Database) -> None:
     await db.execute(db.ddl(LEASES))
 
 
+PREFERENCES = """
+CREATE TABLE IF NOT EXISTS preferences (
+    job_id TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    request TEXT NOT NULL,
+    shown TEXT NOT NULL,
+    chosen TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (job_id, at)
+)
+"""
+
+
+async def _conversations(db: Database) -> None:
+    """A follow-up names the job it follows and the message it answers; a member's choice among a reply's
+    drafts is kept as a preference (the draft shown below the one chosen)."""
+    await db.execute("ALTER TABLE jobs ADD COLUMN parent_job_id TEXT")
+    await db.execute(db.ddl("ALTER TABLE jobs ADD COLUMN reply_to_id INTEGER"))
+    await db.execute(db.ddl(PREFERENCES))
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -204,6 +226,8 @@ MIGRATIONS = (
     Migration(3, "a Regenerate's job names the answer it replaces", _regenerate_in_place),
     Migration(4, "jobs in order of arrival, claimed under leases; named leases (several bot processes)",
               _several_processes),
+    Migration(5, "follow-ups name the job they follow and the message they answer; draft preferences",
+              _conversations),
 )
 LATEST = MIGRATIONS[-1].version
 MIGRATION_LOCK = 0x1D_5A_7E  # PostgreSQL's advisory lock number for migrating (any number no other code takes)

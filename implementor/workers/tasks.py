@@ -28,6 +28,7 @@ from celery_batches.trace import apply_batches_task
 from implementor.config.log_setup import job_context
 from implementor.config.settings import Settings
 from implementor.contracts.jobs import IntroduceJob, IntroduceResult, Profile, ProjectJob, ProjectResult, ResultBase
+from implementor.contracts.persona import Persona
 from implementor.contracts.states import Stage
 from implementor.workers.admission import JobSchema, run_admitted, screen
 from implementor.workers.ledger import Ledger, RedisLedger
@@ -120,14 +121,25 @@ def introduce_results(pipeline: ColleaguePipeline, jobs: list[IntroduceJob],
     ) for job, intro in zip(jobs, done, strict=True)]
 
 
+def hire_first(pipeline: ColleaguePipeline, jobs: list[ProjectJob], progress: Progress | None = None
+               ) -> dict[str, Profile]:
+    """The colleagues that jobs asking to hire first hire (as an introduction would), by job id."""
+    hiring = [IntroduceJob(job_id=j.job_id) for j in jobs if j.hire and j.colleague is None]
+    if not hiring:
+        return {}
+    return {r.job_id: r.profile for r in introduce_results(pipeline, hiring, progress) if r.profile is not None}
+
+
 def project_results(pipeline: ColleaguePipeline, jobs: list[ProjectJob],
                     progress: Progress | None = None) -> list[ProjectResult]:
     timings: dict[str, float] = {}
-    answers = pipeline.answer([(j.request, j.colleague) for j in jobs], timings, progress=progress,
-                              explore=[j.explore for j in jobs])
+    hired = hire_first(pipeline, jobs, progress)
+    voices = [Persona.from_cv(p.name, p.title, p.cv) if (p := hired.get(j.job_id)) else j.colleague for j in jobs]
+    answers = pipeline.answer([(j.request, voice) for j, voice in zip(jobs, voices, strict=True)], timings,
+                              progress=progress, explore=[j.explore for j in jobs], histories=[j.history for j in jobs])
     return [ProjectResult(job_id=job.job_id, status="ok", reply=a.reply, timings_ms=timings,
                           low_confidence=a.ranked.low_confidence, candidates=list(a.ranked.candidates),
-                          explored=a.ranked.explored)
+                          explored=a.ranked.explored, profile=hired.get(job.job_id))
             for job, a in zip(jobs, answers, strict=True)]
 
 

@@ -30,10 +30,11 @@ def test_the_bot_asks_for_no_privileged_intents() -> None:
 
 
 async def test_setup_loads_every_cog_and_the_persistent_buttons(bot: ImplementorBot) -> None:
-    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Feedback", "Learn", "Settings", "Help"}
-    assert len(bot.dynamic_items) == 1  # one class, carrying every action
-    assert set(ACTIONS) == {"cancel", "why", "rate", "delete", "regen"}
-    assert bot.wiring is not None and bot.dynamic_items == bot.wiring.buttons.dynamic_items
+    assert set(bot.cogs) == {"Introduce", "Team", "Project", "Conversation", "Feedback", "Learn", "Settings", "Help"}
+    assert len(bot.dynamic_items) == 2  # one button class, carrying every action, and the drafts' menu
+    assert set(ACTIONS) == {"cancel", "why", "rate", "delete", "regen", "follow"}
+    assert bot.wiring is not None
+    assert bot.dynamic_items == (*bot.wiring.buttons.dynamic_items, bot.wiring.menus.item)
     assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict() == {"parse": []}
 
 

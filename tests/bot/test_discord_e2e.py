@@ -28,6 +28,7 @@ from yarl import URL
 from implementor.bot.app import ImplementorBot, create_bot
 from implementor.bot.limits import LimitConfig, Limits
 from implementor.config.settings import Settings
+from implementor.contracts.jobs import strip_invisible
 from implementor.store.database import Store
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
@@ -42,6 +43,18 @@ BUNDLED = os.environ.get("IMPLEMENTOR_E2E_BUNDLED") == "1"
 # Resolved at import: each test runs in a folder of its own (tests/conftest.py), not where pytest started.
 CAPTURE = str(Path(os.environ["IMPLEMENTOR_E2E_CAPTURE"]).resolve()) if os.environ.get("IMPLEMENTOR_E2E_CAPTURE") \
     else None
+
+
+def capture_thread(name: str, fake: FakeDiscord, messages: list[dict[str, Any]]) -> None:
+    """Keep a conversation as the channel holds it: its messages in order, each one's attachments numbered."""
+    if not CAPTURE:
+        return
+    folder = Path(CAPTURE)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(messages, indent=2, ensure_ascii=False) + "\n")
+    for i, message in enumerate(messages):
+        for filename, data in fake.files.get(message["id"], {}).items():
+            (folder / f"{name}-{i}-{filename}").write_bytes(data)
 
 
 def capture(name: str, post: Recorded) -> None:
@@ -77,8 +90,10 @@ async def discord_stack(worker: tuple[str, Any], tmp_path_factory: pytest.TempPa
     old = discord.http.Route.BASE, webhooks.Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = webhooks.Route.BASE = fake.api_base
     DiscordWebSocket.DEFAULT_GATEWAY = URL(fake.gateway_url)
+    # The tiny test models believe few of their drafts: every draft is offered in the menu (threshold 0).
     settings = Settings(discord_token=SecretStr(TOKEN), broker_url=SecretStr(url), user_cooldown_s=0,
-                        reconcile_interval_s=0.2, bot_store_path=tmp_path_factory.mktemp("bot") / "bot.sqlite3")
+                        reconcile_interval_s=0.2, bot_store_path=tmp_path_factory.mktemp("bot") / "bot.sqlite3",
+                        realism_threshold=0.0 if not BUNDLED else 0.9)
     store = await Store(settings.bot_store_path).open()
     limits = Limits(aioredis.Redis.from_url(url), LimitConfig(0, 5, 50))
     bot = create_bot(settings, jobs, store, limits)
@@ -202,3 +217,116 @@ async def test_a_gateway_reconnect_resumes_the_session(discord_stack) -> None:  
     assert resume["session_id"] == fake.session_id and resume["seq"] > 0 and resume["token"] == TOKEN
     token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}])
     await wait_for(lambda: result_post(fake, token), 120, "a reply after resuming")
+
+
+def replies_to(fake: FakeDiscord, message_id: str) -> list[dict[str, Any]]:
+    """The bot's answers (embed and buttons) posted as Discord replies to a message."""
+    return [m for m in fake.results() if (m.get("message_reference") or {}).get("message_id") == message_id]
+
+
+async def test_a_conversation_goes_on_by_the_follow_up_modal_and_by_replies(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    await fake.add_guild()  # a member's message names its server: the bot must know it
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="45")
+    await wait_for(lambda: result_post(fake, token), 120, "the first answer")
+    first = next(m for m in fake.results() if m["content"].startswith("<@45>"))
+    # Turn 2: the Follow up button opens a modal; what the member writes there is answered under the answer.
+    clicked = await fake.click(first, f"implementor:follow:{fake.job_of(first)}", user_id="45")
+    modal = await wait_for(lambda: fake.modal(clicked), 10, "the Follow up modal")
+    field = modal["components"][0]["components"][0]
+    assert (field["min_length"], field["max_length"]) == (10, 1500)
+    await fake.submit(first, modal["custom_id"], {field["custom_id"]: "What would that cost, roughly?"}, user_id="45")
+    [second] = await wait_for(lambda: replies_to(fake, first["id"]), 120, "the answer to the follow-up")
+    # Turn 3: a Discord reply to that answer which mentions the bot.
+    asked = await fake.reply("45", second, "Could you start on Monday?")
+    [third] = await wait_for(lambda: replies_to(fake, asked["id"]), 120, "the answer to the reply")
+    assert third["content"].startswith("<@45>") and "Could you start on Monday?" in third["embeds"][0]["description"]
+    # The conversation, as the job book rebuilt it for the third turn: every earlier turn, oldest first.
+    book = bot.store.jobs
+    records = [await book.answered_as(int(m["id"])) for m in (first, second, third)]
+    job = records[2].queued_job()
+    assert [(t.role, t.text) for t in job.history] == [
+        ("member", REQUEST), ("colleague", strip_invisible(records[0].result.reply)),
+        ("member", "What would that cost, roughly?"), ("colleague", strip_invisible(records[1].result.reply))]
+    assert job.request == "Could you start on Monday?"
+    capture_thread("conversation", fake, [first, second, asked, third])
+    assert [r.parent_job_id for r in records] == [None, records[0].job_id, records[1].job_id]
+    assert len({r.colleague_id for r in records}) == 1 and job.colleague == records[0].queued_job().colleague
+    # A reply that does not mention the bot reaches it with no text: the member gets a hint by DM, once.
+    before = len(fake.messages())
+    await fake.reply("46", third, "", mention=False)
+    [hint] = await wait_for(lambda: fake.dms("46"), 10, "the hint")
+    assert "mention me" in hint["content"] and "Follow up" in hint["content"]
+    await fake.reply("46", third, "", mention=False)
+    await asyncio.sleep(0.5)
+    assert len(fake.dms("46")) == 1 and len(fake.messages()) == before + 2  # the two replies; nothing from the bot
+
+
+def components(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for row in message["components"] for c in row["components"]]
+
+
+async def test_the_draft_menu_swaps_the_answer_in_place_for_the_asker_and_refuses_others(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="47")
+    await wait_for(lambda: result_post(fake, token), 120, "the answer")
+    message = next(m for m in fake.results() if m["content"].startswith("<@47>"))
+    [menu] = [c for c in components(message) if c["type"] == 3]
+    job_id = menu["custom_id"].removeprefix("implementor:pick:")
+    assert 2 <= len(menu["options"]) <= 4 and sum(bool(o.get("default")) for o in menu["options"]) == 1
+    other = next(o for o in menu["options"] if not o.get("default"))
+    before, count = dict(message), len(fake.messages())
+    shown = (await bot.store.jobs.get(job_id)).result.reply
+    # Another member: refused privately; the answer stays as it was.
+    refused = await fake.choose(message, menu["custom_id"], [other["value"]], user_id="48")
+    [no] = await wait_for(lambda: answer(fake, refused), 10, "the refusal")
+    assert no.json["data"]["flags"] == 64 and "Only the member who asked" in no.json["data"]["content"]  # type: ignore[index]
+    assert fake.find(message["id"])["embeds"] == before["embeds"]  # type: ignore[index]
+    # The member who asked: the same message now shows the draft chosen, with the same buttons.
+    chosen = await fake.choose(message, menu["custom_id"], [other["value"]], user_id="47")
+    [ack] = await wait_for(lambda: answer(fake, chosen), 10, "the swap")
+    assert ack.json["type"] == 7  # type: ignore[index]  # the message itself, edited
+    after = fake.find(message["id"])
+    assert after is not None and after["embeds"] != before["embeds"] and len(fake.messages()) == count
+    assert [c.get("custom_id") for c in components(after)] == [c.get("custom_id") for c in components(message)]
+    [menu_after] = [c for c in components(after) if c["type"] == 3]
+    assert next(o for o in menu_after["options"] if o.get("default"))["value"] == other["value"]
+    record = await bot.store.jobs.get(job_id)
+    assert record.result.reply == record.result.candidates[int(other["value"])].text != shown  # type: ignore[union-attr]
+    [preference] = await bot.store.preferences.all(job_id)
+    assert (preference.shown, preference.chosen, preference.user_id) == (shown, record.result.reply, 47)  # type: ignore[union-attr]
+    # A moderator (Manage Messages) may choose too: back to the first draft, a preference of its own.
+    first = next(o for o in menu["options"] if o.get("default"))
+    moderated = await fake.choose(after, menu["custom_id"], [first["value"]], user_id="49", manage_messages=True)
+    [ack] = await wait_for(lambda: answer(fake, moderated), 10, "the moderator's swap")
+    assert ack.json["type"] == 7  # type: ignore[index]
+    assert [p.chosen for p in await bot.store.preferences.all(job_id)] == [record.result.reply, shown]  # type: ignore[union-attr]
+
+
+async def test_with_nobody_hired_a_request_hires_the_colleague_who_answers_it(discord_stack) -> None:  # type: ignore[no-untyped-def]
+    fake, bot = discord_stack
+    assert await bot.store.colleague(8) is None  # a server nobody has hired for yet
+    token = await fake.interaction("project", [{"name": "description", "type": 3, "value": REQUEST}], user_id="50",
+                                   guild_id="8")
+    [post] = await wait_for(lambda: result_post(fake, token), 120, "the answer")
+    hired = await bot.store.colleague(8)
+    assert hired is not None  # on the roster now, answering the server's requests
+    embed = post.json["embeds"][0]  # type: ignore[index]
+    assert embed["author"]["name"] == f"{hired.name} · {hired.title}"  # the header is the voice's own
+    assert post.json["content"] == (f"<@50>, {hired.name} joined the team to answer your request "  # type: ignore[index]
+                                    "(/introduce shows their CV).")
+    record = await bot.store.jobs.get(fake.job_of(next(m for m in fake.results() if m["content"].startswith("<@50>"))))
+    assert record is not None and record.queued_job().hire  # type: ignore[union-attr]
+    assert record.result.profile.cv == hired.cv  # type: ignore[union-attr]
+    assert (await bot.store.hired_by(record.job_id)) == hired
+    # A follow-up goes on in the same voice: the colleague this request hired.
+    first = next(m for m in fake.results() if m["content"].startswith("<@50>"))
+    clicked = await fake.click(first, f"implementor:follow:{record.job_id}", user_id="50")
+    modal = await wait_for(lambda: fake.modal(clicked), 10, "the Follow up modal")
+    field = modal["components"][0]["components"][0]
+    await fake.submit(first, modal["custom_id"], {field["custom_id"]: "Can you start on Monday?"}, user_id="50")
+    [second] = await wait_for(lambda: replies_to(fake, first["id"]), 120, "the answer to the follow-up")
+    follow = await bot.store.jobs.answered_as(int(second["id"]))
+    assert follow is not None and follow.colleague_id == hired.id and not follow.queued_job().hire  # type: ignore[union-attr]
+    assert follow.queued_job().colleague.name == hired.name  # type: ignore[union-attr]
+    assert second["embeds"][0]["author"]["name"] == f"{hired.name} · {hired.title}"

@@ -101,8 +101,9 @@ async def test_messages_carry_only_the_button_classes_the_bot_registers(wiring: 
 async def test_every_message_the_bot_sends_carries_only_registered_buttons(
         wiring: Wiring, ask: Ask, introduce: Ask, make_interaction: MakeInteraction, settle: Settle,
         channel: FakeChannel) -> None:
-    await ask(make_interaction(user_id=41))
+    # The introduction first: a /project on a server with nobody hired hires its colleague, one hire at a time.
     await introduce(make_interaction(user_id=42))
+    await ask(make_interaction(user_id=41))
     await settle()
     registered = set(wiring.buttons.dynamic_items)
     carried = [item for m in channel.messages for view in [m.kwargs.get("view")] if view is not None
@@ -114,7 +115,7 @@ async def test_every_action_comes_back_from_its_custom_id_and_only_a_rating_has_
         wiring: Wiring, make_interaction: MakeInteraction) -> None:
     buttons = wiring.buttons
     sent = [buttons.cancel("job-0001"), buttons.why("job-0001"), buttons.rate("job-0001", 1),
-            buttons.delete("job-0001"), buttons.regenerate("job-0001")]
+            buttons.delete("job-0001"), buttons.regenerate("job-0001"), buttons.follow("job-0001")]
     assert {b.action for b in sent} == set(ACTIONS)
     template = buttons.item.__discord_ui_compiled_template__
     for button in sent:

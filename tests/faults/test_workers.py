@@ -126,3 +126,38 @@ async def test_a_cancelled_job_is_withdrawn_and_never_run(make_stack: Any) -> No
     assert stack.fake.find(status["id"])["content"].startswith("✖️")
     assert stack.slots_in_flight() == 0
     record("Cancel on a waiting job", withdrawn=1, run=0, posted=0)
+
+
+async def test_a_worker_killed_during_a_follow_up_still_answers_it_once(make_stack: Any) -> None:
+    from fake_discord import FakeDiscord
+
+    stack = make_stack(IMPLEMENTOR_BATCH_WINDOW_S=str(WINDOW_S))
+    stack.start_worker()
+    await stack.start_bot()
+    token = await stack.ask(700)
+    first_job = await wait_for(lambda: stack.job_of(token), 20, "the request to be accepted")
+    await stack.answered_once([first_job], timeout=180)
+    [first] = stack.results_for(first_job)
+    clicked = await stack.fake.click(first, f"implementor:follow:{first_job}", user_id="700")
+    modal = await wait_for(lambda: stack.fake.modal(clicked), 20, "the Follow up modal")
+    field = modal["components"][0]["components"][0]
+    await stack.fake.submit(first, modal["custom_id"], {field["custom_id"]: "What would that cost, roughly?"},
+                            user_id="700")
+
+    def follow_up() -> str | None:  # its status message, a reply to the answer it follows, names it
+        replies = [m for m in stack.fake.messages() if (m.get("message_reference") or {}).get("message_id")
+                   == first["id"]]
+        return FakeDiscord.job_of(replies[0]) if replies else None
+
+    job = await wait_for(follow_up, 20, "the follow-up to be accepted")
+    await wait_for(lambda: stack.client().hlen("unacked") >= 1, 30, "the worker to take the follow-up")
+    stack.kill_worker()  # SIGKILL, children then parent, with the follow-up in its batch
+    killed = time.monotonic()
+    stack.start_worker()
+    await stack.answered_once([job], timeout=BOUND_S + 120)
+    took = time.monotonic() - killed - 1.5
+    [answer] = stack.results_for(job)
+    assert answer["message_reference"]["message_id"] == first["id"]  # a reply to the answer it follows
+    await wait_for(lambda: stack.slots_in_flight() == 0, 20, "every slot back")
+    record("worker SIGKILLed with a follow-up taken, a new worker started", jobs=1, lost=0, posted_twice=0,
+           seconds_from_kill_to_answered=round(took, 1), worst_case_s=BOUND_S)

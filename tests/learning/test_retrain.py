@@ -123,3 +123,41 @@ def test_retraining_counts_the_ratings_that_came_from_exploration(spec: LearnSpe
     train = sorted(rows, key=lambda r: r["at"])[:report["trained_on"]]
     assert report["colleague_ratings"] == sum(r["source"] == "colleague" for r in train) > 0
     assert report["explored_ratings"] == sum(bool(r.get("explored")) for r in train) > 0
+
+
+def test_members_choices_among_drafts_teach_the_quality_head(spec: LearnSpec, tmp_path: Path) -> None:
+    """The reactions here reward replies without an estimate; 150 members' choices prefer the draft with one.
+    Retrained with the choices, the head ranks the estimate first; without them (the same history), it
+    does not: the test fails if the preferences were ignored."""
+    from implementor.learning.retrain import PREFERENCE_WEIGHT
+    from implementor.models.common.encoder import SentenceEncoder
+    from implementor.models.rerank.head import PairScorer
+    from implementor.store.datasets import PREFERENCES
+
+    rng = random.Random(5)
+    pairs = [r for r in load_split(BUNDLED_CORPUS, "train") if isinstance(r, PairRecord)]
+    choices = []
+    for i, record in enumerate(rng.sample(pairs, 150)):
+        body = " ".join(record.reply.split(". ")[:2]).rstrip(".") + ". "
+        choices.append({"key": f"job{i}:{i}", "job_id": f"job{i}", "who": 300 + i % 5, "request": record.request,
+                        "shown": body + CLOSING, "chosen": body + ESTIMATE.format(n=rng.randint(2, 9)), "when": i})
+    fresh = rng.sample([r for r in load_split(BUNDLED_CORPUS, "validation") if isinstance(r, PairRecord)], 40)
+
+    def estimate_first(with_choices: bool, where: Path) -> float:
+        run = replace(spec, learning_dir=where / "learning", models_dir=where / "models", epochs=20)
+        write_history(run.learning_dir, history(80, seed=3, inverted_until=1.0))  # reactions reward no estimate
+        if with_choices:
+            (harvest_dir(run.learning_dir) / PREFERENCES).write_text("".join(json.dumps(c) + "\n" for c in choices))
+        report = retrain_quality(run)
+        assert report["retrained"] and report["preferences"] == (150 if with_choices else 0)
+        head = PairScorer.load(run.models_dir / "quality" / report["version"], SentenceEncoder.load(run.encoder),
+                               "quality", "cpu")
+        bodies = [" ".join(r.reply.split(". ")[:2]).rstrip(".") + ". " for r in fresh]
+        requests = [r.request for r in fresh]
+        with_estimate = head.logits(requests, [b + ESTIMATE.format(n=4) for b in bodies]).tolist()
+        without = head.logits(requests, [b + CLOSING for b in bodies]).tolist()
+        return sum(a > b for a, b in zip(with_estimate, without, strict=True)) / len(fresh)
+
+    taught, untaught = estimate_first(True, tmp_path / "taught"), estimate_first(False, tmp_path / "untaught")
+    print(f"\nestimate first: {taught:.2f} with the choices (weight {PREFERENCE_WEIGHT}), {untaught:.2f} without")
+    assert taught >= 0.8 and untaught <= 0.5

@@ -236,8 +236,46 @@ class FakeDiscord:
         """Press a button on a message the bot posted; returns the interaction token."""
         data = {"custom_id": custom_id, "component_type": 2}
         token, payload = self._interaction(3, data, user_id, "7", message["channel_id"], None, message=message)
+        self.interactions[token]["message"] = message["id"]
         await self.dispatch("INTERACTION_CREATE", payload)
         return token
+
+    async def choose(self, message: dict[str, Any], custom_id: str, values: list[str], user_id: str = "51",
+                     manage_messages: bool = False) -> str:
+        """Pick from a select menu (component type 3) on a message the bot posted; returns the token."""
+        data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        token, payload = self._interaction(3, data, user_id, "7", message["channel_id"], None, message=message)
+        if manage_messages:  # Manage Messages (1 << 13) in the channel, as Discord sends it
+            payload["member"]["permissions"] = str(1 << 13)
+        self.interactions[token]["message"] = message["id"]
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return token
+
+    async def submit(self, message: dict[str, Any], custom_id: str, fields: dict[str, str],
+                     user_id: str = "51") -> str:
+        """Submit a modal (interaction type 5) opened from a button on `message`; returns the token."""
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
+        token, payload = self._interaction(5, {"custom_id": custom_id, "components": rows}, user_id, "7",
+                                           message["channel_id"], None, message=message)
+        self.interactions[token]["message"] = message["id"]
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return token
+
+    def modal(self, token: str) -> dict[str, Any] | None:
+        """The modal the bot opened in answer to an interaction (callback type 9), if it did."""
+        return self.interactions.get(token, {}).get("modal")
+
+    async def reply(self, author: str, to: dict[str, Any], content: str, mention: bool = True) -> dict[str, Any]:
+        """A member's Discord reply to `to`. Without a mention the bot gets it with empty text, as a bot
+        without the Message Content intent does; with one, the text is prefixed by the mention."""
+        text = f"<@{APPLICATION_ID}> {content}" if mention else content
+        message = self.say(to["channel_id"], author, text, reply_to=to)
+        message.update(guild_id="7", mentions=[BOT_USER] if mention else [], member=member(author))
+        sent = {k: v for k, v in message.items() if k != "member"} | {
+            "member": {k: v for k, v in member(author).items() if k != "user"},
+            "content": text if mention else ""}
+        await self.dispatch("MESSAGE_CREATE", sent)
+        return message
 
     def expire(self, token: str) -> None:
         self.expired.add(token)
@@ -277,6 +315,9 @@ class FakeDiscord:
             "embeds": body.get("embeds") or [], "pinned": False, "type": 0, "flags": body.get("flags") or 0,
             "components": body.get("components") or [], "webhook_id": APPLICATION_ID,
         }
+        if body.get("message_reference"):  # a Discord reply: it names the message it answers
+            reference = {k: str(v) if k.endswith("_id") else v for k, v in body["message_reference"].items()}
+            message.update(type=19, message_reference={"channel_id": channel_id, **reference})
         if keep:
             self.channels.setdefault(channel_id, []).append(message)
             self.files[message["id"]] = files
@@ -374,6 +415,12 @@ class FakeDiscord:
         if state["original"] is None and time.monotonic() - state["created"] > 3:  # Discord's deadline
             return json_response({"message": "Unknown interaction", "code": 10062}, status=404)
         message = None
+        if kind == 9:  # a modal: nothing is posted; the member sees the form
+            state["modal"] = body.get("data") or {}
+            state["original"] = {}
+        if kind == 7:  # the clicked message, edited in place
+            self._edit(state.get("message", ""), body.get("data") or {})
+            state["original"] = {}
         if kind in (4, 5):
             data = body.get("data") or {}
             ephemeral = bool((data.get("flags") or 0) & 64)

@@ -104,10 +104,10 @@ class Learn(commands.GroupCog, group_name="learn"):
         ratings = await self.store.forget_feedback(member)
         when = "now" if await self._forget_soon() else "at the next learning cycle"
         await interaction.response.send_message(
-            f"Done: you are opted out. I deleted your {ratings} ratings, your harvested messages are being "
-            f"removed from the learning sets ({when}), and I will not read your messages to learn again. Models "
-            "trained before today keep what they learned; the next retraining leaves you out. `/learn optin` "
-            "undoes this.", ephemeral=True, allowed_mentions=NO_PINGS)
+            f"Done: you are opted out. I deleted your {ratings} ratings and draft choices, your harvested messages "
+            f"are being removed from the learning sets ({when}), and I will not read your messages to learn again. "
+            "Models trained before today keep what they learned; the next retraining leaves you out. "
+            "`/learn optin` undoes this.", ephemeral=True, allowed_mentions=NO_PINGS)
 
     async def _forget_soon(self) -> bool:
         """Ask the learner to remove opted-out rows now; False if it could not be asked (the cycle does it)."""

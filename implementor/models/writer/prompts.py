@@ -9,8 +9,14 @@ One format serves training, generation and evaluation:
 The reply prompt carries the colleague who answers, so that the reply speaks from that colleague's
 experience: the control format names them with a few skills; the instruct format (the bundled writer's)
 gives their whole CV's facts (`Persona.facts`: profile, skills, roles with employers and years,
-education). A pair without a persona (an operator's own data, or a writer trained before personas
-existed) is written without the `<|persona|>` part.
+education). A follow-up's prompt carries the conversation before it (`contracts.jobs.Turn`), each earlier
+request and answer as its own turn:
+
+    <|persona|> ...<|request|> first request<|reply|> first answer<|request|> follow-up<|reply|>
+
+and, for the instruct format, as the chat's own user and assistant turns. Which turns fit the
+writer's context is `conversation.py`'s to decide (the oldest go first). A pair without a persona (an
+operator's own data, or a writer trained before personas existed) is written without the `<|persona|>` part.
 
 (The space after a control token lets the first word use the same BPE token as anywhere else.)
 The CV body's own format (its four sections) is `contracts.cv`; the records are `contracts.records`.
@@ -18,8 +24,10 @@ The CV body's own format (its four sections) is `contracts.cv`; the records are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from implementor.contracts.jobs import Turn
 from implementor.contracts.persona import PERSONA_SKILLS, Persona
 from implementor.contracts.records import CVRecord, Record
 from implementor.models.writer.trades import TradeBook
@@ -36,9 +44,10 @@ def cv_prompt(name: str, title: str) -> str:
     return f"{CV}{NAME} {name.strip()}{TITLE} {title.strip()}{BODY}"
 
 
-def reply_prompt(request: str, persona: Persona | None = None) -> str:
+def reply_prompt(request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
     who = f"{PERSONA} {persona.line()}" if persona is not None else ""
-    return f"{who}{REQUEST} {request.strip()}{REPLY}"
+    earlier = "".join(f"{REQUEST if t.role == 'member' else REPLY} {t.text.strip()}" for t in history)
+    return f"{who}{earlier}{REQUEST} {request.strip()}{REPLY}"
 
 
 def judge_prompt_cv(name: str, title: str) -> str:
@@ -49,7 +58,7 @@ def judge_prompt_cv(name: str, title: str) -> str:
 def prompt_of(record: Record) -> str:
     if isinstance(record, CVRecord):
         return cv_prompt(record.name, record.title)
-    return reply_prompt(record.request, record.persona)
+    return reply_prompt(record.request, record.persona, record.history)
 
 
 def completion_of(record: Record) -> str:
@@ -74,8 +83,8 @@ class ControlFormat:
     def cv(self, name: str, title: str) -> str:
         return cv_prompt(name, title)
 
-    def reply(self, request: str, persona: Persona | None = None) -> str:
-        return reply_prompt(request, persona if self.persona else None)
+    def reply(self, request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
+        return reply_prompt(request, persona if self.persona else None, history)
 
     def completion(self, record: Record) -> str:
         return completion_of(record)
@@ -119,10 +128,17 @@ class InstructFormat:
         a, b = (tokenizer(self._wrap(x))["input_ids"] for x in "ab")
         self.keep_head = next(i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y)
 
-    def _wrap(self, instruction: str) -> str:
-        if not self.chat:
-            return PLAIN_TEMPLATE.format(instruction=instruction)
+    def _wrap(self, instruction: str, turns: Sequence[Turn] = (), request: str | None = None) -> str:
+        """The instruction as the first user turn, then the earlier turns and the newest request, if any."""
+        if not self.chat:  # no chat format: the conversation is told inside the one instruction
+            told = "".join(f"\n{'They' if t.role == 'member' else 'You'} wrote:\n{t.text.strip()}" for t in turns)
+            last = f"\nThey now write:\n{request.strip()}\nAnswer them." if request is not None else ""
+            return PLAIN_TEMPLATE.format(instruction=instruction + told + last)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": instruction}]
+        messages += [{"role": "user" if t.role == "member" else "assistant", "content": t.text.strip()}
+                     for t in turns]
+        if request is not None:
+            messages.append({"role": "user", "content": request.strip()})
         return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
 
     def cv(self, name: str, title: str) -> str:
@@ -131,9 +147,12 @@ class InstructFormat:
         return self._wrap(f"Write your CV. You are {' '.join(name.split())}, {' '.join(title.split())}.{facts}"
                           "Use the sections Profile, Skills, Experience and Education.")
 
-    def reply(self, request: str, persona: Persona | None = None) -> str:
-        return self._wrap(f"{who_you_are(persona)}A colleague posts this project request:\n{request.strip()}\n"
-                          f"{REPLY_ASK if persona is not None and persona.roles else 'Reply to them.'}")
+    def reply(self, request: str, persona: Persona | None = None, history: Sequence[Turn] = ()) -> str:
+        """The reply prompt; a follow-up's first request opens the chat, and each later turn is a turn of it."""
+        first = history[0].text if history else request
+        ask = REPLY_ASK if persona is not None and persona.roles else "Reply to them."
+        instruction = f"{who_you_are(persona)}A colleague posts this project request:\n{first.strip()}\n{ask}"
+        return self._wrap(instruction, history[1:], request) if history else self._wrap(instruction)
 
     def completion(self, record: Record) -> str:
         return record.body if isinstance(record, CVRecord) else record.reply
@@ -145,7 +164,7 @@ PromptFormat = ControlFormat | InstructFormat
 def format_prompt(fmt: PromptFormat, record: Record) -> str:
     if isinstance(record, CVRecord):
         return fmt.cv(record.name, record.title)
-    return fmt.reply(record.request, record.persona)
+    return fmt.reply(record.request, record.persona, record.history)
 
 
 def format_training_text(fmt: PromptFormat, record: Record) -> str:

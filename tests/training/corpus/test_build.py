@@ -72,13 +72,15 @@ def test_splits_do_not_share_occupations_or_tasks(built: Path) -> None:
 
 
 def test_a_reply_answers_its_own_request(built: Path) -> None:
-    """It names the request's task, and the project it mentions is the request's project."""
+    """It names the request's task, and the project it mentions is the request's project (a conversation's
+    first request and reply: its follow-ups are short questions, "Can you start on Monday?")."""
     pairs = [r for r in load_split(built, "train") if isinstance(r, PairRecord)]
     named = 0
     for pair in pairs:
-        assert pair.subject and pair.subject in pair.request and pair.subject in pair.reply
-        projects_in_reply = {p for p in PROJECTS if f"the {p} " in pair.reply or f"the {p}:" in pair.reply}
-        assert projects_in_reply <= {p for p in PROJECTS if f" {p}" in pair.request}
+        request, reply = (pair.history[0].text, pair.history[1].text) if pair.history else (pair.request, pair.reply)
+        assert pair.subject and pair.subject in request and pair.subject in reply
+        projects_in_reply = {p for p in PROJECTS if f"the {p} " in reply or f"the {p}:" in reply}
+        assert projects_in_reply <= {p for p in PROJECTS if f" {p}" in request}
         named += bool(projects_in_reply)
     assert named >= len(pairs) // 3
 
@@ -112,16 +114,41 @@ def test_too_small_a_corpus_is_refused(tmp_path: Path, small_esco_index: EscoInd
 
 
 def test_replies_answer_in_the_character_of_their_persona(built: Path) -> None:
-    """Each reply says who the colleague is (their title), and personas stay inside their split's occupations."""
+    """Each reply (a conversation's first) says who the colleague is (their title), and personas stay inside
+    their split's occupations."""
     from implementor.training.corpus.compose import in_prose
 
     def personas(split: str) -> set[str]:
         pairs = [r for r in load_split(built, split) if isinstance(r, PairRecord)]
         for pair in pairs:
             assert pair.persona is not None and len(pair.persona.skills) == 3
-            assert in_prose(pair.persona.title) in pair.reply, (pair.persona.title, pair.reply)
+            first = pair.history[1].text if pair.history else pair.reply
+            assert in_prose(pair.persona.title) in first, (pair.persona.title, first)
         return {r.persona.title for r in pairs if r.persona}
 
     cv_titles = {split: {r.title for r in load_split(built, split) if isinstance(r, CVRecord)} for split in SPLITS}
     assert not personas("train") & (cv_titles["test"] | cv_titles["validation"])
     assert not personas("test") & cv_titles["train"]
+
+
+def test_a_share_of_pairs_go_on_as_conversations_in_the_same_voice(tmp_path: Path,
+                                                                   small_esco_index: EscoIndex) -> None:
+    from implementor.contracts.jobs import ProjectJob
+    from implementor.models.writer.prompts import training_text
+
+    spec = CorpusSpec(seed=3, cvs=40, pairs=40, conversations=0.5)
+    manifest = build_corpus(tmp_path, spec, progress=False, index=small_esco_index)
+    pairs = [r for split in SPLITS for r in load_split(tmp_path, split) if isinstance(r, PairRecord)]
+    talks = [p for p in pairs if p.history]
+    assert sum(manifest["conversations"].values()) == len(talks) and 10 <= len(talks) <= 30
+    assert "**Conversation**" in (tmp_path / "datasheet.md").read_text()
+    for talk in talks:
+        # The turns alternate from the member's first request, as a follow-up job's do, and each is in bounds.
+        ProjectJob(request=talk.request, history=talk.history)
+        assert len(talk.history) in (2, 4) and talk.persona is not None
+        assert talk.reply != talk.history[1].text and talk.request != talk.history[0].text
+        text = training_text(talk)
+        assert text.index(talk.history[0].text) < text.index(talk.history[1].text) < text.index(talk.request)
+    plain = build_corpus(tmp_path / "plain", CorpusSpec(seed=3, cvs=40, pairs=40, conversations=0.0),
+                         progress=False, index=small_esco_index)
+    assert sum(plain["conversations"].values()) == 0
