@@ -20,16 +20,13 @@ healthcheck (`implementor health bot`). At start-up it registers the slash comma
 with the development server, or globally when the tree changed since the last registration. On
 SIGTERM it drains (`drain`): no new requests, the reconciler's pass finished, then it closes.
 
-Any number of bot processes may run on one PostgreSQL store, each serving its own shards
-(`IMPLEMENTOR_SHARD_COUNT`, `IMPLEMENTOR_SHARD_IDS`): one shard as a `commands.Bot` with `shard_id`, several
-as an `AutoShardedBot` with `shard_ids` (`ShardedImplementorBot`). Discord sends each process the events of the
-servers on its shards, the job book's claims share the reconciler's work (`store/jobbook.py`), the
-command sync runs under a lease, and shards identify one per `max_concurrency` bucket every 5 s across
-all processes (`before_identify_hook`, a lease per bucket in the store).
-
-It needs no privileged intents: slash commands come as interactions, and a message that mentions the
-bot carries its content anyway (a reply to an answer that does not mention it gets a hint, `conversation.py`).
-Everything it sends is sent with `AllowedMentions.none()`.
+Any number of bot processes may run on one PostgreSQL store, each serving its own shards (`IMPLEMENTOR_SHARD_COUNT`,
+`IMPLEMENTOR_SHARD_IDS`): one shard as a `commands.Bot` with `shard_id`, several as an `AutoShardedBot`
+(`ShardedImplementorBot`). The job book's claims share the reconciler's work (`store/jobbook.py`), the command
+sync runs under a lease, and shards identify one per `max_concurrency` bucket every 5 s across all processes.
+It needs no privileged intents: slash commands come as interactions, and a message that mentions the bot
+carries its content anyway (a reply to an answer that does not gets a hint, `conversation.py`). Everything it
+sends is sent with `AllowedMentions.none()`.
 """
 
 from __future__ import annotations
@@ -114,6 +111,18 @@ class Wiring:
                 self.help)
 
 
+def _learn(client: discord.Client, jobs: Jobs, store: Store, settings: Settings) -> Learn:
+    """/learn, with the learner's two tasks it asks for by name: a harvest soon, opted-out rows removed soon."""
+    async def harvest_soon() -> None:
+        await asyncio.to_thread(jobs.request_harvest)
+
+    async def forget_soon() -> None:
+        await asyncio.to_thread(jobs.request_forget)
+
+    return Learn(store=store, learning=store.learning, models_dir=settings.models_dir,
+                 channel=client.get_partial_messageable, harvest_soon=harvest_soon, forget_soon=forget_soon)
+
+
 def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, settings: Settings,
          on_pass: Callable[[PassReport], None] | None = None, metrics: BotMetrics | None = None) -> Wiring:
     """Build the reconciler, the runner, the buttons and the cogs, and connect them."""
@@ -153,14 +162,7 @@ def wire(*, client: discord.Client, jobs: Jobs, store: Store, limits: Limits, se
     introduce = Introduce(store=store, runner=runner, me=lambda: client.user)
     conversation = Conversation(store=store, runner=runner, me=lambda: client.user)
 
-    async def harvest_soon() -> None:
-        await asyncio.to_thread(jobs.request_harvest)
-
-    async def forget_soon() -> None:
-        await asyncio.to_thread(jobs.request_forget)
-
-    learn = Learn(store=store, learning=store.learning, models_dir=settings.models_dir,
-                  channel=client.get_partial_messageable, harvest_soon=harvest_soon, forget_soon=forget_soon)
+    learn = _learn(client, jobs, store, settings)
     # /help lists the commands of every cog, itself included: it reads them once the wiring exists.
     wiring = Wiring(runner, reconciler, buttons, menus, introduce, Team(store=store), project, Feedback(store=store),
                     learn, Help(settings=settings, cogs=lambda: wiring.cogs),

@@ -15,14 +15,12 @@ processes share the work, none does a job twice), asks the broker where they sta
   progress bar (`status.py`: edited only when that changes, the bar at most every few seconds); with
   no worker alive the status says so instead of guessing, and `no_worker_since` tells the front door,
   the healthcheck and the metrics;
-- a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once
-  one whose worker stopped beating (`orphaned`, `implementor/workers/liveness.py`; not after the visibility
-  timeout), is submitted again under its id, which the workers' ledger turns into one answer;
+- a job the broker has lost (not queued, taken, running or finished for `lost_after_s`), or at once one whose
+  worker stopped beating (`orphaned`, `workers/liveness.py`), is submitted again under its id (one answer);
 - a job neither finished nor failed after `expire_after_s` ends as expired, and a finished one that
   Discord would not let us post for as long ends as failed (its slot back, the cause in the log).
-
-A slow queue is never a failure, and losing the broker for a moment changes nothing: the pass is
-retried with backoff. Whatever ends a job gives the member's slot back (retried until it works).
+A slow queue is never a failure, and losing the broker for a moment changes nothing: the pass is retried
+with backoff. Whatever ends a job gives the member's slot back (retried until it works).
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ async def test_jobs_booked_before_migration_4_keep_their_order_and_new_ones_foll
             await db.execute("INSERT INTO jobs (job_id, kind, channel_id, user_id, status, created_at, slot_open) "
                              "VALUES (?, 'project', 5, 6, 'queued', 0, 1)", (job_id,))
         await db.commit()
-        assert await migrate(db) == [4]
+        assert await migrate(db) == [4, 5]
         book = JobBook(db)
         await book.add(ProjectJob(request="Could you help us plan the launch?"), 7, 5, 6)
         assert [r.job_id for r in await book.open_jobs()][:2] == ["older", "newer"]

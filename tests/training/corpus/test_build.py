@@ -114,16 +114,17 @@ def test_too_small_a_corpus_is_refused(tmp_path: Path, small_esco_index: EscoInd
 
 
 def test_replies_answer_in_the_character_of_their_persona(built: Path) -> None:
-    """Each reply (a conversation's first) says who the colleague is (their title), and personas stay inside
-    their split's occupations."""
+    """Each reply (a conversation's first) says who the colleague is (their title) and where they did the work
+    (an employer of their CV), and personas stay inside their split's occupations."""
     from implementor.training.corpus.compose import in_prose
 
     def personas(split: str) -> set[str]:
         pairs = [r for r in load_split(built, split) if isinstance(r, PairRecord)]
         for pair in pairs:
-            assert pair.persona is not None and len(pair.persona.skills) == 3
+            assert pair.persona is not None and len(pair.persona.skills) >= 3 and pair.persona.roles
             first = pair.history[1].text if pair.history else pair.reply
             assert in_prose(pair.persona.title) in first, (pair.persona.title, first)
+            assert any(role.employer.rstrip(".") in first for role in pair.persona.roles), first
         return {r.persona.title for r in pairs if r.persona}
 
     cv_titles = {split: {r.title for r in load_split(built, split) if isinstance(r, CVRecord)} for split in SPLITS}
