@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import fakeredis
 import pytest
 import pytest_asyncio
 from bot_fake_client import Ask, Channels, FakeChannel, FakeClient, FakeInteraction, MakeInteraction, Restart, Settle
 from bot_fake_queue import REQUEST, Clock, FakeJobs
+from discord.webhook import async_ as webhooks
+from fake_discord import FakeDiscord
 
 from implementor.bot.app import ImplementorBot, Wiring, create_bot, wire
 from implementor.bot.limits import LimitConfig, Limits
@@ -23,6 +26,18 @@ from implementor.config.settings import Settings
 from implementor.store.database import Store
 
 CHANNEL_ID = 500
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord's REST API, where discord.py's HTTP client and webhooks send (a module may have its own)."""
+    server = FakeDiscord()
+    await server.start()
+    old = discord.http.Route.BASE, webhooks.Route.BASE
+    discord.http.Route.BASE = webhooks.Route.BASE = server.api_base  # type: ignore[misc]
+    yield server
+    discord.http.Route.BASE, webhooks.Route.BASE = old  # type: ignore[misc]
+    await server.stop()
 
 
 @pytest.fixture

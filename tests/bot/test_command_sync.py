@@ -4,15 +4,13 @@ the real bot logs in (REST only, no gateway), and its setup_hook syncs the tree.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import discord
 import fakeredis
 import pytest
-import pytest_asyncio
 from bot_fake_queue import FakeJobs
-from discord.webhook import async_ as webhooks
 from fake_discord import APPLICATION_ID, FakeDiscord
 from postgres_server import PostgresServer
 from pydantic import SecretStr
@@ -27,17 +25,6 @@ from implementor.store.opening import migrate_store
 
 TOKEN = "fake." + "x" * 60
 GLOBAL = f"/applications/{APPLICATION_ID}/commands"
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE, webhooks.Route.BASE
-    discord.http.Route.BASE = webhooks.Route.BASE = server.api_base  # type: ignore[misc]
-    yield server
-    discord.http.Route.BASE, webhooks.Route.BASE = old  # type: ignore[misc]
-    await server.stop()
 
 
 @pytest.fixture

@@ -4,12 +4,9 @@ real discord.py HTTP client, and the fake Discord (tests/support/fake_discord.py
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
-import pytest_asyncio
-from discord.webhook import async_ as webhooks
 from fake_discord import FakeDiscord
 
 from implementor.bot.poster import Poster, nonce
@@ -17,17 +14,6 @@ from implementor.contracts.jobs import ProjectJob
 from implementor.store.database import Store
 
 TOKEN = "fake." + "x" * 60
-
-
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    old = discord.http.Route.BASE, webhooks.Route.BASE
-    discord.http.Route.BASE = webhooks.Route.BASE = server.api_base  # type: ignore[misc]
-    yield server
-    discord.http.Route.BASE, webhooks.Route.BASE = old  # type: ignore[misc]
-    await server.stop()
 
 
 async def test_a_channel_post_sent_again_returns_the_first_message(fake: FakeDiscord, tmp_path: Path) -> None:
