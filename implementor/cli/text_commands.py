@@ -54,6 +54,9 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last save.")] = False,
     init: Annotated[Path | None, typer.Option(help="--base: go on from this adapter checkpoint (its base, LoRA "
                                                    "settings and weights), on this run's corpus.")] = None,
+    loss_on: Annotated[Literal["completion", "all"], typer.Option(
+        help="--base: learn each example's CV or reply only (its prompt is read, not learned), or all of it.")
+    ] = "completion",
 ) -> None:
     """Train the writer: LoRA on a pretrained base (the default way), or a GPT-2 from scratch."""
     from implementor.models.writer.adapter import is_adapter_checkpoint
@@ -66,7 +69,7 @@ def train(
         from implementor.training.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
         config = FineTuneConfig(steps=steps, batch_size=batch_size, block_size=block_size, lr=lr or 3e-4,
-                                eval_every=eval_every, seed=seed, device=device)
+                                eval_every=eval_every, seed=seed, device=device, loss_on=loss_on)
         card = finetune(FineTuneSpec(out, base or "smollm2", data or BUNDLED_CORPUS, lora_r, lora_layers, config,
                                      resume, command_line(), init))
     else:

@@ -44,14 +44,16 @@ from implementor.models.writer.adapter import save_adapter
 from implementor.models.writer.base import BaseRef, load_base, parse_base, pin
 from implementor.models.writer.lora import LoRAConfig, adapter_state, inject, load_adapter_state, targets_for
 from implementor.models.writer.model import LiveSampling
-from implementor.models.writer.prompts import InstructFormat, format_training_text
+from implementor.models.writer.prompts import InstructFormat, format_prompt, format_training_text
 from implementor.models.writer.trades import TRADES_FILE, TradeBook
 from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
-from implementor.training.writer.train import mean_loss, pack, write_titles
+from implementor.training.writer.train import IGNORED, mean_loss, pack_labelled, write_titles
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "training_state.safetensors"
+LOSS_ON = ("completion", "all")
+Docs = tuple[list[list[int]], list[int]]  # each document's token ids, and how many of them are its prompt
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class FineTuneConfig:
     seed: int = 0
     device: str = "auto"
     bf16: bool | None = None  # None: where it pays (AMX / AVX-512 bf16 CPUs, CUDA GPUs with bf16)
+    loss_on: str = "completion"  # what is learned: "completion" (the CV or reply) or "all" (its prompt too)
 
 
 @dataclass(frozen=True)
@@ -84,20 +87,22 @@ class FineTuneSpec:
 
 
 class _Batches:
-    """The batch for any step: passes over the packed documents, each pass shuffled by (seed, pass)."""
+    """The batch for any step, as (token ids, labels): passes over the packed documents, each pass
+    shuffled by (seed, pass)."""
 
-    def __init__(self, docs: list[list[int]], block: int, seed: int, batch: int) -> None:
+    def __init__(self, docs: Docs, block: int, seed: int, batch: int) -> None:
         self.docs, self.block, self.seed, self.batch = docs, block, seed, batch
-        self._pass, self._blocks = 0, pack(docs, block, random.Random(seed))
-        self.per_pass = len(self._blocks) // batch
+        self._pass, self._blocks = 0, pack_labelled(*docs, block, random.Random(seed))
+        self.per_pass = len(self._blocks[0]) // batch
         if self.per_pass == 0:
-            raise InputError(f"the corpus fills {len(self._blocks)} blocks, fewer than one batch of {batch}")
+            raise InputError(f"the corpus fills {len(self._blocks[0])} blocks, fewer than one batch of {batch}")
 
-    def __call__(self, step: int) -> torch.Tensor:
+    def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         index, within = divmod(step, self.per_pass)
         if index != self._pass:
-            self._pass, self._blocks = index, pack(self.docs, self.block, random.Random(self.seed + index))
-        return self._blocks[within * self.batch : (within + 1) * self.batch]
+            self._pass, self._blocks = index, pack_labelled(*self.docs, self.block, random.Random(self.seed + index))
+        rows = slice(within * self.batch, (within + 1) * self.batch)
+        return self._blocks[0][rows], self._blocks[1][rows]
 
 
 def _lr(step: int, config: FineTuneConfig) -> float:
@@ -142,7 +147,7 @@ def _start(spec: FineTuneSpec) -> tuple[FineTuneSpec, BaseRef, dict[str, Any]]:
         ref = pin(parse_base(spec.base))
         return spec, ref, {"model": "writer-lora", "command": spec.command, "base": ref.to_dict()}
     card = read_json(spec.out / CARD_FILE, "model card")
-    recorded = card["train_config"]
+    recorded = {"loss_on": "all", **card["train_config"]}  # a run from before `loss_on` learned its prompts too
     config = replace(FineTuneConfig(**recorded), steps=max(spec.train.steps, recorded["steps"]),
                      device=spec.train.device)
     lora = LoRAConfig.from_dict(card["lora"])
@@ -151,14 +156,15 @@ def _start(spec: FineTuneSpec) -> tuple[FineTuneSpec, BaseRef, dict[str, Any]]:
     return resumed, BaseRef.from_dict(card["base"]), card
 
 
-def _step(model: Any, optimizer: torch.optim.Optimizer, batch: torch.Tensor, config: FineTuneConfig, step: int,
-          bf16: bool) -> float:
-    """One optimiser step on a batch of packed blocks; returns its loss."""
+def _step(model: Any, optimizer: torch.optim.Optimizer, batch: tuple[torch.Tensor, torch.Tensor],
+          config: FineTuneConfig, step: int, bf16: bool) -> float:
+    """One optimiser step on a batch of packed blocks (token ids, labels); returns its loss."""
     model.train()
     for group in optimizer.param_groups:
         group["lr"] = config.lr * _lr(step, config)
-    with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=bf16):
-        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
+    ids, labels = batch
+    with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels).loss
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
@@ -166,13 +172,14 @@ def _step(model: Any, optimizer: torch.optim.Optimizer, batch: torch.Tensor, con
     return float(loss.item())
 
 
-def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[str, Any], val: torch.Tensor,
+def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[str, Any],
+          val: tuple[torch.Tensor, torch.Tensor],
           config: FineTuneConfig, step: int, loss: float, history: list[Any], wall: float, bf16: bool
           ) -> dict[str, Any]:
     """Validate, then save the adapter (the checkpoint as it stands) and the state `--resume` needs."""
     device = next(model.parameters()).device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        val_loss = mean_loss(model, val, config.batch_size, device)
+        val_loss = mean_loss(model, val[0], config.batch_size, device, labels=val[1])
     history.append({"step": step, "train_loss": round(loss, 4), "validation_loss": round(val_loss, 4),
                     "wall_time_s": round(wall, 1)})
     log.info("step %d/%d: validation loss %.4f (%.1f s a step)", step, config.steps, val_loss, wall / step)
@@ -185,8 +192,11 @@ def _save(out: Path, model: Any, optimizer: torch.optim.Optimizer, card: dict[st
     return card
 
 
-def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[list[list[int]], torch.Tensor, dict[str, Any]]:
-    """Training documents, validation blocks, and the card's entry for the trade book.
+def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[Docs, tuple[torch.Tensor, torch.Tensor], dict[str, Any]]:
+    """Training documents, validation blocks and their labels, and the card's entry for the trade book.
+
+    With `loss_on="completion"` a document's prompt is read but not learned, so each step's gradient
+    is the CVs and replies the writer writes, not the trade facts and colleague CVs it is given.
 
     A corpus with a trade book (`trades.json.gz`) trains CV prompts that carry their trade's facts,
     except a share (`ungrounded_share`, drawn by seed) prompted without, so the writer also serves
@@ -199,15 +209,21 @@ def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[list[list[int]], torch.
     grounded, plain = InstructFormat(tokenizer, trades), InstructFormat(tokenizer)
     rng = random.Random(spec.train.seed)
 
-    def tokens(record: Any) -> list[int]:
-        fmt = plain if rng.random() < spec.ungrounded_share else grounded
-        return list(tokenizer(format_training_text(fmt, record))["input_ids"])
+    def tokens(records: list[Any]) -> Docs:
+        docs, context = [], []
+        for record in records:
+            fmt = plain if rng.random() < spec.ungrounded_share else grounded
+            docs.append(list(tokenizer(format_training_text(fmt, record))["input_ids"]))
+            context.append(len(tokenizer(format_prompt(fmt, record))["input_ids"])
+                           if spec.train.loss_on == "completion" else 0)
+        return docs, context
 
     train_records = load_split(spec.corpus, "train")
     write_titles(spec.out, train_records)
-    docs = [tokens(r) for r in train_records]
-    val = pack([tokens(r) for r in load_split(spec.corpus, "validation")],
-               spec.train.block_size)[: spec.train.eval_blocks]
+    docs = tokens(train_records)
+    val_ids, val_labels = pack_labelled(*tokens(load_split(spec.corpus, "validation")), spec.train.block_size)
+    scored = (val_labels[:, 1:] != IGNORED).any(dim=1)  # blocks with something to learn (not all prompt)
+    val = val_ids[scored][: spec.train.eval_blocks], val_labels[scored][: spec.train.eval_blocks]
     if trades is None:
         return docs, val, {}
     if book_path.resolve() != (spec.out / TRADES_FILE).resolve():
@@ -222,6 +238,8 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     config = spec.train
     if config.steps < 1 or config.batch_size < 1 or config.eval_every < 1:
         raise InputError("--steps, --batch-size and --eval-every must be positive")
+    if config.loss_on not in LOSS_ON:
+        raise InputError(f"--loss-on is {config.loss_on!r}; choose completion or all")
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
     model, tokenizer = load_base(ref)
@@ -240,7 +258,9 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     card = {**card, "parameters": {"base": sum(p.numel() for p in model.parameters()) - trainable,
                                    "trainable": trainable},
             "lora": lora.to_dict(), "prompt_format": InstructFormat.name, "bf16": bf16, **trades,
-            "data": {"corpus": str(spec.corpus), "train_documents": len(docs), "train_tokens": sum(map(len, docs))},
+            "data": {"corpus": str(spec.corpus), "train_documents": len(docs[0]),
+                     "train_tokens": sum(map(len, docs[0])),
+                     "learned_tokens": sum(len(d) - c for d, c in zip(*docs, strict=True))},
             "train_config": asdict(config), "environment": environment(),
             "sampling": card.get("sampling") or LiveSampling().to_dict()}
     if step:
@@ -250,7 +270,8 @@ def finetune(spec: FineTuneSpec, progress: bool = True) -> dict[str, Any]:
     bar = tqdm(total=config.steps, initial=step, desc="fine-tune writer", unit="step", disable=not progress,
                dynamic_ncols=True)
     while step < config.steps:
-        loss = _step(model, optimizer, batches(step).to(device), config, step, bf16)
+        ids, labels = batches(step)
+        loss = _step(model, optimizer, (ids.to(device), labels.to(device)), config, step, bf16)
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")

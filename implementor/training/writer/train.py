@@ -52,6 +52,8 @@ class TextTrainConfig:
     seed: int = 0
     device: str = "auto"
 
+IGNORED = -100  # the label of a token that is read but not learned (the loss skips it)
+
 
 def encode(records: list[Record], tokenizer: Any, fmt: PromptFormat | None = None) -> list[list[int]]:
     """Token ids of every record's whole example, in the writer's prompt format (control tokens by default)."""
@@ -61,28 +63,42 @@ def encode(records: list[Record], tokenizer: Any, fmt: PromptFormat | None = Non
 
 def pack(docs: list[list[int]], block_size: int, rng: random.Random | None = None) -> torch.Tensor:
     """Concatenate documents (shuffled if an rng is given) and cut them into (N, block_size) blocks."""
+    return pack_labelled(docs, [0] * len(docs), block_size, rng)[0]
+
+
+def pack_labelled(docs: list[list[int]], context: list[int], block_size: int, rng: random.Random | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """As `pack`, with the labels to learn: the first `context[i]` tokens of document i (its prompt) are
+    read but not learned (label -100, which the loss ignores); the rest are their own labels."""
     order = list(range(len(docs)))
     if rng is not None:
         rng.shuffle(order)
     stream = [token for i in order for token in docs[i]]
+    labels = [IGNORED if j < context[i] else token for i in order for j, token in enumerate(docs[i])]
     n = len(stream) // block_size
     if n == 0:
         raise ValueError(f"{len(stream)} tokens do not fill one block of {block_size}")
-    return torch.tensor(stream[: n * block_size]).view(n, block_size)
+    return (torch.tensor(stream[: n * block_size]).view(n, block_size),
+            torch.tensor(labels[: n * block_size]).view(n, block_size))
 
 
 @torch.inference_mode()
-def mean_loss(model: Any, blocks: torch.Tensor, batch_size: int, device: torch.device) -> float:
-    """Mean next-token cross-entropy (nats per token) over blocks."""
+def mean_loss(model: Any, blocks: torch.Tensor, batch_size: int, device: torch.device,
+              labels: torch.Tensor | None = None) -> float:
+    """Mean next-token cross-entropy (nats per token) over blocks (over the tokens `labels` keeps, if given)."""
     model.eval()
+    labels = blocks if labels is None else labels
     total, count = 0.0, 0
     for start in range(0, len(blocks), batch_size):
         batch = blocks[start : start + batch_size].to(device)
-        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=batch).loss
-        tokens = batch.numel() - len(batch)  # the first token of each block has no prediction
+        learned = labels[start : start + batch_size].to(device)
+        tokens = int((learned[:, 1:] != IGNORED).sum())  # the first token of each block has no prediction
+        if tokens == 0:
+            continue
+        loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=learned).loss
         total += loss.item() * tokens
         count += tokens
-    return total / count
+    return total / max(count, 1)
 
 
 def _schedule(step: int, total: int, warmup: int) -> float:

@@ -19,9 +19,10 @@ from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.training.writer.finetune import FineTuneConfig, FineTuneSpec, finetune
 
 
-def _spec(out: Path, base: Path, corpus: Path, steps: int, resume: bool = False) -> FineTuneSpec:
-    config = FineTuneConfig(steps=steps, batch_size=2, block_size=64, eval_every=2, eval_blocks=4, lr=1e-2,
-                            device="cpu", bf16=False)
+def _spec(out: Path, base: Path, corpus: Path, steps: int, resume: bool = False, loss_on: str = "completion"
+          ) -> FineTuneSpec:
+    config = FineTuneConfig(steps=steps, batch_size=2, block_size=128, eval_every=2, eval_blocks=4, lr=1e-2,
+                            device="cpu", bf16=False, loss_on=loss_on)
     return FineTuneSpec(out, str(base), corpus, lora_r=4, train=config, resume=resume, command="test")
 
 
@@ -128,3 +129,33 @@ def test_a_tampered_adapter_is_refused(tiny_llama_base: Path, mini_corpus: Path,
         fh.write(b"\x00")
     with pytest.raises(CheckpointError, match="does not match the sha256"):
         Writer.load(tmp_path / "writer", "cpu")
+
+
+def test_only_the_completion_is_learned_and_the_prompt_is_a_prefix_of_the_example(
+        tiny_llama_base: Path, mini_corpus: Path, tmp_path: Path) -> None:
+    """The prompt's tokens, counted alone, are exactly the example's first tokens (the loss skips those)."""
+    from implementor.models.writer.base import load_base, parse_base, pin
+    from implementor.models.writer.prompts import InstructFormat, format_prompt, format_training_text
+    from implementor.training.corpus.splits import load_split
+    from implementor.training.writer.finetune import _corpus
+
+    _, tokenizer = load_base(pin(parse_base(str(tiny_llama_base))))
+    fmt = InstructFormat(tokenizer)
+    for record in load_split(mini_corpus, "train")[:20]:
+        whole = tokenizer(format_training_text(fmt, record))["input_ids"]
+        prompt = tokenizer(format_prompt(fmt, record))["input_ids"]
+        assert whole[: len(prompt)] == prompt and len(whole) > len(prompt)
+    (tmp_path / "a").mkdir()
+    (docs, context), _, _ = _corpus(_spec(tmp_path / "a", tiny_llama_base, mini_corpus, 1), tokenizer)
+    assert all(0 < c < len(d) for d, c in zip(docs, context, strict=True))
+    (tmp_path / "b").mkdir()
+    (_, everything), _, _ = _corpus(_spec(tmp_path / "b", tiny_llama_base, mini_corpus, 1, loss_on="all"),
+                                    tokenizer)
+    assert set(everything) == {0}
+
+
+def test_an_unknown_loss_choice_is_refused(tiny_llama_base: Path, mini_corpus: Path, tmp_path: Path) -> None:
+    from implementor.contracts.errors import InputError
+
+    with pytest.raises(InputError, match="--loss-on"):
+        finetune(_spec(tmp_path / "w", tiny_llama_base, mini_corpus, 1, loss_on="prompt"), progress=False)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from implementor.models.writer.model import LiveSampling, Writer
-from implementor.training.writer.train import TextTrainConfig, _schedule, pack
+from implementor.training.writer.train import IGNORED, TextTrainConfig, _schedule, pack, pack_labelled
 
 
 def test_a_short_run_improves_the_validation_loss(tiny_writer_dir: Path) -> None:
@@ -40,6 +40,20 @@ def test_packing_fills_blocks_and_shuffles_documents() -> None:
     assert sorted(shuffled.flatten().tolist()) == sorted(blocks.flatten().tolist())
     with pytest.raises(ValueError, match="do not fill"):
         pack([[1, 2]], 4)
+
+
+def test_packed_labels_skip_each_documents_prompt_wherever_the_shuffle_puts_it() -> None:
+    import random
+
+    docs = [[10, 11, 12, 13, 14], [20, 21, 22], [30, 31, 32, 33]]
+    ids, labels = pack_labelled(docs, [2, 1, 3], 4, random.Random(3))
+    assert ids.shape == labels.shape == (3, 4)
+    learned = [t for t, label in zip(ids.flatten().tolist(), labels.flatten().tolist(), strict=True)
+               if label != IGNORED]
+    assert sorted(learned) == [12, 13, 14, 21, 22, 33]  # every document's own tokens past its prompt
+    assert all(label in (IGNORED, t) for t, label in zip(ids.flatten().tolist(), labels.flatten().tolist(),
+                                                           strict=True))
+    assert torch.equal(pack(docs, 4, random.Random(3)), ids)  # the same blocks as without labels
 
 
 def test_learning_rate_warms_up_then_decays() -> None:
