@@ -8,9 +8,10 @@ model) through llama-cpp-python's low-level API, and samples for itself:
 - every step decodes one token for every unfinished draft of every prompt in one `llama_decode`
   call: many jobs' drafts are parallel sequences of one batch, which is how the worker batches
   jobs that arrive together; a finished draft leaves the batch and frees its cells at once;
-- tokens are picked by `sampling.pick`, the reference loop's own code, from llama.cpp's logits:
-  the live repetition settings, temperature, top-k and top-p exactly as in PyTorch, and a seeded
-  torch generator, so that the same seed gives the same drafts.
+- tokens are picked by `sampling.pick_array`, which draws what the reference loop's `pick` draws
+  from the same logits: the live repetition settings, temperature, top-k and top-p exactly as in
+  PyTorch, and a seeded torch generator, so that the same seed gives the same drafts; its work over
+  the vocabulary stays in numpy, so torch's thread pool never competes with llama.cpp's threads.
 
 llama-cpp-python is optional (a source build, `requirements/build_llama_cpp.sh`): without it, or
 without a GGUF copy (a GPT-2 writer, a base that is not a GGUF file), `engine.load_engine` picks
@@ -32,7 +33,7 @@ from implementor.models.writer.engine import Samples
 from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.repetition import Repetition
-from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick
+from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick_array
 
 log = logging.getLogger(__name__)
 
@@ -116,20 +117,20 @@ class LlamaCppEngine:
         self.shape = (per_row, rows)
         return self.ctx
 
-    def _logits(self, rows: int) -> torch.Tensor:
+    def _logits(self, rows: int) -> np.ndarray:
         pointer = self.lib.llama_get_logits(self.ctx)
         array = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), shape=(rows, self.vocab))
-        return torch.from_numpy(array.copy())
+        return array.copy()
 
     def _decode(self, batch: _Batch) -> None:
         status = self.lib.llama_decode(self.ctx, batch.raw)
         if status != 0:
             raise RuntimeError(f"llama_decode failed ({status}): the KV cache is full or the batch is bad")
 
-    def _prefill(self, prompts: list[list[int]], n: int, batch: _Batch) -> torch.Tensor:
+    def _prefill(self, prompts: list[list[int]], n: int, batch: _Batch) -> np.ndarray:
         """Read each prompt into sequence i*n, share it with its other n-1 rows; (P*n, V) next-token logits."""
         memory = self.lib.llama_get_memory(self.ctx)
-        last: list[torch.Tensor] = []
+        last: list[np.ndarray] = []
         queue = [(i, pos, token) for i, prompt in enumerate(prompts) for pos, token in enumerate(prompt)]
         for start in range(0, len(queue), PREFILL_TOKENS):
             chunk = queue[start : start + PREFILL_TOKENS]
@@ -141,7 +142,7 @@ class LlamaCppEngine:
         for i in range(len(prompts)):
             for row in range(i * n + 1, (i + 1) * n):
                 self.lib.llama_memory_seq_cp(memory, i * n, row, -1, -1)
-        return torch.cat(last).repeat_interleave(n, dim=0)
+        return np.repeat(np.concatenate(last), n, axis=0)
 
     def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
                min_new_tokens: int = 0, stop: StopWhen | None = None, progress: Progress | None = None
@@ -172,7 +173,7 @@ class LlamaCppEngine:
             repetition = Repetition(rows, logits.shape[-1], settings.repetition_penalty,
                                     settings.no_repeat_ngram_size, torch.device("cpu"))
             for step in range(settings.max_new_tokens):
-                tokens = pick(logits, repetition, settings, generator, eos, step < min_new_tokens).tolist()
+                tokens = pick_array(logits, repetition, settings, generator, eos, step < min_new_tokens)
                 repetition.record(torch.tensor(tokens))
                 keep = []
                 for index, (row, token) in enumerate(zip(active, tokens, strict=True)):

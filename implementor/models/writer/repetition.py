@@ -7,6 +7,7 @@ the draft only, never at its prompt, and both follow the batch when finished row
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -26,15 +27,26 @@ class Repetition:
         if self.seen is not None:
             penalised = torch.where(logits > 0, logits / self.penalty, logits * self.penalty)
             logits = torch.where(self.seen, penalised, logits)
-        if self.ngram > 0:
-            banned = [(row, token) for row, history in enumerate(self.history) if len(history) >= self.ngram - 1
-                      for token in self.follows[row].get(tuple(history[len(history) - self.ngram + 1 :]), ())]
-            if banned:
-                rows, tokens = zip(*banned, strict=True)
-                index = (torch.tensor(rows, device=logits.device), torch.tensor(tokens, device=logits.device))
-                logits = logits.index_put(index,
-                                          torch.tensor(float("-inf"), device=logits.device))
+        if self.ngram > 0 and (banned := self._banned()):
+            rows, tokens = zip(*banned, strict=True)
+            index = (torch.tensor(rows, device=logits.device), torch.tensor(tokens, device=logits.device))
+            logits = logits.index_put(index, torch.tensor(float("-inf"), device=logits.device))
         return logits
+
+    def apply_array(self, logits: np.ndarray) -> np.ndarray:
+        """`apply` for logits in a numpy array, in place, on the calling thread (a CPU batch only)."""
+        if self.seen is not None:
+            seen = self.seen.numpy()
+            logits[seen] = np.where(logits[seen] > 0, logits[seen] / self.penalty, logits[seen] * self.penalty)
+        if self.ngram > 0 and (banned := self._banned()):
+            rows, tokens = zip(*banned, strict=True)
+            logits[list(rows), list(tokens)] = -np.inf
+        return logits
+
+    def _banned(self) -> list[tuple[int, int]]:
+        """(row, token) pairs whose token would end an n-gram the row has already written."""
+        return [(row, token) for row, history in enumerate(self.history) if len(history) >= self.ngram - 1
+                for token in self.follows[row].get(tuple(history[len(history) - self.ngram + 1 :]), ())]
 
     def record(self, tokens: torch.Tensor) -> None:
         """The tokens (B,) the rows have just written."""

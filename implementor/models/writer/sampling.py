@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 from implementor.models.writer.model import SamplingSettings, Writer
@@ -55,6 +56,30 @@ def pick(logits: torch.Tensor, repetition: Repetition, settings: SamplingSetting
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
         logits = torch.empty_like(logits).scatter_(-1, order, _top_p(sorted_logits, settings.top_p))
     return torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(1)
+
+
+def pick_array(logits: np.ndarray, repetition: Repetition, settings: SamplingSettings, generator: torch.Generator,
+               eos: int, forbid_end: bool) -> list[int]:
+    """`pick` for (B, V) logits in a numpy array (llama.cpp's), drawing the same tokens from the same seed.
+
+    The work over the whole vocabulary (repetition control, the end token, finding each row's k best)
+    runs in numpy on the calling thread; only the (B, k) best reach torch, too few to wake its thread
+    pool. Between two `llama_decode` calls, torch's pool would wake for every 49k-wide operation and its
+    threads would then spin on the cores llama.cpp's own threads need for the next step.
+    The logits are changed in place. Without top-k, `pick` does the work in torch."""
+    if not 0 < settings.top_k < logits.shape[-1]:
+        return pick(torch.from_numpy(logits), repetition, settings, generator, eos, forbid_end).tolist()
+    logits = repetition.apply_array(logits)
+    if forbid_end:
+        logits[:, eos] = -np.inf
+    k = settings.top_k
+    index = np.argpartition(logits, logits.shape[-1] - k, axis=-1)[:, -k:]  # the k best, in no order
+    values = np.take_along_axis(logits, index, axis=-1)
+    order = np.argsort(-values, axis=-1, kind="stable")  # best first, as torch.topk gives them
+    index, values = np.take_along_axis(index, order, axis=-1), np.take_along_axis(values, order, axis=-1)
+    scaled = torch.from_numpy(values) / settings.temperature
+    choice = torch.multinomial(_top_p(scaled, settings.top_p).softmax(-1), 1, generator=generator)
+    return np.take_along_axis(index, choice.numpy(), axis=-1)[:, 0].tolist()
 
 
 class StopWhen:

@@ -128,3 +128,29 @@ def test_following_the_drafting_changes_no_draft_and_its_share_only_grows(writer
     assert shares and shares == sorted(shares) and 0 < shares[0] and shares[-1] <= 1
     assert len(shares) <= settings.max_new_tokens - 1  # at most one a step (none after the last)
     assert budget_spent(8, 8, 0, 40) == 0 and budget_spent(8, 0, 3, 40) == 1 and budget_spent(8, 4, 20, 40) == 0.75
+
+
+@pytest.mark.parametrize("settings", [
+    SamplingSettings(temperature=0.6, top_k=40, top_p=0.9),
+    SamplingSettings(temperature=0.7, top_k=40, repetition_penalty=1.3, no_repeat_ngram_size=3),
+    SamplingSettings(top_k=1),
+    SamplingSettings(top_k=0, top_p=0.9),  # no top-k: the torch path
+])
+def test_picking_from_a_numpy_array_draws_what_the_reference_draws(settings: SamplingSettings) -> None:
+    """llama.cpp's engine picks from numpy arrays (`pick_array`); the same seed must give the same tokens
+    as `pick`, step after step, with the end token held back and the repetition state growing."""
+    from implementor.models.writer.repetition import Repetition
+    from implementor.models.writer.sampling import pick, pick_array
+
+    rows, vocab, cpu = 5, 3000, torch.device("cpu")
+    ours, theirs = (Repetition(rows, vocab, settings.repetition_penalty, settings.no_repeat_ngram_size, cpu)
+                    for _ in range(2))
+    mine, reference, data = (torch.Generator().manual_seed(seed) for seed in (1, 1, 2))
+    for step in range(60):
+        logits = torch.randn(rows, vocab, generator=data) * 3
+        expected = pick(logits.clone(), theirs, settings, reference, 0, step < 3).tolist()
+        got = pick_array(logits.numpy().copy(), ours, settings, mine, 0, step < 3)
+        assert got == expected
+        assert step >= 3 or 0 not in got
+        ours.record(torch.tensor(got))
+        theirs.record(torch.tensor(expected))
