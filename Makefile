@@ -89,15 +89,16 @@ test-torchfree: $(BOT_VENV)/.installed  ## tests/bot, tests/store and tests/cont
 	$(BOT_VENV)/bin/python -c "import importlib.util as u, sys; sys.exit('torch is installed in $(BOT_VENV)' if u.find_spec('torch') else 0)"
 	$(BOT_VENV)/bin/pytest -q -p no:cacheprovider tests/bot tests/store tests/contracts
 
-bench: install  ## every benchmark; results go to bench/results/
-	$(BIN)/python -m bench face
-	$(BIN)/python -m bench text
+bench: install  ## every benchmark; results go to bench/results/<this machine>/, then one table per machine
 	$(BIN)/python -m bench decode
-	$(BIN)/python -m bench quantisation
+	$(BIN)/python -m bench text
 	$(BIN)/python -m bench e2e
+	$(BIN)/python -m bench face
+	$(BIN)/python -m bench quantisation
 	$(BIN)/python -m bench rerank
 	$(BIN)/python -m bench encoder
 	$(BIN)/python -m bench queue
+	$(BIN)/python -m bench summary
 
 lock: install  ## recompile requirements/*.txt from pyproject.toml and requirements/*.in (uv, from the lock)
 	$(UV_COMPILE) requirements/cpu.in -o requirements/cpu.txt $(TORCH_SOURCE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,34 @@ def machine(device: str | None = None) -> dict[str, Any]:
         info.update(device=device, torch=torch.__version__, torch_threads=torch.get_num_threads(),
                     gpu=torch.cuda.get_device_name() if device.startswith("cuda") else None)
     return info
+
+
+RESULTS = Path("bench/results")
+
+
+def machine_name(info: dict[str, Any]) -> str:
+    """The machine in plain words, as the docs name it: "2-core Intel Xeon with AVX-512 and AMX"."""
+    model = re.sub(r"\((R|TM)\)|\b(CPU|Processor)\b|@.*$|\d+-Core", "", info.get("cpu_model") or "")
+    model = " ".join(model.split()) or info.get("cpu") or "unknown CPU"
+    flags = set(info.get("cpu_flags", []))
+    if {"avx512f", "amx_bf16"} <= flags:
+        vector = "AVX-512 and AMX"
+    elif "avx512f" in flags:
+        vector = "AVX-512, no AMX"
+    else:
+        vector = "AVX2, no AVX-512" if "avx2" in flags else "no AVX2"
+    gpu = f" and an {info['gpu']}" if info.get("gpu") else ""
+    return f"{info.get('cores', '?')}-core {model} with {vector}{gpu}"
+
+
+def machine_slug(info: dict[str, Any]) -> str:
+    """The machine's folder under bench/results: its plain name, lower case, in one word."""
+    return re.sub(r"[^a-z0-9]+", "-", machine_name(info).lower().replace("avx-512", "avx512")).strip("-")
+
+
+def result_path(name: str, device: str | None = None) -> Path:
+    """Where a benchmark's JSON goes by default: a folder per machine, so rows from machines never mix."""
+    return RESULTS / machine_slug(machine(device)) / f"{name}.json"
 
 
 def write_result(result: dict[str, Any], out: Path | None) -> dict[str, Any]:

@@ -97,3 +97,36 @@ def test_a_bad_option_is_one_clear_line() -> None:
     done = subprocess.run([sys.executable, "-m", "bench", "decode", "--repeats", "0"], cwd=root,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.strip() == "error: --repeats and --steps must be positive"
+
+
+def test_each_machine_is_named_in_plain_words_and_keeps_its_own_folder() -> None:
+    from bench.common import machine_name, machine_slug
+
+    intel = {"cpu_model": "Intel(R) Xeon(R) Processor", "cpu_flags": ["avx2", "avx512f", "amx_bf16"], "cores": 2}
+    amd = {"cpu_model": "AMD EPYC 7R13 48-Core Processor", "cpu_flags": ["avx2"], "cores": 2}
+    assert machine_name(intel) == "2-core Intel Xeon with AVX-512 and AMX"
+    assert machine_name(amd) == "2-core AMD EPYC 7R13 with AVX2, no AVX-512"
+    assert machine_name({**intel, "cpu_flags": ["avx2", "avx512f"], "gpu": "NVIDIA H100"}) == (
+        "2-core Intel Xeon with AVX-512, no AMX and an NVIDIA H100")
+    assert machine_slug(intel) == "2-core-intel-xeon-with-avx512-and-amx" != machine_slug(amd)
+
+
+def test_the_summary_prints_each_machines_rows_apart(tmp_path: Path) -> None:
+    """Rows from two machines never share a table, and a figure one machine lacks is not borrowed."""
+    from bench.summary import summary
+
+    intel = {"cpu_model": "Intel Xeon", "cpu_flags": ["avx2", "avx512f", "amx_bf16"], "cores": 2}
+    amd = {"cpu_model": "AMD EPYC", "cpu_flags": ["avx2"], "cores": 2}
+    decode = {"machine": intel, "ms_per_step": {"project": 11.5, "llama_plain": 12.0, "llama_plain_base": 12.4},
+              "project_over_llama_plain": 1.04, "project_over_llama_plain_base": 1.08}
+    e2e = {"machine": amd, "jobs_per_kind": 6, "latency": {"auto": {"introduce": {"p50_s": 7.5, "p95_s": 8.0},
+                                                                     "project": {"p50_s": 3.0, "p95_s": 3.5}}}}
+    for folder, name, result in (("intel", "decode_latency", decode), ("amd", "end_to_end", e2e)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{name}.json").write_text(json.dumps(result))
+    amd_table, intel_table = summary(tmp_path).split("\n\n### ")
+    assert amd_table.startswith("### 2-core AMD EPYC with AVX2") and intel_table.startswith("2-core Intel Xeon")
+    assert "p50 7.5 / 3.0 s" in amd_table
+    assert "bench decode" not in amd_table and "bench e2e" not in intel_table
+    assert "1.04x / 1.08x" in intel_table and "11.5 ms against 12.0 ms / 12.4 ms" in intel_table
+    assert summary(tmp_path / "none") == ""
