@@ -31,6 +31,10 @@ WriterOpt = Annotated[
 ]
 
 
+LossOpt = Annotated[Literal["completion", "all"], typer.Option(
+    help="--base: learn each example's CV or reply only (its prompt is read, not learned), or all of it.")]
+
+
 def train(
     out: Annotated[Path, typer.Option(help="Checkpoint directory to write.")],
     data: Annotated[Path | None, typer.Option(help="Corpus directory; default: the bundled one.")] = None,
@@ -54,9 +58,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last save.")] = False,
     init: Annotated[Path | None, typer.Option(help="--base: go on from this adapter checkpoint (its base, LoRA "
                                                    "settings and weights), on this run's corpus.")] = None,
-    loss_on: Annotated[Literal["completion", "all"], typer.Option(
-        help="--base: learn each example's CV or reply only (its prompt is read, not learned), or all of it.")
-    ] = "completion",
+    loss_on: LossOpt = "completion",
 ) -> None:
     """Train the writer: LoRA on a pretrained base (the default way), or a GPT-2 from scratch."""
     from implementor.models.writer.adapter import is_adapter_checkpoint
@@ -74,7 +76,6 @@ def train(
                                      resume, command_line(), init))
     else:
         from implementor.training.writer.train import TextTrainConfig, WriterTrainSpec, run_writer_training
-
         if epochs < 1 or batch_size < 1 or patience < 1:
             raise InputError("--epochs, --batch-size and --patience must be positive")
         text_config = TextTrainConfig(epochs=epochs, batch_size=batch_size, patience=patience, seed=seed,
