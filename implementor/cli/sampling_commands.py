@@ -26,6 +26,8 @@ def evaluate_sampling(
                                                                   "Default: the card's.")] = None,
     prompts: Annotated[int, typer.Option(help="Validation prompts per task (CVs, replies).")] = 40,
     drafts: Annotated[int, typer.Option(help="Drafts per prompt.")] = 4,
+    cv_keep: Annotated[int, typer.Option(help="CV drafts that go on past their Profile, chosen by the bundled "
+                                              "realism head as the worker does (IMPLEMENTOR_CV_KEEP); 0: all.")] = 0,
     data: Annotated[Path | None, typer.Option(help="Corpus with a validation split. Default: the bundled one.")] = None,
     out: Annotated[Path, typer.Option(help="JSONL file the row is appended to.")] = Path("sampling_probe.jsonl"),
     seed: Annotated[int, typer.Option(help="Seed for prompts, drafts and the fresh judge.")] = 0,
@@ -35,8 +37,9 @@ def evaluate_sampling(
     from implementor.training.adversarial.probe import SamplingProbeSpec, probe_sampling
     from implementor.training.corpus.splits import BUNDLED_CORPUS
 
-    if prompts < 10 or drafts < 1:
-        raise InputError("--prompts must be at least 10 (the judge holds out 30% of them) and --drafts at least 1")
+    if prompts < 10 or drafts < 1 or cv_keep < 0:
+        raise InputError("--prompts must be at least 10 (the judge holds out 30% of them), --drafts at least 1 "
+                         "and --cv-keep at least 0")
     overrides = {k: v for k, v in (("temperature", temperature), ("top_k", top_k), ("top_p", top_p),
                                    ("repetition_penalty", repetition_penalty)) if v is not None}
     settings = get_settings()
@@ -44,7 +47,7 @@ def evaluate_sampling(
         row = probe_sampling(SamplingProbeSpec(
             writer=model or settings.writer_model, overrides=overrides, prompts_per_task=prompts, drafts=drafts,
             corpus=data or BUNDLED_CORPUS, encoder=settings.encoder, device=device or settings.device,
-            engine=settings.writer_engine, seed=seed))
+            engine=settings.writer_engine, seed=seed, cv_keep=cv_keep))
     except ValueError as exc:  # a setting out of range (SamplingSettings checks each)
         raise InputError(str(exc)) from exc
     row = {"command": command_line(), **row}

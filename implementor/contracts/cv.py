@@ -68,6 +68,11 @@ def stray_heading(body: str) -> int | None:
     return None
 
 
+def past_profile(body: str) -> bool:
+    """Whether a draft has written its Profile: a heading follows it (the drafts of a CV are weighed there)."""
+    return any(heading.group(1).strip() != SECTIONS[0] for heading in _HEADING.finditer(body))
+
+
 def cut_at_stray_heading(body: str) -> str:
     """The body up to its first heading out of order (all of it if there is none)."""
     cut = stray_heading(body)

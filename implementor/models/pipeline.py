@@ -31,6 +31,7 @@ from pathlib import Path
 
 from faker import Faker
 
+from implementor.contracts.cv import past_profile
 from implementor.contracts.jobs import Turn
 from implementor.contracts.persona import Persona
 from implementor.contracts.states import Stage
@@ -43,6 +44,7 @@ from implementor.models.writer.engine import Engine
 from implementor.models.writer.engine_choice import load_engine
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.prompts import judge_prompt_cv
+from implementor.models.writer.sampling import Prune
 from implementor.models.writer.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class PipelineSpec:
     engine: str = "auto"  # how drafts are sampled: auto, llama.cpp, ctranslate2 or torch (writer/engine_choice.py)
     threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
     candidates: int | None = None  # drafts per CV or reply; None: the writer's card, per task
+    cv_keep: int = 0  # CV drafts that go on past their Profile (the best by the realism head); 0: all
     png_size: int = 256
     explore: float = 0.0  # share of replies posting another realistic draft (implementor/models/rerank/policy.py)
 
@@ -96,6 +99,15 @@ def said(request: str, history: Sequence[Turn]) -> str:
     return "\n".join([*(turn.text for turn in history), request])
 
 
+def cv_prune(reranker: Reranker, people: Sequence[tuple[str, str]], keep: int) -> Prune | None:
+    """Once every CV draft of a person has written its Profile, the `keep` the realism head rates best
+    go on and the others stop there (`sampling.Prune`); None (every draft to its end) when keep is 0."""
+    if not keep:
+        return None
+    prompts = [judge_prompt_cv(n, t) for n, t in people]
+    return Prune(ready=past_profile, keep=keep, score=lambda i, texts: reranker.scores(prompts[i], texts, "cv")[0])
+
+
 def _quiet(_stage: str, _done: float | None) -> None:
     """The progress of a batch nobody follows."""
 
@@ -113,9 +125,9 @@ class ColleaguePipeline:
     """The three models a worker process holds: face, writer and reranker."""
 
     def __init__(self, face: FaceGenerator, writer: Writer, reranker: Reranker, candidates: int | None = None,
-                 png_size: int = 256, engine: Engine | None = None) -> None:
+                 png_size: int = 256, engine: Engine | None = None, cv_keep: int = 0) -> None:
         self.face, self.writer, self.reranker = face, writer, reranker
-        self.candidates, self.png_size = candidates, png_size
+        self.candidates, self.png_size, self.cv_keep = candidates, png_size, cv_keep
         self.engine = engine or TorchEngine(writer)
         self.reranker.check_sampling(writer.sampling)
 
@@ -133,6 +145,7 @@ class ColleaguePipeline:
             spec.candidates,
             spec.png_size,
             engine,
+            spec.cv_keep,
         )
 
     def persona(self, request: PersonaRequest) -> tuple[str, str, int]:
@@ -169,11 +182,14 @@ class ColleaguePipeline:
             # A CV is stopped at a heading out of order, and one that breaks the contract is drafted again.
             drafts = generate_many(self.writer, [self.writer.format.cv(n, t) for n, t in people],
                                    self.candidates or cv.candidates, cv, seed, engine=self.engine, rules=CV_RULES,
-                                   progress=lambda done: report(Stage.DRAFTING, done))
+                                   progress=lambda done: report(Stage.DRAFTING, done), prune=self._cv_prune(people))
         report(Stage.JUDGING, None)
         with timed(timings, "rerank_ms"):
             return self.reranker.rerank_many([(judge_prompt_cv(n, t), d) for (n, t), d in
                                               zip(people, drafts, strict=True)], "cv")
+
+    def _cv_prune(self, people: list[tuple[str, str]]) -> Prune | None:
+        return cv_prune(self.reranker, people, self.cv_keep)
 
     def answer(self, requests: Sequence[tuple[str, Persona | None]], timings: dict[str, float],
                seed: int | None = None, sampling: SamplingSettings | None = None,

@@ -49,7 +49,7 @@ def pipeline_spec(settings: Settings, heads: LiveHeads | None = None) -> Pipelin
     return PipelineSpec(face=settings.face_model, writer=settings.writer_model, realism=heads.realism.path,
                         quality=heads.quality.path, encoder=settings.encoder, device=settings.device,
                         engine=settings.writer_engine, threshold=heads.threshold, candidates=settings.candidates,
-                        png_size=settings.face_png_size, explore=settings.explore)
+                        cv_keep=settings.cv_keep, png_size=settings.face_png_size, explore=settings.explore)
 
 
 class ModelSet:

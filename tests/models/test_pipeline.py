@@ -74,3 +74,18 @@ def test_a_batch_tells_its_follower_each_stage_and_how_far_it_is(pipeline: Colle
     heard.clear()
     pipeline.introduce([PersonaRequest(seed=3)], {}, progress=lambda stage, done: heard.append((stage, done)))
     assert heard[0] == ("writing drafts", None) and heard[-1] == ("judging drafts", None)
+
+
+def test_cv_drafts_are_weighed_once_their_profile_is_written(pipeline: ColleaguePipeline) -> None:
+    """With cv_keep, a CV's drafts carry a prune: ready once a heading follows the Profile, scored by the
+    realism head (P(real) of each draft so far), keeping the best cv_keep; without it, none."""
+    assert pipeline._cv_prune([("Ada Lovelace", "Data Scientist")]) is None  # cv_keep 0: every draft goes on
+    pipeline.cv_keep = 2
+    try:
+        prune = pipeline._cv_prune([("Ada Lovelace", "Data Scientist")])
+        assert prune is not None and prune.keep == 2
+        assert not prune.ready("## Profile\nI analyse data.") and prune.ready("## Profile\nI analyse data.\n## Skills")
+        scores = prune.score(0, ["## Profile\nI analyse data for a living.", "## Profile\nData data data data."])
+        assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+    finally:
+        pipeline.cv_keep = 0

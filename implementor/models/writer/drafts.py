@@ -23,7 +23,7 @@ from implementor.contracts.persona import Persona
 from implementor.contracts.text_safety import neutralise_mentions
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import SamplingSettings, Writer
-from implementor.models.writer.sampling import StopWhen
+from implementor.models.writer.sampling import Prune, StopWhen
 from implementor.models.writer.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,17 @@ def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
     return rules.mend(text).strip() if rules.mend is not None and text else text
 
 
+def _wanted(goal: int, seen: list[set[str]], drafts: list[list[str]], each: list[Rules]) -> dict[int, int]:
+    """How many more drafts each prompt that needs any gets: what it lacks of `goal` distinct drafts, or,
+    with enough drafts but none its rules accept, half as many again."""
+    return {i: goal - len(seen[i]) if len(seen[i]) < goal else max(1, goal // 2) for i in range(len(seen))
+            if len(seen[i]) < goal or (each[i].accept is not None and not drafts[i])}
+
+
+def _never(_text: str) -> bool:
+    return False
+
+
 def _fallback(rules: Rules, refused: list[str], n: int) -> list[str]:
     """What a prompt none of whose drafts passed gets: its refused drafts, repaired where the rules can."""
     if rules.repair is None:
@@ -119,7 +130,7 @@ def _fallback(rules: Rules, refused: list[str], n: int) -> list[str]:
 def generate_many(writer: Writer, prompts: list[str], n: int, settings: SamplingSettings,
                   seed: int | None = None, max_rounds: int = 4, engine: Engine | None = None,
                   rules: Rules | Sequence[Rules] = Rules(),
-                  progress: Callable[[float], None] | None = None) -> list[list[str]]:
+                  progress: Callable[[float], None] | None = None, prune: Prune | None = None) -> list[list[str]]:
     """n distinct, cleaned drafts for each prompt (full model prompts with control tokens), in batches.
 
     All prompts are drafted together by the engine (PyTorch unless one is given), which is how a
@@ -130,7 +141,8 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     refuses are dropped, and a prompt none of whose drafts it accepts is drafted again; only if every
     round fails are the refused drafts returned, repaired where the rules can (the reranker then says
     so). `progress` hears how far the first round is, 0..1, as the engine decodes (the later rounds, a
-    few drafts again, are not followed). Every prompt's rules share the first one's `stop`.
+    few drafts again, are not followed). Every prompt's rules share the first one's `stop`. With `prune`
+    (`sampling.Prune`), `prune.keep` drafts a prompt are enough, and llama.cpp ends the others early.
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
@@ -139,17 +151,16 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     each = [rules] * len(prompts) if isinstance(rules, Rules) else list(rules)
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
     engine = engine or TorchEngine(writer)
-    stop = StopWhen(writer, each[0].stop) if each[0].stop is not None else None
-    drafts: list[list[str]] = [[] for _ in prompts]
-    refused: list[list[str]] = [[] for _ in prompts]
+    stop = StopWhen(writer, each[0].stop or _never, prune) if each[0].stop is not None or prune else None
+    goal = n if prune is None else min(n, prune.keep)  # distinct drafts a prompt needs
+    drafts, refused = [[] for _ in prompts], [[] for _ in prompts]  # type: list[list[str]], list[list[str]]
     seen: list[set[str]] = [set() for _ in prompts]
     for round_ in range(max_rounds):
-        want = {i: n - len(seen[i]) if len(seen[i]) < n else max(1, n // 2) for i in range(len(prompts))
-                if len(seen[i]) < n or (each[i].accept is not None and not drafts[i])}
-        if not want:
+        if not (want := _wanted(goal, seen, drafts, each)):
             break
         round_seed = None if seed is None else seed + round_
-        samples = engine.sample([ids[i] for i in want], max(want.values()), settings, round_seed, stop=stop,
+        width = n if round_ == 0 else max(want.values())  # the first round drafts n, pruned or not
+        samples = engine.sample([ids[i] for i in want], width, settings, round_seed, stop=stop,
                                 progress=progress if round_ == 0 else None)
         for i, (rows, ended) in zip(want, samples, strict=True):
             for row, finished in zip(rows, ended, strict=True):
@@ -163,7 +174,7 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     if any(not d for d in drafts):
         log.warning("no draft of %d prompt(s) met the rules after %d rounds", sum(not d for d in drafts), max_rounds)
     drafts = [d or _fallback(r, bad, n) for d, r, bad in zip(drafts, each, refused, strict=True)]
-    if all(r.accept is None for r in each) and any(len(d) < n for d in drafts):
+    if all(r.accept is None for r in each) and any(len(d) < goal for d in drafts):
         log.warning("only %s distinct drafts of %d asked for", [len(d) for d in drafts], n)
     return drafts
 

@@ -33,7 +33,7 @@ from implementor.models.writer.engine import Samples
 from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.repetition import Repetition
-from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick_array
+from implementor.models.writer.sampling import Progress, Pruning, StopWhen, budget_spent, pick_array
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +156,12 @@ class LlamaCppEngine:
             for start in range(0, len(prompts), per_call):
                 chunk = prompts[start : start + per_call]
                 share = _share(progress, start / len(prompts), len(chunk) / len(prompts))
-                out += self._sample(chunk, n, settings, generator, min_new_tokens, stop, share)
+                pruning = Pruning(stop, len(chunk), n, offset=start)
+                out += self._sample(chunk, n, settings, generator, min_new_tokens, stop, share, pruning)
         return out
 
     def _sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, generator: torch.Generator,
-                min_new_tokens: int, stop: StopWhen | None, progress: Progress | None) -> Samples:
+                min_new_tokens: int, stop: StopWhen | None, progress: Progress | None, pruning: Pruning) -> Samples:
         eos, rows = self.writer.eos_id, len(prompts) * n
         self._context(max(map(len, prompts)) + settings.max_new_tokens + 1, rows)
         memory = self.lib.llama_get_memory(self.ctx)
@@ -175,15 +176,16 @@ class LlamaCppEngine:
             for step in range(settings.max_new_tokens):
                 tokens = pick_array(logits, repetition, settings, generator, eos, step < min_new_tokens)
                 repetition.record(torch.tensor(tokens))
-                keep = []
-                for index, (row, token) in enumerate(zip(active, tokens, strict=True)):
+                for row, token in zip(active, tokens, strict=True):
                     if token != eos:
                         written[row].append(token)
-                    if token == eos or (stop is not None and stop(written[row])):  # stop: a CV past its end
-                        ended[row] = True
+                    ended[row] = token == eos or (stop is not None and stop(written[row]))  # a CV past its end
+                for row in pruning.drop(active, written, ended):  # a draft that loses: no draft at all
+                    ended[row], written[row] = True, []
+                keep = [index for index, row in enumerate(active) if not ended[row]]
+                for row in active:
+                    if ended[row]:
                         self.lib.llama_memory_seq_rm(memory, row, -1, -1)  # its cells freed at once
-                    else:
-                        keep.append(index)
                 if not keep or step == settings.max_new_tokens - 1:
                     break
                 if progress is not None:

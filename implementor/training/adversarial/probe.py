@@ -12,6 +12,7 @@ Rows are appended to a JSONL file, so that a sweep of settings reads as one tabl
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from implementor.contracts.records import CVRecord, PairRecord
 from implementor.models.common.encoder import MINILM, SentenceEncoder
 from implementor.models.writer.engine_choice import load_engine
 from implementor.models.writer.model import LiveSampling, Writer
+from implementor.models.writer.sampling import Prune
 from implementor.training.adversarial import steps
 from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 from implementor.training.rerank.realism_data import pick_prompts
@@ -45,6 +47,7 @@ class SamplingProbeSpec:
     device: str = "cpu"
     engine: str = "auto"
     seed: int = 0
+    cv_keep: int = 0  # CV drafts that go on past their Profile, chosen by the bundled realism head, as live
 
 
 def with_overrides(sampling: LiveSampling, overrides: dict[str, float]) -> LiveSampling:
@@ -68,6 +71,17 @@ def _text_measures(corpus: Path, drafted: list[steps.Drafted]) -> dict[str, floa
             "cv_drafts": len(cvs), "reply_drafts": len(replies)}
 
 
+def _cv_prune(spec: SamplingProbeSpec) -> Callable[[list[CVRecord]], Prune | None] | None:
+    """What the worker prunes CV drafts with (`pipeline.cv_prune`): the bundled heads, the live keep."""
+    if not spec.cv_keep:
+        return None
+    from implementor.models.pipeline import cv_prune
+    from implementor.models.rerank.reranker import Reranker
+
+    reranker = Reranker.load(None, None, spec.encoder, spec.device)
+    return lambda cvs: cv_prune(reranker, [(r.name, r.title) for r in cvs], spec.cv_keep)
+
+
 def probe_sampling(spec: SamplingProbeSpec) -> dict[str, Any]:
     """One row: the settings, the fresh judge's AUC and pass rate, and the text measures."""
     writer = Writer.load(spec.writer, spec.device)
@@ -75,7 +89,7 @@ def probe_sampling(spec: SamplingProbeSpec) -> dict[str, Any]:
     engine = load_engine(writer, spec.engine)
     probe = pick_prompts(load_split(spec.corpus, "validation"), spec.prompts_per_task, spec.seed)
     started = time.perf_counter()
-    drafted = steps.draft(writer, engine, probe, spec.drafts, spec.seed + 1)
+    drafted = steps.draft(writer, engine, probe, spec.drafts, spec.seed + 1, _cv_prune(spec))
     drafting_s = time.perf_counter() - started
     _, judged = steps.fresh_judge(SentenceEncoder.load(spec.encoder, spec.device), probe, drafted, spec.seed)
     return {"writer": str(writer.path), "sampling": writer.sampling.to_dict(), "overrides": spec.overrides,

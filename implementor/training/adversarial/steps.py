@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from implementor.models.common.encoder import SentenceEncoder
 from implementor.models.rerank.head import PairScorer
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import Writer
+from implementor.models.writer.sampling import Prune
 from implementor.training.corpus.splits import write_jsonl
 from implementor.training.metrics import roc_auc
 from implementor.training.rerank.examples import PairExamples, group_of, prompt_for_judge, split_by_group
@@ -46,8 +48,10 @@ class Drafted:
     drafts: list[str]
 
 
-def draft(writer: Writer, engine: Engine, records: list[Record], n: int, seed: int) -> list[Drafted]:
-    return [Drafted(r, d) for r, d in zip(records, draft_records(writer, records, n, seed, engine), strict=True)]
+def draft(writer: Writer, engine: Engine, records: list[Record], n: int, seed: int,
+          prune_cvs: Callable[[list[CVRecord]], Prune | None] | None = None) -> list[Drafted]:
+    drafts = draft_records(writer, records, n, seed, engine, prune_cvs=prune_cvs)
+    return [Drafted(r, d) for r, d in zip(records, drafts, strict=True)]
 
 
 def sane(record: Record, text: str) -> bool:

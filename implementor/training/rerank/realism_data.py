@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from implementor.contracts.records import CVRecord, PairRecord, Record
 from implementor.models.writer.drafts import CV_RULES, Rules, generate_many, reply_prompt_for
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import Writer
+from implementor.models.writer.sampling import Prune
 from implementor.training.rerank.examples import PairExamples, group_of, prompt_for_judge, text_of
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,10 @@ def model_prompt(writer: Writer, record: Record) -> str:
 
 
 def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int | None, engine: Engine | None = None,
-                  batch: int = 16, progress: bool = False) -> list[list[str]]:
+                  batch: int = 16, progress: bool = False,
+                  prune_cvs: Callable[[list[CVRecord]], Prune | None] | None = None) -> list[list[str]]:
     """n drafts for every record's prompt, with the live settings and rules for its task (CVs as the pipeline
-    drafts them), `batch` prompts per call."""
+    drafts them), `batch` prompts per call; `prune_cvs` gives a call's CVs their prune, as the worker's."""
     out: list[list[str]] = [[] for _ in records]
     for task, kind, what in (("cv", CVRecord, "CVs"), ("reply", PairRecord, "replies")):
         index = [i for i, r in enumerate(records) if isinstance(r, kind)]
@@ -61,9 +63,11 @@ def draft_records(writer: Writer, records: Sequence[Record], n: int, seed: int |
         bar = tqdm(range(0, len(index), batch), desc=f"drafting {what}", unit="batch", disable=not progress)
         for start in bar:
             chunk = index[start : start + batch]
+            cvs = [r for r in (records[i] for i in chunk) if isinstance(r, CVRecord)]
             drafts = generate_many(writer, [model_prompt(writer, records[i]) for i in chunk], n,
                                    writer.sampling.for_task(task), None if seed is None else seed + start,
-                                   engine=engine, rules=CV_RULES if task == "cv" else Rules())
+                                   engine=engine, rules=CV_RULES if task == "cv" else Rules(),
+                                   prune=prune_cvs(cvs) if prune_cvs is not None and cvs else None)
             for i, texts in zip(chunk, drafts, strict=True):
                 out[i] = texts
     return out

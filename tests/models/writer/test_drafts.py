@@ -137,6 +137,28 @@ def test_drafts_the_contract_refuses_are_dropped_and_drafted_again(writer: Write
     assert len(fallback) == 2 and all(parse_cv(t) is None for t in fallback)  # said so by the reranker, not lost
 
 
+def test_drafts_pruned_by_the_engine_are_not_drafted_again(writer: Writer) -> None:
+    """With a prune, `keep` drafts a prompt are enough: the rows the engine ended early (empty) are not
+    asked for again in a second round; without one, every draft is kept."""
+    from implementor.models.writer.drafts import generate_many
+    from implementor.models.writer.sampling import Prune
+
+    class _Pruning(_Scripted):
+        def sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, seed: int | None,
+                   min_new_tokens: int = 0, stop: object = None, progress: object = None
+                   ) -> list[tuple[list[list[int]], list[bool]]]:
+            kept = 2 if stop is not None and getattr(stop, "prune", None) is not None else n
+            out = super().sample(prompts, n, settings, seed, min_new_tokens, stop, progress)
+            return [([row if i < kept else [] for i, row in enumerate(rows)], ended) for rows, ended in out]
+
+    prune = Prune(ready=lambda _: True, score=lambda _, texts: [0.0] * len(texts), keep=2)
+    engine = _Pruning(writer, [f"Draft number {i}." for i in range(12)])
+    [drafts] = generate_many(writer, ["cv"], 4, SamplingSettings(), seed=1, engine=engine, prune=prune)
+    assert drafts == ["Draft number 0.", "Draft number 1."] and engine.calls == 1
+    plain = _Pruning(writer, [f"Draft number {i}." for i in range(12)])
+    assert len(generate_many(writer, ["cv"], 4, SamplingSettings(), seed=1, engine=plain)[0]) == 4
+
+
 ADA_CV = ("## Profile\nI have planned events for 9 years.\n\n## Skills\n- plan events\n- budget\n- negotiate\n\n"
           "## Experience\n- Senior Planner, Acme Events (2019-present). Ran trade fairs for large venues.\n"
           "- Planner, Bolt and Sons (2017-2019). Booked halls.\n\n"

@@ -246,6 +246,31 @@ def test_a_stop_rule_ends_a_draft_at_the_line_it_is_met_in_both_loops(float32_co
 
 
 @needs_llama_cpp
+def test_the_weaker_drafts_stop_once_every_draft_is_ready_and_the_best_go_on(writer: Writer) -> None:
+    """A prune scores each prompt's drafts once all are ready (here: after their 4th token), and only the
+    best `keep` go on; the others come back empty (no draft), and the scorer hears each prompt once."""
+    from implementor.models.writer.sampling import Prune, StopWhen
+
+    heard: list[tuple[int, list[str]]] = []
+
+    def score(prompt: int, texts: list[str]) -> list[float]:
+        heard.append((prompt, texts))
+        return [float(-i) for i in range(len(texts))]  # the first drafts are the best
+
+    stop = StopWhen(writer, lambda _: False, Prune(ready=lambda _: True, score=score, keep=2))
+    stop.lines = lambda ids: "ready" if len(ids) == 4 else None  # type: ignore[method-assign]
+    batch = prompts(writer)
+    engine = llama_engine.LlamaCppEngine(writer, max_rows=8)  # two calls: the prompt index must follow
+    samples = engine.sample(batch, 4, SamplingSettings(max_new_tokens=24), 3, min_new_tokens=24, stop=stop)
+    assert [[len(row) for row in rows] for rows, _ in samples] == [[24, 24, 0, 0]] * len(batch)
+    assert [prompt for prompt, _ in heard] == list(range(len(batch)))
+    assert all(len(texts) == 4 and all(texts) for _, texts in heard)
+    unpruned = engine.sample(batch, 4, SamplingSettings(max_new_tokens=24), 3, min_new_tokens=24)
+    first_call = zip(unpruned[:2], samples[:2], strict=True)  # later calls draw from where the pruned one left off
+    assert all(rows[i][:4] == kept[i][:4] for (rows, _), (kept, _) in first_call for i in range(2))
+
+
+@needs_llama_cpp
 def test_the_quantisation_benchmark_weighs_every_copy_by_likelihood_and_speed(writer: Writer, mini_corpus: Path,
                                                                               tmp_path: Path) -> None:
     from bench import quantisation
