@@ -1,16 +1,17 @@
 """Benchmark: the GGUF copy's quantisation, weighed by quality and by speed, side by side in one run.
 
 The bundled writer's merged model is written as GGUF in each quantisation (`llama_file.QUANTISATIONS`:
-Q8_0, the shipped one; Q4_0_FFN, 4-bit feed-forward matrices; Q4_0, 4-bit everywhere but the
-embedding; F32 as the reference) and each copy is measured:
+Q8_0, the shipped one; Q4_1, the base file's own type; Q4_0_FFN, 4-bit feed-forward matrices; Q4_0,
+4-bit everywhere but the embedding; F32 as the reference) and each copy is measured:
 - quality: the mean negative log-likelihood (nats a token) of real completions, `texts` CVs and
   `texts` replies of the validation split, under llama.cpp's logits (llama-cpp-python's `Llama`
   with every position's logits), and its ratio to the float32 copy's;
 - speed: the project's engine (`LlamaCppEngine`) on that copy, drafting as the worker does: 4 CV
   drafts of 128 tokens, 6 replies of 64, and 16 reply jobs of 6 drafts x 32 in one call; medians of
   interleaved repeats (each repeat runs every copy in turn), and each as a ratio to Q8_0.
-Q4_0 is what llama.cpp repacks for its fast AVX2/AVX-512 matrix kernels (Q4_1 it does not), so it
-is the 4-bit type worth weighing; the float32 copy is measured for quality only.
+Q4_0 is what llama.cpp repacks for its fast AVX2/AVX-512 matrix kernels (Q4_1 it does not); Q4_1 is
+the type the package's base ships in, so the merged base's weights lie on its grid, and only the
+adapter's change is rounded. The float32 copy is measured for quality only.
 
     python -m bench quantisation
 """
@@ -38,7 +39,7 @@ from implementor.models.writer.model import Writer
 from implementor.models.writer.prompts import format_prompt
 from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 
-TIMED = ("Q8_0", "Q4_0_FFN", "Q4_0")
+TIMED = ("Q8_0", "Q4_1", "Q4_0_FFN", "Q4_0")
 REFERENCE = "F32"
 REQUESTS = ("Could someone plan the spring campaign before the launch at Acme? We have {} weeks.",
             "We need someone to audit the supplier contracts at Harbour Mills within {} weeks.")

@@ -42,11 +42,19 @@ def _text(result: dict[str, Any]) -> list[str]:
             f"against {' / '.join(f'{seconds[k]} s' for k in shown)} |"]
 
 
+def _seconds(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
+
+
 def _e2e(result: dict[str, Any]) -> list[str]:
     auto = result["latency"]["auto"]
+    stages = result.get("stages_ms_p50", {}).get("auto", {})
+    spent = "; ".join(f"{kind}: " + ", ".join(f"{k.removesuffix('_ms')} {_seconds(v)}" for k, v in ms.items())
+                      for kind, ms in stages.items() if ms)
+    spent = f"; p50 by stage: {spent}" if spent else ""
     return [f"| `bench e2e` | `introduce` / `project` through the embedded worker, warm, the default engine | "
             f"p50 {auto['introduce']['p50_s']} / {auto['project']['p50_s']} s | p95 {auto['introduce']['p95_s']} / "
-            f"{auto['project']['p95_s']} s, {result['jobs_per_kind']} jobs each |"]
+            f"{auto['project']['p95_s']} s, {result['jobs_per_kind']} jobs each{spent} |"]
 
 
 def summary(results: Path = RESULTS) -> str:

@@ -60,9 +60,10 @@ def test_the_end_to_end_benchmark_times_every_path(tiny_env: dict[str, str], con
     models = {k.removeprefix("IMPLEMENTOR_").lower(): v for k, v in tiny_env.items()}
     models["writer_model"] = str(converted_writer)  # the CTranslate2 path needs the writer's converted copy
     result = end_to_end.run_benchmark(2, tmp_path / "e2e.json", models)
-    assert set(result["latency"]) == {"ctranslate2", "auto"}
+    assert set(result["latency"]) == {"ctranslate2", "auto", "auto_every_draft"}
     assert set(result["speedup_p50"]) == {"introduce", "project"}
     assert all(v["p95_s"] >= v["p50_s"] > 0 for path in result["latency"].values() for v in path.values())
+    assert {"face_ms", "draft_ms", "rerank_ms"} <= set(result["stages_ms_p50"]["auto"]["introduce"])
 
 
 def test_the_rerank_benchmark_reports_ms_per_candidate(tiny_heads: dict[str, Path], tiny_bert_dir: Path,
