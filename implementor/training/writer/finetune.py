@@ -92,7 +92,7 @@ class _Batches:
 
     def __init__(self, docs: Docs, block: int, seed: int, batch: int) -> None:
         self.docs, self.block, self.seed, self.batch = docs, block, seed, batch
-        self._pass, self._blocks = 0, pack_labelled(*docs, block, random.Random(seed))
+        self._pass, self._blocks = 0, _learnable(pack_labelled(*docs, block, random.Random(seed)))
         self.per_pass = len(self._blocks[0]) // batch
         if self.per_pass == 0:
             raise InputError(f"the corpus fills {len(self._blocks[0])} blocks, fewer than one batch of {batch}")
@@ -100,9 +100,17 @@ class _Batches:
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         index, within = divmod(step, self.per_pass)
         if index != self._pass:
-            self._pass, self._blocks = index, pack_labelled(*self.docs, self.block, random.Random(self.seed + index))
+            self._pass, self._blocks = index, _learnable(pack_labelled(*self.docs, self.block,
+                                                                       random.Random(self.seed + index)))
         rows = slice(within * self.batch, (within + 1) * self.batch)
         return self._blocks[0][rows], self._blocks[1][rows]
+
+
+def _learnable(blocks: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The blocks with something to learn: one that holds only prompt tokens would make a step of nothing."""
+    ids, labels = blocks
+    kept = (labels[:, 1:] != IGNORED).any(dim=1)
+    return ids[kept], labels[kept]
 
 
 def _lr(step: int, config: FineTuneConfig) -> float:
@@ -222,8 +230,8 @@ def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[Docs, tuple[torch.Tenso
     write_titles(spec.out, train_records)
     docs = tokens(train_records)
     val_ids, val_labels = pack_labelled(*tokens(load_split(spec.corpus, "validation")), spec.train.block_size)
-    scored = (val_labels[:, 1:] != IGNORED).any(dim=1)  # blocks with something to learn (not all prompt)
-    val = val_ids[scored][: spec.train.eval_blocks], val_labels[scored][: spec.train.eval_blocks]
+    val_ids, val_labels = _learnable((val_ids, val_labels))
+    val = val_ids[: spec.train.eval_blocks], val_labels[: spec.train.eval_blocks]
     if trades is None:
         return docs, val, {}
     if book_path.resolve() != (spec.out / TRADES_FILE).resolve():

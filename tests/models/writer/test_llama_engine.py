@@ -276,7 +276,7 @@ def test_the_quantisation_benchmark_weighs_every_copy_by_likelihood_and_speed(wr
     from bench import quantisation
 
     result = quantisation.run_benchmark(1, 2, tmp_path / "q.json", writer=writer, corpus=mini_corpus)
-    assert set(result["nll"]) == {"Q8_0", "Q4_0_FFN", "Q4_0", "F32"}
+    assert set(result["nll"]) == {"Q8_0", "Q4_1", "Q4_0_FFN", "Q4_0", "F32"}
     assert result["nll_over_f32"]["F32"] == {"cv": 1.0, "reply": 1.0}
     assert all(v > 0 for tasks in result["nll"].values() for v in tasks.values())
     assert result["speed_over_q8_0"]["Q8_0"] == {"cv_4x128": 1.0, "reply_6x64": 1.0, "batch_16x6x32": 1.0}

@@ -22,7 +22,7 @@ from implementor.training.writer.finetune import FineTuneConfig, FineTuneSpec, f
 def _spec(out: Path, base: Path, corpus: Path, steps: int, resume: bool = False, loss_on: str = "completion"
           ) -> FineTuneSpec:
     config = FineTuneConfig(steps=steps, batch_size=2, block_size=128, eval_every=2, eval_blocks=4, lr=1e-2,
-                            device="cpu", bf16=False, loss_on=loss_on)
+                            warmup_steps=1, device="cpu", bf16=False, loss_on=loss_on)
     return FineTuneSpec(out, str(base), corpus, lora_r=4, train=config, resume=resume, command="test")
 
 
