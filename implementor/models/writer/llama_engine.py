@@ -179,8 +179,10 @@ class LlamaCppEngine:
                 for row, token in zip(active, tokens, strict=True):
                     if token != eos:
                         written[row].append(token)
-                    ended[row] = token == eos or (stop is not None and stop(written[row]))  # a CV past its end
-                for row in pruning.drop(active, written, ended):  # a draft that loses: no draft at all
+                    lines = stop.lines(written[row]) if stop is not None and token != eos else None
+                    ended[row] = token == eos or (stop is not None and lines is not None and stop.done(lines))
+                    pruning.saw(row, lines)  # a CV past its end, or past its Profile
+                for row in pruning.drop(written, ended):  # a draft that loses: no draft at all
                     ended[row], written[row] = True, []
                 keep = [index for index, row in enumerate(active) if not ended[row]]
                 for row in active:

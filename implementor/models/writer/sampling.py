@@ -127,14 +127,16 @@ class Pruning:
         self.pending = set(range(prompts)) if self.prune is not None and self.prune.keep < n else set()
         self.ready: set[int] = set()
 
-    def drop(self, rows: list[int], written: list[list[int]], ended: list[bool]) -> list[int]:
-        """After a step that wrote to `rows`: the rows to end now, as drafts that lose."""
+    def saw(self, row: int, lines: str | None) -> None:
+        """A row's complete lines after its latest token (`StopWhen.lines`, read once for both)."""
+        if self.pending and lines is not None and self.prune is not None and row not in self.ready \
+                and self.prune.ready(lines):
+            self.ready.add(row)
+
+    def drop(self, written: list[list[int]], ended: list[bool]) -> list[int]:
+        """After a step: the rows to end now, as drafts that lose."""
         if not self.pending or self.stop is None or self.prune is None:
             return []
-        for row in rows:
-            lines = self.stop.lines(written[row]) if row not in self.ready else None
-            if lines is not None and self.prune.ready(lines):
-                self.ready.add(row)
         dropped: list[int] = []
         for prompt in sorted(self.pending):
             own = range(prompt * self.n, (prompt + 1) * self.n)

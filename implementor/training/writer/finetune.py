@@ -229,8 +229,8 @@ def _corpus(spec: FineTuneSpec, tokenizer: Any) -> tuple[Docs, tuple[torch.Tenso
     train_records = load_split(spec.corpus, "train")
     write_titles(spec.out, train_records)
     docs = tokens(train_records)
-    val_ids, val_labels = pack_labelled(*tokens(load_split(spec.corpus, "validation")), spec.train.block_size)
-    val_ids, val_labels = _learnable((val_ids, val_labels))
+    val_ids, val_labels = _learnable(pack_labelled(*tokens(load_split(spec.corpus, "validation")),
+                                                   spec.train.block_size))
     val = val_ids[: spec.train.eval_blocks], val_labels[: spec.train.eval_blocks]
     if trades is None:
         return docs, val, {}

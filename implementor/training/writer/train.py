@@ -93,12 +93,10 @@ def mean_loss(model: Any, blocks: torch.Tensor, batch_size: int, device: torch.d
         batch = blocks[start : start + batch_size].to(device)
         learned = labels[start : start + batch_size].to(device)
         tokens = int((learned[:, 1:] != IGNORED).sum())  # the first token of each block has no prediction
-        if tokens == 0:
-            continue
         loss = model(input_ids=batch, attention_mask=torch.ones_like(batch), labels=learned).loss
         total += loss.item() * tokens
         count += tokens
-    return total / max(count, 1)
+    return total / count
 
 
 def _schedule(step: int, total: int, warmup: int) -> float:
