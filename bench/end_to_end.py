@@ -5,8 +5,9 @@ the embedded broker, warm (models loaded before timing starts), on three paths i
 - `ctranslate2`: the writer on CTranslate2 int8 (the engine before llama.cpp, and what `auto`
   falls back to where llama-cpp-python is not built);
 - `auto`: the engine the worker picks by default (llama.cpp on a CPU, where it is built), with the
-  default settings: of an introduction's 4 CV drafts, the 2 the realism head rates best once every
-  draft has written its Profile go on (`IMPLEMENTOR_CV_KEEP`);
+  default settings: once an introduction's 4 CV drafts have written their Profile, the realism
+  head's best goes on alone, and its second best only if the first breaks the CV's rules or fails
+  the realism threshold (`IMPLEMENTOR_CV_KEEP`);
 - `auto_every_draft`: the same engine with every CV draft written to its end.
 The PyTorch loop is left out: on the 135M writer one `introduce` takes it over half a minute.
 Each job's latency is submit to result; the figures are p50 and p95 per path, the ratios of p50s,

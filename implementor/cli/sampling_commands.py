@@ -26,8 +26,9 @@ def evaluate_sampling(
                                                                   "Default: the card's.")] = None,
     prompts: Annotated[int, typer.Option(help="Validation prompts per task (CVs, replies).")] = 40,
     drafts: Annotated[int, typer.Option(help="Drafts per prompt.")] = 4,
-    cv_keep: Annotated[int, typer.Option(help="CV drafts that go on past their Profile, chosen by the bundled "
-                                              "realism head as the worker does (IMPLEMENTOR_CV_KEEP); 0: all.")] = 0,
+    cv_keep: Annotated[int, typer.Option(help="CV drafts that may go on past their Profile, one at a time, "
+                                              "chosen by the bundled realism head as the worker does "
+                                              "(IMPLEMENTOR_CV_KEEP); 0: all.")] = 0,
     data: Annotated[Path | None, typer.Option(help="Corpus with a validation split. Default: the bundled one.")] = None,
     out: Annotated[Path, typer.Option(help="JSONL file the row is appended to.")] = Path("sampling_probe.jsonl"),
     seed: Annotated[int, typer.Option(help="Seed for prompts, drafts and the fresh judge.")] = 0,

@@ -70,8 +70,10 @@ class Settings(ScaleOut):
         None, ge=1, le=32, description="Drafts the writer makes per CV or reply; the best is posted. "
         "Empty: the writer's card (per task, measured against quality and time).",
     )
-    cv_keep: int = Field(2, ge=0, le=32, description="CV drafts that go on once every draft has written its Profile "
-                         "(the realism head picks them; the rest stop there). 0: every draft goes on; llama.cpp only.")
+    cv_keep: int = Field(2, ge=0, le=32, description="CV drafts that may go on once every draft has written its "
+                         "Profile, the realism head's best first and one at a time: the next only if the one before "
+                         "breaks the CV's rules or fails the realism threshold; the rest stop there. 0: every draft "
+                         "goes on; llama.cpp only.")
     explore: float = Field(
         0.1, ge=0, le=0.5,
         description="Share of replies for which another draft that passed the realism threshold is posted "

@@ -39,12 +39,12 @@ from implementor.models.face.generator import FaceGenerator, png_bytes, to_uint8
 from implementor.models.rerank.policy import Ranked, RerankPolicy
 from implementor.models.rerank.reranker import Reranker
 from implementor.models.writer.conversation import conversation_prompt
-from implementor.models.writer.drafts import CV_RULES, generate_many, reply_prompt_for, reply_rules
+from implementor.models.writer.drafts import CV_RULES, generate_many, reply_prompt_for, reply_rules, tidy
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.engine_choice import load_engine
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.prompts import judge_prompt_cv
-from implementor.models.writer.sampling import Prune
+from implementor.models.writer.pruning import Prune
 from implementor.models.writer.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class PipelineSpec:
     engine: str = "auto"  # how drafts are sampled: auto, llama.cpp, ctranslate2 or torch (writer/engine_choice.py)
     threshold: float = 0.9  # P(real) a draft needs to be posted without the low-confidence mark
     candidates: int | None = None  # drafts per CV or reply; None: the writer's card, per task
-    cv_keep: int = 0  # CV drafts that go on past their Profile (the best by the realism head); 0: all
+    cv_keep: int = 0  # CV drafts that may go on past their Profile, one at a time (`cv_prune`); 0: all
     png_size: int = 256
     explore: float = 0.0  # share of replies posting another realistic draft (implementor/models/rerank/policy.py)
 
@@ -100,12 +100,23 @@ def said(request: str, history: Sequence[Turn]) -> str:
 
 
 def cv_prune(reranker: Reranker, people: Sequence[tuple[str, str]], keep: int) -> Prune | None:
-    """Once every CV draft of a person has written its Profile, the `keep` the realism head rates best
-    go on and the others stop there (`sampling.Prune`); None (every draft to its end) when keep is 0."""
+    """Once every CV draft of a person has written its Profile, the `keep` the realism head rates best may
+    go on, best first and one at a time: the next only if no finished one keeps the CV's rules and passes
+    the realism threshold (`pruning.Prune`); the others stop there. None (every draft to its end) when
+    keep is 0."""
     if not keep:
         return None
     prompts = [judge_prompt_cv(n, t) for n, t in people]
-    return Prune(ready=past_profile, keep=keep, score=lambda i, texts: reranker.scores(prompts[i], texts, "cv")[0])
+    accept = CV_RULES.accept
+    assert accept is not None
+
+    def enough(i: int, text: str, finished: bool) -> bool:
+        cv, policy = tidy(text, finished, CV_RULES), reranker.policy
+        return (policy.min_chars <= len(cv) <= policy.max_chars and accept(cv)
+                and reranker.scores(prompts[i], [cv], "cv")[0][0] >= policy.threshold)
+
+    return Prune(ready=past_profile, keep=keep, enough=enough,
+                 score=lambda i, texts: reranker.scores(prompts[i], texts, "cv")[0])
 
 
 def _quiet(_stage: str, _done: float | None) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from implementor.contracts.persona import Persona
 from implementor.models.pipeline import ColleaguePipeline, PersonaRequest, PipelineSpec
+from implementor.models.rerank.policy import RerankPolicy
 
 PNG = b"\x89PNG\r\n\x1a\n"
 REQUEST = "Could someone help us plan a marketing strategy for the spring launch?"
@@ -87,5 +88,15 @@ def test_cv_drafts_are_weighed_once_their_profile_is_written(pipeline: Colleague
         assert not prune.ready("## Profile\nI analyse data.") and prune.ready("## Profile\nI analyse data.\n## Skills")
         scores = prune.score(0, ["## Profile\nI analyse data for a living.", "## Profile\nData data data data."])
         assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
+        assert prune.enough is not None  # the kept drafts go on one at a time: the next only if this one fails
+        whole = ("## Profile\nI analyse data for retailers.\n\n## Skills\n- forecasting\n- SQL\n- Python\n\n"
+                 "## Experience\n- Data Scientist, Acme Stores (2019-present). Built demand forecasts for 40 "
+                 "shops.\n- Analyst, Bolt and Sons (2016-2019). Cleaned sales data.\n\n## Education\n"
+                 "- BSc in Statistics, University of Leeds (2015)")
+        broken = "## Profile\nI analyse data for retailers.\n\n## Skills\n- SQL"
+        for threshold, verdicts in ((0.0, (True, False)), (1.0, (False, False))):
+            pipeline.reranker.policy = RerankPolicy(threshold=threshold)
+            assert (prune.enough(0, whole, True), prune.enough(0, broken, True)) == verdicts
     finally:
         pipeline.cv_keep = 0
+        pipeline.reranker.policy = RerankPolicy()

@@ -23,7 +23,8 @@ from implementor.contracts.persona import Persona
 from implementor.contracts.text_safety import neutralise_mentions
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import SamplingSettings, Writer
-from implementor.models.writer.sampling import Prune, StopWhen
+from implementor.models.writer.pruning import Prune
+from implementor.models.writer.sampling import StopWhen
 from implementor.models.writer.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,12 @@ def reply_rules(request: str, persona: Persona | None) -> Rules:
 
 
 def _text(writer: Writer, row: list[int], finished: bool, rules: Rules) -> str:
-    text = writer.tokenizer.decode(row, skip_special_tokens=True)
+    return tidy(writer.tokenizer.decode(row, skip_special_tokens=True), finished, rules)
+
+
+def tidy(text: str, finished: bool, rules: Rules) -> str:
+    """A draft's text as it is offered: cut where its rules stop it, cleaned, mended (`finished`: it
+    ended by itself, rather than running out of tokens)."""
     if rules.cut is not None:
         kept = rules.cut(text)
         text, finished = kept, finished or kept != text  # cut at a section's end: nothing to trim
@@ -113,6 +119,12 @@ def _wanted(goal: int, seen: list[set[str]], drafts: list[list[str]], each: list
     with enough drafts but none its rules accept, half as many again."""
     return {i: goal - len(seen[i]) if len(seen[i]) < goal else max(1, goal // 2) for i in range(len(seen))
             if len(seen[i]) < goal or (each[i].accept is not None and not drafts[i])}
+
+
+def _goal(n: int, prune: Prune | None) -> int:
+    """Distinct drafts a prompt needs: n; with a prune, its `keep`; one, if they go on one at a time
+    (`Prune.enough`)."""
+    return n if prune is None else 1 if prune.enough is not None else min(n, prune.keep)
 
 
 def _never(_text: str) -> bool:
@@ -142,7 +154,7 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     round fails are the refused drafts returned, repaired where the rules can (the reranker then says
     so). `progress` hears how far the first round is, 0..1, as the engine decodes (the later rounds, a
     few drafts again, are not followed). Every prompt's rules share the first one's `stop`. With `prune`
-    (`sampling.Prune`), `prune.keep` drafts a prompt are enough, and llama.cpp ends the others early.
+    (`pruning.Prune`), fewer drafts a prompt are enough (`_goal`), and llama.cpp ends the others early.
     """
     if not 1 <= n <= MAX_CANDIDATES:
         raise InputError(f"n must be between 1 and {MAX_CANDIDATES}, got {n}")
@@ -152,7 +164,7 @@ def generate_many(writer: Writer, prompts: list[str], n: int, settings: Sampling
     ids = [fit_prompt(writer, prompt, settings) for prompt in prompts]
     engine = engine or TorchEngine(writer)
     stop = StopWhen(writer, each[0].stop or _never, prune) if each[0].stop is not None or prune else None
-    goal = n if prune is None else min(n, prune.keep)  # distinct drafts a prompt needs
+    goal = _goal(n, prune)
     drafts, refused = [[] for _ in prompts], [[] for _ in prompts]  # type: list[list[str]], list[list[str]]
     seen: list[set[str]] = [set() for _ in prompts]
     for round_ in range(max_rounds):

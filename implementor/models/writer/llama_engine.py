@@ -32,8 +32,9 @@ from implementor.contracts.errors import ConfigError
 from implementor.models.writer.engine import Samples
 from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.pruning import Pruning
 from implementor.models.writer.repetition import Repetition
-from implementor.models.writer.sampling import Progress, Pruning, StopWhen, budget_spent, pick_array
+from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick_array
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +163,8 @@ class LlamaCppEngine:
 
     def _sample(self, prompts: list[list[int]], n: int, settings: SamplingSettings, generator: torch.Generator,
                 min_new_tokens: int, stop: StopWhen | None, progress: Progress | None, pruning: Pruning) -> Samples:
-        eos, rows = self.writer.eos_id, len(prompts) * n
-        self._context(max(map(len, prompts)) + settings.max_new_tokens + 1, rows)
+        eos, rows, budget = self.writer.eos_id, len(prompts) * n, settings.max_new_tokens
+        self._context(max(map(len, prompts)) + budget + 1, rows)
         memory = self.lib.llama_get_memory(self.ctx)
         batch = _Batch(self.lib, max(PREFILL_TOKENS, rows))
         try:
@@ -173,29 +174,31 @@ class LlamaCppEngine:
             active = list(range(rows))
             repetition = Repetition(rows, logits.shape[-1], settings.repetition_penalty,
                                     settings.no_repeat_ngram_size, torch.device("cpu"))
-            for step in range(settings.max_new_tokens):
+            spent, step = 0.0, 0
+            while True:
                 tokens = pick_array(logits, repetition, settings, generator, eos, step < min_new_tokens)
                 repetition.record(torch.tensor(tokens))
-                for row, token in zip(active, tokens, strict=True):
-                    if token != eos:
-                        written[row].append(token)
-                    lines = stop.lines(written[row]) if stop is not None and token != eos else None
-                    ended[row] = token == eos or (stop is not None and lines is not None and stop.done(lines))
-                    pruning.saw(row, lines)  # a CV past its end, or past its Profile
-                for row in pruning.drop(written, ended):  # a draft that loses: no draft at all
+                _take(active, tokens, written, ended, eos, stop, pruning)
+                out = {row for row in active if len(written[row]) >= budget}  # ran out of tokens
+                decided = pruning.step(written, ended, out)
+                for row in decided.dropped:  # a draft that loses: no draft at all
                     ended[row], written[row] = True, []
-                keep = [index for index, row in enumerate(active) if not ended[row]]
-                for row in active:
-                    if ended[row]:
+                for row in {*active, *decided.dropped}:
+                    if ended[row] or row in out:
                         self.lib.llama_memory_seq_rm(memory, row, -1, -1)  # its cells freed at once
-                if not keep or step == settings.max_new_tokens - 1:
+                going = [row for row in active if not (ended[row] or row in out or row in decided.held)]
+                going += decided.resumed  # held rows keep their cells, and the token they picked
+                if not going:
                     break
+                step += 1
                 if progress is not None:
-                    progress(budget_spent(rows, len(keep), step + 1, settings.max_new_tokens))
-                if len(keep) < len(active):
-                    repetition.keep(torch.tensor(keep))
-                    active, tokens = [active[i] for i in keep], [tokens[i] for i in keep]
-                batch.fill(tokens, [len(prompts[row // n]) + step for row in active], active, [True] * len(active))
+                    spent = max(spent, budget_spent(rows, len(going), step, budget))
+                    progress(spent)
+                repetition = _follow(repetition, active, going, written, settings, logits.shape[-1])
+                active = going
+                batch.fill([written[row][-1] for row in active],
+                           [len(prompts[row // n]) + len(written[row]) - 1 for row in active], active,
+                           [True] * len(active))
                 self._decode(batch)
                 logits = self._logits(len(active))
         finally:
@@ -215,6 +218,30 @@ class LlamaCppEngine:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown may have unloaded the library
             pass
+
+
+def _take(active: list[int], tokens: list[int], written: list[list[int]], ended: list[bool], eos: int,
+          stop: StopWhen | None, pruning: Pruning) -> None:
+    """The tokens the active rows have just picked: written down; a row ends at the end token or where
+    `stop` says; the pruning hears each row's complete lines."""
+    for row, token in zip(active, tokens, strict=True):
+        if token != eos:
+            written[row].append(token)
+        lines = stop.lines(written[row]) if stop is not None and token != eos else None
+        ended[row] = token == eos or (stop is not None and lines is not None and stop.done(lines))
+        pruning.saw(row, lines)  # a CV past its end, or past its Profile
+
+
+def _follow(repetition: Repetition, active: list[int], going: list[int], written: list[list[int]],
+            settings: SamplingSettings, vocab: int) -> Repetition:
+    """The repetition state of the rows going on: the active rows' own, or rebuilt when held rows rejoin."""
+    if set(going) - set(active):
+        return Repetition.after([written[row] for row in going], vocab, settings.repetition_penalty,
+                                settings.no_repeat_ngram_size, torch.device("cpu"))
+    if len(going) < len(active):
+        where = {row: index for index, row in enumerate(active)}
+        repetition.keep(torch.tensor([where[row] for row in going]))
+    return repetition
 
 
 def _share(progress: Progress | None, offset: float, width: float) -> Progress | None:

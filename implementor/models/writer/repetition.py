@@ -53,12 +53,26 @@ class Repetition:
         if self.seen is not None:
             self.seen[torch.arange(len(tokens), device=tokens.device), tokens] = True
         if self.ngram > 0:
-            n = self.ngram
             for row, token in enumerate(tokens.tolist()):
-                history = self.history[row]
-                if len(history) >= n - 1:
-                    self.follows[row].setdefault(tuple(history[len(history) - n + 1 :]), set()).add(token)
-                history.append(token)
+                self._follow(row, token)
+
+    def _follow(self, row: int, token: int) -> None:
+        history, n = self.history[row], self.ngram
+        if len(history) >= n - 1:
+            self.follows[row].setdefault(tuple(history[len(history) - n + 1 :]), set()).add(token)
+        history.append(token)
+
+    @classmethod
+    def after(cls, drafts: list[list[int]], vocab: int, penalty: float, ngram: int,
+              device: torch.device) -> Repetition:
+        """The state of rows that have written `drafts` so far (a batch that held drafts rejoin)."""
+        state = cls(len(drafts), vocab, penalty, ngram, device)
+        for row, tokens in enumerate(drafts):
+            if state.seen is not None and tokens:
+                state.seen[row, torch.tensor(tokens, device=device)] = True
+            for token in tokens if ngram > 0 else ():
+                state._follow(row, token)
+        return state
 
     def keep(self, rows: torch.Tensor) -> None:
         """Follow the batch when only `rows` stay in it."""

@@ -10,13 +10,13 @@ ids into clean drafts is `drafts.py`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from implementor.models.writer.model import SamplingSettings, Writer
+from implementor.models.writer.pruning import Prune
 from implementor.models.writer.repetition import Repetition
 
 PRUNE_SHARE = 4  # finished rows leave the batch once they are a quarter of it (each pruning copies the cache)
@@ -83,19 +83,6 @@ def pick_array(logits: np.ndarray, repetition: Repetition, settings: SamplingSet
     return np.take_along_axis(index, choice.numpy(), axis=-1)[:, 0].tolist()
 
 
-@dataclass(frozen=True)
-class Prune:
-    """Ends the weaker drafts of a prompt early, so that the drafts that would lose stop costing a step
-    each: once every draft of a prompt has ended or written its first part (`ready`, read on its complete
-    lines: a CV's Profile), `score` rates those parts (the prompt's index in the call, the drafts' texts
-    so far; higher is better) and the best `keep` go on. The others end there and come back empty (no
-    draft). llama.cpp's engine prunes; the PyTorch loop and CTranslate2 draft every row to its end."""
-
-    ready: Callable[[str], bool]
-    score: Callable[[int, list[str]], list[float]]
-    keep: int
-
-
 class StopWhen:
     """Ends a draft once its complete lines meet `done` (a CV's heading out of order: `implementor.contracts.cv`),
     checked only after a token that ends a line; engines that sample for themselves stop such a row
@@ -116,37 +103,6 @@ class StopWhen:
     def __call__(self, ids: list[int]) -> bool:
         lines = self.lines(ids)
         return lines is not None and self.done(lines)
-
-
-class Pruning:
-    """One call's `Prune` at work: which rows are ready, and which prompts are still to be pruned."""
-
-    def __init__(self, stop: StopWhen | None, prompts: int, n: int, offset: int = 0) -> None:
-        self.prune = stop.prune if stop is not None else None
-        self.stop, self.n, self.offset = stop, n, offset
-        self.pending = set(range(prompts)) if self.prune is not None and self.prune.keep < n else set()
-        self.ready: set[int] = set()
-
-    def saw(self, row: int, lines: str | None) -> None:
-        """A row's complete lines after its latest token (`StopWhen.lines`, read once for both)."""
-        if self.pending and lines is not None and self.prune is not None and row not in self.ready \
-                and self.prune.ready(lines):
-            self.ready.add(row)
-
-    def drop(self, written: list[list[int]], ended: list[bool]) -> list[int]:
-        """After a step: the rows to end now, as drafts that lose."""
-        if not self.pending or self.stop is None or self.prune is None:
-            return []
-        dropped: list[int] = []
-        for prompt in sorted(self.pending):
-            own = range(prompt * self.n, (prompt + 1) * self.n)
-            if all(ended[row] or row in self.ready for row in own):
-                self.pending.discard(prompt)
-                texts = [self.stop.decode(written[row], skip_special_tokens=True) for row in own]
-                scores = self.prune.score(self.offset + prompt, texts)
-                best = sorted(own, key=lambda row: -scores[row - own.start])[: self.prune.keep]
-                dropped += [row for row in own if row not in best and not ended[row]]
-        return dropped
 
 
 def _prefill(writer: Writer, prompts: list[list[int]], n: int) -> tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor]:

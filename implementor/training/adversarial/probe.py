@@ -21,7 +21,7 @@ from implementor.contracts.records import CVRecord, PairRecord
 from implementor.models.common.encoder import MINILM, SentenceEncoder
 from implementor.models.writer.engine_choice import load_engine
 from implementor.models.writer.model import LiveSampling, Writer
-from implementor.models.writer.sampling import Prune
+from implementor.models.writer.pruning import Prune
 from implementor.training.adversarial import steps
 from implementor.training.corpus.splits import BUNDLED_CORPUS, load_split
 from implementor.training.rerank.realism_data import pick_prompts
@@ -47,7 +47,7 @@ class SamplingProbeSpec:
     device: str = "cpu"
     engine: str = "auto"
     seed: int = 0
-    cv_keep: int = 0  # CV drafts that go on past their Profile, chosen by the bundled realism head, as live
+    cv_keep: int = 0  # CV drafts that may go on past their Profile, one at a time (`pipeline.cv_prune`), as live
 
 
 def with_overrides(sampling: LiveSampling, overrides: dict[str, float]) -> LiveSampling:

@@ -30,7 +30,7 @@ from implementor.models.common.encoder import SentenceEncoder
 from implementor.models.rerank.head import PairScorer
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import Writer
-from implementor.models.writer.sampling import Prune
+from implementor.models.writer.pruning import Prune
 from implementor.training.corpus.splits import write_jsonl
 from implementor.training.metrics import roc_auc
 from implementor.training.rerank.examples import PairExamples, group_of, prompt_for_judge, split_by_group

@@ -25,7 +25,7 @@ from implementor.contracts.records import CVRecord, PairRecord, Record
 from implementor.models.writer.drafts import CV_RULES, Rules, generate_many, reply_prompt_for
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.model import Writer
-from implementor.models.writer.sampling import Prune
+from implementor.models.writer.pruning import Prune
 from implementor.training.rerank.examples import PairExamples, group_of, prompt_for_judge, text_of
 
 log = logging.getLogger(__name__)

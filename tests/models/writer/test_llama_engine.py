@@ -282,3 +282,41 @@ def test_the_quantisation_benchmark_weighs_every_copy_by_likelihood_and_speed(wr
     assert result["speed_over_q8_0"]["Q8_0"] == {"cv_4x128": 1.0, "reply_6x64": 1.0, "batch_16x6x32": 1.0}
     sizes = result["weights_mb"]  # the tiny writer is mostly its (8-bit) embedding
     assert sizes["F32"] > sizes["Q8_0"] >= sizes["Q4_0_FFN"] >= sizes["Q4_0"] > 0
+
+
+@needs_llama_cpp
+def test_kept_drafts_go_on_one_at_a_time_and_a_held_one_resumes_where_it_stopped(float32_copy: Writer) -> None:
+    """With `enough`, the best kept draft goes on alone and the next is held; it resumes, from its own
+    cells and the token it had picked, only if the first is not enough. Greedy on a float32 copy, two
+    drafts of one prompt are the same text: the held one, resumed, must write exactly what its twin did
+    (repetition control on, so that the text varies and the rebuilt repetition state counts too)."""
+    from implementor.models.writer.pruning import Prune
+    from implementor.models.writer.sampling import StopWhen
+
+    greedy = SamplingSettings(top_k=1, max_new_tokens=20, repetition_penalty=1.3, no_repeat_ngram_size=2)
+    judged: list[str] = []
+
+    def enough(verdict: bool) -> Prune:
+        def said(_prompt: int, text: str, _finished: bool) -> bool:
+            judged.append(text)
+            return verdict
+
+        return Prune(ready=lambda _: True, keep=2, enough=said,
+                     score=lambda _, texts: [float(-i) for i in range(len(texts))])  # row 0 first, then row 1
+
+    def stop(prune: Prune) -> StopWhen:
+        when = StopWhen(float32_copy, lambda _: False, prune)
+        when.lines = lambda ids: "ready" if len(ids) == 5 else None  # type: ignore[method-assign]
+        return when
+
+    engine = llama_engine.LlamaCppEngine(float32_copy)
+    [cv] = prompts(float32_copy)[:1]
+    [(rows, ended)] = engine.sample([cv], 3, greedy, 0, min_new_tokens=20, stop=stop(enough(False)))
+    assert len(rows[0]) == 20 and rows[1] == rows[0] and rows[2] == []  # the twin resumed, the third ended
+    assert len(set(rows[0])) > 10 and len(judged) == 1  # the last held draft resumes: nothing left to judge
+    judged.clear()
+    [(rows, _)] = engine.sample([cv], 3, greedy, 0, min_new_tokens=20, stop=stop(enough(True)))
+    assert len(rows[0]) == 20 and rows[1] == rows[2] == [] and len(judged) == 1
+    [(alone, _)] = engine.sample([cv], 1, greedy, 0, min_new_tokens=20)
+    assert alone[0] == rows[0]  # as a draft written by itself
+

@@ -154,3 +154,21 @@ def test_picking_from_a_numpy_array_draws_what_the_reference_draws(settings: Sam
         assert step >= 3 or 0 not in got
         ours.record(torch.tensor(got))
         theirs.record(torch.tensor(expected))
+
+
+def test_the_repetition_state_of_rows_that_rejoin_is_what_they_wrote() -> None:
+    """A held draft rejoins the batch (`Repetition.after`): the penalty and the n-gram ban must follow
+    what it wrote, as if it had never left."""
+    from implementor.models.writer.repetition import Repetition
+
+    cpu, drafts = torch.device("cpu"), [[5, 6, 7, 5, 6], [1, 2, 3], []]
+    grown = Repetition(3, 10, 1.5, 3, cpu)
+    for step in range(5):
+        grown.record(torch.tensor([d[step] if step < len(d) else 0 for d in drafts[:1]] + [9, 9]))
+    rebuilt = Repetition.after(drafts, 10, 1.5, 3, cpu)
+    logits = torch.ones(3, 10)
+    applied = rebuilt.apply(logits.clone())
+    assert applied[0, 7] == float("-inf")  # "5 6" was followed by 7: banned after "5 6"
+    assert applied[0, 5] == 1 / 1.5 and applied[1, 2] == 1 / 1.5 and applied[1, 4] == 1  # written: penalised
+    assert torch.equal(applied[2], logits[2])  # nothing written, nothing changed
+    assert torch.equal(grown.apply(logits.clone())[0], applied[0])  # the first row as if it had never left
