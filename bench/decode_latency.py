@@ -8,6 +8,8 @@ weights' bytes divided by how fast the machine streams memory. This measures tha
 - llama_plain: llama-cpp-python's high-level `Llama` on the same file, used plainly;
 - llama_plain_base: the same on the base's own GGUF (the package's Q4_1 file: what a user picks
   who takes SmolLM2 off the shelf; the adapter is not in it, the shape and the work are the same);
+- project_base: the project's engine on that same file (the engine's own work around
+  `llama_decode` against plain llama.cpp's, with the file held equal);
 - ct2_int8: CTranslate2 on the writer's int8 copy (`CTranslate2Engine`);
 - torch_float32: the project's PyTorch loop (`TorchEngine`), the reference.
 Each path is reported in ms a step and as a multiple of the floor of its own weights (the GGUF
@@ -27,6 +29,7 @@ A CPU benchmark: llama.cpp runs on the CPU here, and the floor is the CPU's memo
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +45,7 @@ from implementor.models.writer.ct2_engine import CTranslate2Engine, has_converte
 from implementor.models.writer.ct2_file import CT2_DIR, ct2_available
 from implementor.models.writer.engine import Engine
 from implementor.models.writer.engine_choice import load_engine
-from implementor.models.writer.llama_engine import has_gguf_copy, llama_cpp_available
+from implementor.models.writer.llama_engine import LlamaCppEngine, has_gguf_copy, llama_cpp_available
 from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.torch_engine import TorchEngine
@@ -109,6 +112,13 @@ def gguf_base(writer: Writer) -> Path | None:
     return path if path.suffix == ".gguf" else None
 
 
+def _engine_on(writer: Writer, gguf: Path) -> LlamaCppEngine:
+    """The project's engine on another GGUF file of the same tokenizer (a directory holding a link to it)."""
+    served = Path(tempfile.mkdtemp(prefix="decode-base-"))
+    (served / GGUF_FILE).symlink_to(gguf.resolve())
+    return LlamaCppEngine(Writer(writer.model, writer.tokenizer, writer.device, writer.card, writer.path, served))
+
+
 def decode_paths(writer: Writer, engine: Engine, prompt: list[int],
                  steps: int) -> tuple[dict[str, Run], dict[str, tuple[int, str]]]:
     """Every path that can run this writer here, and the bytes (and type) of the weights each reads at a step."""
@@ -128,6 +138,7 @@ def decode_paths(writer: Writer, engine: Engine, prompt: list[int],
         paths["llama_plain"] = llama_run(gguf, prompt, steps), lambda: gguf_weights(gguf)
     base = gguf_base(writer) if llama_cpp_available() else None
     if base is not None:
+        paths["project_base"] = engine_run(_engine_on(writer, base), prompt), lambda: gguf_weights(base)
         paths["llama_plain_base"] = llama_run(base, prompt, steps), lambda: gguf_weights(base)
     if ct2_available() and has_converted_copy(writer):
         paths["ct2_int8"] = engine_run(CTranslate2Engine(writer), prompt), int8
@@ -157,6 +168,8 @@ def run_benchmark(repeats: int, out: Path | None, steps: int = 32, writer_path: 
         "times_floor": {name: round(seconds[name] / floors[name], 2) for name in seconds},
         **{f"project_over_{name}": round(seconds[name] / seconds["project"], 2)
            for name in seconds if name.startswith("llama_plain")},
+        **({"project_base_over_llama_plain_base": round(seconds["llama_plain_base"] / seconds["project_base"], 2)}
+           if "project_base" in seconds else {}),
     }
     print(summary(result))
     return write_result(result, out)
@@ -168,5 +181,8 @@ def summary(result: dict[str, Any]) -> str:
             for name, ms in result["ms_per_step"].items()]
     gains = [f"  project ({result['engine']}) over {key.removeprefix('project_over_')}: {value}x"
              for key, value in result.items() if key.startswith("project_over_")]
+    if "project_base_over_llama_plain_base" in result:
+        gains.append("  project on the base's file over llama_plain_base: "
+                     f"{result['project_base_over_llama_plain_base']}x")
     return "\n".join([f"batch-1 decode, {result['model']} writer, {result['context_tokens']}-token context, "
                       f"{result['stream_bandwidth_gb_s']} GB/s:", *rows, *gains])

@@ -118,8 +118,10 @@ def test_the_summary_prints_each_machines_rows_apart(tmp_path: Path) -> None:
 
     intel = {"cpu_model": "Intel Xeon", "cpu_flags": ["avx2", "avx512f", "amx_bf16"], "cores": 2}
     amd = {"cpu_model": "AMD EPYC", "cpu_flags": ["avx2"], "cores": 2}
-    decode = {"machine": intel, "ms_per_step": {"project": 11.5, "llama_plain": 12.0, "llama_plain_base": 12.4},
-              "project_over_llama_plain": 1.04, "project_over_llama_plain_base": 1.08}
+    decode = {"machine": intel, "ms_per_step": {"project": 11.5, "llama_plain": 12.0, "llama_plain_base": 12.4,
+                                                "project_base": 10.0},
+              "project_over_llama_plain": 1.04, "project_over_llama_plain_base": 1.08,
+              "project_base_over_llama_plain_base": 1.24, "weights": {"project": {"type": "Q4_1"}}}
     e2e = {"machine": amd, "jobs_per_kind": 6, "latency": {"auto": {"introduce": {"p50_s": 7.5, "p95_s": 8.0},
                                                                      "project": {"p50_s": 3.0, "p95_s": 3.5}}}}
     for folder, name, result in (("intel", "decode_latency", decode), ("amd", "end_to_end", e2e)):
@@ -129,5 +131,7 @@ def test_the_summary_prints_each_machines_rows_apart(tmp_path: Path) -> None:
     assert amd_table.startswith("### 2-core AMD EPYC with AVX2") and intel_table.startswith("2-core Intel Xeon")
     assert "p50 7.5 / 3.0 s" in amd_table
     assert "bench decode" not in amd_table and "bench e2e" not in intel_table
-    assert "1.04x / 1.08x" in intel_table and "11.5 ms against 12.0 ms / 12.4 ms" in intel_table
+    assert "| 1.04x | 11.5 ms against 12.0 ms |" in intel_table  # the engine and plain llama.cpp on one file
+    assert "| 1.24x | 10.0 ms against 12.4 ms |" in intel_table  # both on the package's file
+    assert "own copy (Q4_1) against llama.cpp plainly on the package's Q4_1 file | 1.08x" in intel_table
     assert summary(tmp_path / "none") == ""

@@ -320,3 +320,14 @@ def test_kept_drafts_go_on_one_at_a_time_and_a_held_one_resumes_where_it_stopped
     [(alone, _)] = engine.sample([cv], 1, greedy, 0, min_new_tokens=20)
     assert alone[0] == rows[0]  # as a draft written by itself
 
+
+@needs_llama_cpp
+def test_the_decode_benchmark_holds_the_file_equal_between_the_engine_and_plain_llama_cpp(writer: Writer,
+                                                                                           tmp_path: Path) -> None:
+    """On a writer with a GGUF base, the engine is timed on the base's own file too, beside plain llama.cpp on it."""
+    from bench import decode_latency
+
+    result = decode_latency.run_benchmark(1, tmp_path / "decode.json", steps=4, writer_path=writer.path)
+    assert {"project", "llama_plain", "project_base", "llama_plain_base"} <= set(result["ms_per_step"])
+    assert result["weights"]["project_base"] == result["weights"]["llama_plain_base"]
+    assert result["project_base_over_llama_plain_base"] > 0
