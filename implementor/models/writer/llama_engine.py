@@ -34,7 +34,7 @@ from implementor.models.writer.llama_file import GGUF_FILE
 from implementor.models.writer.model import SamplingSettings, Writer
 from implementor.models.writer.pruning import Pruning
 from implementor.models.writer.repetition import Repetition
-from implementor.models.writer.sampling import Progress, StopWhen, budget_spent, pick_array
+from implementor.models.writer.sampling import Progress, StopWhen, pick_array
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +191,9 @@ class LlamaCppEngine:
                 if not going:
                     break
                 step += 1
-                if progress is not None:
-                    spent = max(spent, budget_spent(rows, len(going), step, budget))
+                if progress is not None:  # each row's unwritten budget, held rows' included: never past 1
+                    left = sum(budget - len(written[row]) for row in (*going, *pruning.waiting))
+                    spent = max(spent, 1.0 - left / (rows * budget))
                     progress(spent)
                 repetition = _follow(repetition, active, going, written, settings, logits.shape[-1])
                 active = going

@@ -64,6 +64,11 @@ class Pruning:
         self.kept: dict[int, list[int]] = {}  # a prompt's kept rows, while some are held
         self.judged: dict[int, bool] = {}  # finished kept rows: enough or not
 
+    @property
+    def waiting(self) -> list[int]:
+        """The rows held now, to resume or drop later."""
+        return [row for queue in self.queues.values() for row in queue]
+
     def saw(self, row: int, lines: str | None) -> None:
         """A row's complete lines after its latest token (`StopWhen.lines`, read once for both)."""
         if self.pending and lines is not None and self.prune is not None and row not in self.ready \

@@ -311,8 +311,11 @@ def test_kept_drafts_go_on_one_at_a_time_and_a_held_one_resumes_where_it_stopped
 
     engine = llama_engine.LlamaCppEngine(float32_copy)
     [cv] = prompts(float32_copy)[:1]
-    [(rows, ended)] = engine.sample([cv], 3, greedy, 0, min_new_tokens=20, stop=stop(enough(False)))
+    shares: list[float] = []
+    [(rows, ended)] = engine.sample([cv], 3, greedy, 0, min_new_tokens=20, stop=stop(enough(False)),
+                                    progress=shares.append)
     assert len(rows[0]) == 20 and rows[1] == rows[0] and rows[2] == []  # the twin resumed, the third ended
+    assert shares == sorted(shares) and 0 < shares[0] and shares[-1] <= 1  # past the budget's steps, still <= 1
     assert len(set(rows[0])) > 10 and len(judged) == 1  # the last held draft resumes: nothing left to judge
     judged.clear()
     [(rows, _)] = engine.sample([cv], 3, greedy, 0, min_new_tokens=20, stop=stop(enough(True)))
