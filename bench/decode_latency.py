@@ -113,10 +113,12 @@ def gguf_base(writer: Writer) -> Path | None:
 
 
 def _engine_on(writer: Writer, gguf: Path) -> LlamaCppEngine:
-    """The project's engine on another GGUF file of the same tokenizer (a directory holding a link to it)."""
-    served = Path(tempfile.mkdtemp(prefix="decode-base-"))
-    (served / GGUF_FILE).symlink_to(gguf.resolve())
-    return LlamaCppEngine(Writer(writer.model, writer.tokenizer, writer.device, writer.card, writer.path, served))
+    """The project's engine on another GGUF file of the same tokenizer, served from a directory holding a
+    link to it (gone once the engine has loaded the file)."""
+    with tempfile.TemporaryDirectory(prefix="decode-base-") as folder:
+        served = Path(folder)
+        (served / GGUF_FILE).symlink_to(gguf.resolve())
+        return LlamaCppEngine(Writer(writer.model, writer.tokenizer, writer.device, writer.card, writer.path, served))
 
 
 def decode_paths(writer: Writer, engine: Engine, prompt: list[int],

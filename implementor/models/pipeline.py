@@ -110,10 +110,9 @@ def cv_prune(reranker: Reranker, people: Sequence[tuple[str, str]], keep: int) -
     accept = CV_RULES.accept
     assert accept is not None
 
-    def enough(i: int, text: str, finished: bool) -> bool:
-        cv, policy = tidy(text, finished, CV_RULES), reranker.policy
-        return (policy.min_chars <= len(cv) <= policy.max_chars and accept(cv)
-                and reranker.scores(prompts[i], [cv], "cv")[0][0] >= policy.threshold)
+    def enough(i: int, text: str, finished: bool) -> bool:  # what reranking would post without the low mark
+        cv = tidy(text, finished, CV_RULES)
+        return accept(cv) and not reranker.rerank(prompts[i], [cv], "cv").low_confidence
 
     return Prune(ready=past_profile, keep=keep, enough=enough,
                  score=lambda i, texts: reranker.scores(prompts[i], texts, "cv")[0])
